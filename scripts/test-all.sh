@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the release and the ASan+UBSan presets and runs every test under both, then runs
+# each benchmark in its short mode to show that it works (benchmarks are not timed tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
+jobs=$(nproc)
+for preset in release asan; do
+  echo "== build $preset"
+  scripts/build.sh "$preset"
+  echo "== test $preset"
+  ctest --preset "$preset" -j "$jobs"
+done
+if [ -x build/release/bench/run-all.sh ]; then
+  echo "== benchmarks (short mode)"
+  GLASSBRAIN_BENCH_SHORT=1 build/release/bench/run-all.sh
+fi

@@ -1,0 +1,90 @@
+#include "core/time.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+namespace gb {
+namespace {
+
+bool ReadInt(std::string_view s, size_t pos, size_t len, int& out) {
+  if (pos + len > s.size()) return false;
+  for (size_t i = pos; i < pos + len; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  std::from_chars(s.data() + pos, s.data() + pos + len, out);
+  return true;
+}
+
+}  // namespace
+
+std::optional<TimeMs> ParseRfc3339(std::string_view s) {
+  using namespace std::chrono;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (!ReadInt(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !ReadInt(s, 5, 2, mo) || s[7] != '-' ||
+      !ReadInt(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !ReadInt(s, 11, 2, h) ||
+      s[13] != ':' || !ReadInt(s, 14, 2, mi) || s[16] != ':' || !ReadInt(s, 17, 2, se))
+    return std::nullopt;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) millis *= 10;
+  }
+  int offset_min = 0;
+  if (pos == s.size()) return std::nullopt;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh = 0, om = 0;
+    if (!ReadInt(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !ReadInt(s, pos + 4, 2, om) ||
+        oh > 23 || om > 59)
+      return std::nullopt;
+    offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  auto days = sys_days{ymd}.time_since_epoch().count();
+  TimeMs secs = static_cast<TimeMs>(days) * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
+  return secs * 1000 + millis;
+}
+
+std::string FormatRfc3339(TimeMs t, bool with_millis) {
+  using namespace std::chrono;
+  TimeMs secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+  int millis = static_cast<int>(t - secs * 1000);
+  TimeMs days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int sod = static_cast<int>(secs - days * 86400);
+  year_month_day ymd{sys_days{std::chrono::days{days}}};
+  char buf[40];
+  if (with_millis)
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sod / 3600, sod / 60 % 60,
+                  sod % 60, millis);
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sod / 3600, sod / 60 % 60,
+                  sod % 60);
+  return buf;
+}
+
+LocalClock ToLocalClock(TimeMs t, int utc_offset_minutes) {
+  TimeMs local_min = (t >= 0 ? t / 60000 : (t - 59999) / 60000) + utc_offset_minutes;
+  TimeMs days = local_min >= 0 ? local_min / 1440 : (local_min - 1439) / 1440;
+  int minute = static_cast<int>(local_min - days * 1440);
+  // 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
+  int weekday = static_cast<int>(((days % 7) + 7 + 3) % 7);
+  return {weekday, minute};
+}
+
+}  // namespace gb

@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include <boost/geometry/algorithms/within.hpp>
+
+#include "core/geo.h"
+#include "core/model.h"
+#include "core/time.h"
+
+namespace gb {
+namespace {
+
+TEST(Time, ParsesAndFormatsRfc3339) {
+  auto t = ParseRfc3339("2026-11-24T10:15:02.120Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, 1795515302120);
+  EXPECT_EQ(FormatRfc3339(*t), "2026-11-24T10:15:02.120Z");
+  EXPECT_EQ(FormatRfc3339(*t, false), "2026-11-24T10:15:02Z");
+  EXPECT_EQ(ParseRfc3339("2026-11-24T18:15:02.120+08:00"), t);
+  EXPECT_EQ(ParseRfc3339("2026-11-24T10:15:02Z"), *t - 120);
+  EXPECT_EQ(ParseRfc3339("1969-12-31T23:59:59.500Z"), -500);
+  EXPECT_EQ(FormatRfc3339(-500), "1969-12-31T23:59:59.500Z");
+}
+
+TEST(Time, RejectsMalformedAndImpossibleDates) {
+  for (const char* bad : {"", "2026-11-24", "2026-11-24T10:15:02", "2026-02-30T10:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-11-24T24:00:00Z", "2026-11-24T10:15:02.Z", "2026-11-24T10:15:02Zjunk",
+                          "2026-11-24T10:15:02+0800", "abcd-11-24T10:15:02Z"})
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+}
+
+TEST(Time, LocalClockAppliesOffsetAndWeekday) {
+  // 2026-11-24 is a Tuesday; 10:15 UTC is 18:15 at +08:00.
+  auto c = ToLocalClock(*ParseRfc3339("2026-11-24T10:15:00Z"), 480);
+  EXPECT_EQ(c.weekday, 1);
+  EXPECT_EQ(c.minute, 18 * 60 + 15);
+  // 20:00 UTC Tuesday is 04:00 Wednesday at +08:00.
+  c = ToLocalClock(*ParseRfc3339("2026-11-24T20:00:00Z"), 480);
+  EXPECT_EQ(c.weekday, 2);
+  EXPECT_EQ(c.minute, 240);
+}
+
+TEST(Geo, DistanceMatchesKnownValues) {
+  // One degree of latitude is about 111.2 km.
+  EXPECT_NEAR(DistanceMeters({31, 121}, {32, 121}), 111195, 50);
+  EXPECT_NEAR(DistanceMeters({31.2304, 121.4737}, {31.2304, 121.4737}), 0, 1e-9);
+  LatLon o{31.2304, 121.4737};
+  EXPECT_NEAR(DistanceMeters(o, Offset(o, 90, 250)), 250, 0.5);
+}
+
+TEST(Geo, CameraCoverageIsASectorAlongTheHeading) {
+  LatLon cam{31.2304, 121.4737};
+  // 4 mm lens on a 5.6 mm sensor: about 70 degrees.
+  EXPECT_NEAR(FieldOfViewDeg(4, 5.6), 69.98, 0.05);
+  auto cov = CameraCoverage(cam, 90, 4, 5.6, 60);  // looking east
+  EXPECT_TRUE(boost::geometry::within(ToPoint(Offset(cam, 90, 40)), cov));
+  EXPECT_TRUE(boost::geometry::within(ToPoint(Offset(cam, 110, 40)), cov));
+  EXPECT_FALSE(boost::geometry::within(ToPoint(Offset(cam, 140, 40)), cov));  // outside the FOV
+  EXPECT_FALSE(boost::geometry::within(ToPoint(Offset(cam, 90, 70)), cov));   // beyond range
+  EXPECT_FALSE(boost::geometry::within(ToPoint(Offset(cam, 270, 40)), cov));  // behind
+  GeoPolygon copy = cov;
+  EXPECT_TRUE(NormalizePolygon(copy).ok());
+}
+
+TEST(Geo, RejectsInvalidPolygons) {
+  GeoPolygon bowtie;
+  for (auto [x, y] : {std::pair{0.0, 0.0}, {1.0, 1.0}, {1.0, 0.0}, {0.0, 1.0}, {0.0, 0.0}})
+    bowtie.outer().push_back(GeoPoint(x, y));
+  Status s = NormalizePolygon(bowtie);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("invalid polygon"), std::string::npos);
+  GeoPolygon out_of_range;
+  for (auto [x, y] : {std::pair{0.0, 0.0}, {200.0, 0.0}, {0.0, 1.0}, {0.0, 0.0}})
+    out_of_range.outer().push_back(GeoPoint(x, y));
+  EXPECT_FALSE(NormalizePolygon(out_of_range).ok());
+  EXPECT_FALSE(ValidLatLon(91, 0));
+  EXPECT_FALSE(ValidLatLon(0, std::nan("")));
+}
+
+TEST(Model, NamesRoundTrip) {
+  for (auto s : kAllIncidentStates) EXPECT_EQ(ParseState(StateName(s)), s);
+  EXPECT_EQ(ParseRole("privacy_officer"), Role::kPrivacyOfficer);
+  EXPECT_FALSE(ParseRole("root"));
+  EXPECT_EQ(ParseSourceKind("sensor"), SourceKind::kSensor);
+  EXPECT_TRUE(IsOpen(IncidentState::kDispatched));
+  EXPECT_FALSE(IsOpen(IncidentState::kMerged));
+}
+
+}  // namespace
+}  // namespace gb
