@@ -1,0 +1,82 @@
+// The request and response types handlers see. They are plain values, free of Boost.Beast,
+// so handler files compile fast and tests can call handlers without a socket. The server
+// (server.cpp) converts to and from the wire.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/model.h"
+
+namespace gb::http {
+
+// Who is calling, once authenticated.
+struct Principal {
+  std::string name;
+  Role role = Role::kCrew;
+  bool via_cookie = false;  // cookie sessions need a CSRF token on writes
+  std::string csrf_token;   // the session's token, when via_cookie
+};
+
+struct Request {
+  std::string method;  // upper case: GET, POST, …
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded path without the query
+  std::string query;   // raw query string without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+
+  // Set by the router before the handler runs.
+  std::map<std::string, std::string, std::less<>> params;  // path parameters
+  std::optional<Principal> principal;
+
+  // The value of a header (name in lower case), or "" when absent.
+  std::string_view Header(std::string_view lower_name) const;
+  // A path parameter by name; "" when absent.
+  const std::string& Param(std::string_view name) const;
+};
+
+// A live response: after the head is sent the server calls Poll() every `poll_interval`
+// and writes what it returns, until it returns nullopt or the client goes away.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual std::optional<std::string> Poll() = 0;
+  std::chrono::milliseconds poll_interval{100};
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<Stream> stream;  // set for Server-Sent Events; body is then ignored
+
+  void SetHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+// ---- helpers ----------------------------------------------------------------------------
+// Percent-decodes (and turns '+' into ' ' when plus_is_space). Returns nullopt on a bad escape.
+std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+std::string PercentEncode(std::string_view s);
+
+// Parses "a=1&b=x%20y&a=2" (application/x-www-form-urlencoded). Keys may repeat.
+using Params = std::vector<std::pair<std::string, std::string>>;
+std::optional<Params> ParseForm(std::string_view s);
+// The first value of `key`, or nullopt.
+std::optional<std::string> FormValue(const Params& p, std::string_view key);
+
+// A JSON error body {"error": {"code": …, "message": …}} with the status for `s`.
+Response JsonError(int status, std::string_view message);
+int HttpStatusFor(Code code);
+Response ErrorFor(const Status& s);
+Response Json(int status, std::string body);
+
+}  // namespace gb::http

@@ -1,0 +1,96 @@
+#include "api/router.h"
+
+#include <algorithm>
+
+namespace gb::http {
+namespace {
+
+std::vector<std::string> Split(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 1;  // paths start with '/'
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.emplace_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+// Matches one path segment against "{name}suffix" or a literal.
+bool MatchSegment(const std::string& pattern, const std::string& segment, std::map<std::string, std::string, std::less<>>* params) {
+  if (pattern.empty() || pattern[0] != '{') return pattern == segment;
+  size_t close = pattern.find('}');
+  std::string_view suffix = std::string_view(pattern).substr(close + 1);
+  if (segment.size() <= suffix.size() || !segment.ends_with(suffix)) return false;
+  if (params) (*params)[pattern.substr(1, close - 1)] = segment.substr(0, segment.size() - suffix.size());
+  return true;
+}
+
+bool Match(const Route& route, const std::vector<std::string>& segments, std::map<std::string, std::string, std::less<>>* params) {
+  if (route.segments.size() != segments.size()) return false;
+  for (size_t i = 0; i < segments.size(); ++i)
+    if (!MatchSegment(route.segments[i], segments[i], params)) return false;
+  return true;
+}
+
+bool IsWrite(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, std::vector<Role> roles, Handler handler,
+                 std::string summary) {
+  Route r{std::move(method), std::move(pattern), std::move(roles), std::move(handler), std::move(summary), {}};
+  r.segments = Split(r.pattern);
+  routes_.push_back(std::move(r));
+}
+
+Response Router::Dispatch(Request& req, std::string* route_template) const {
+  *route_template = "unmatched";
+  auto segments = Split(req.path);
+  const Route* route = nullptr;
+  std::string allowed;
+  std::string_view method = req.method == "HEAD" ? "GET" : req.method;
+  for (const auto& r : routes_) {
+    if (!Match(r, segments, nullptr)) continue;
+    if (r.method == method) {
+      route = &r;
+      break;
+    }
+    if (allowed.find(r.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + r.method;
+  }
+  if (!route) {
+    if (!allowed.empty()) {
+      Response resp = JsonError(405, "method " + req.method + " is not allowed here; allowed: " + allowed);
+      resp.SetHeader("Allow", allowed);
+      return resp;
+    }
+    if (fallback_ && method == "GET") {
+      *route_template = "static";
+      return fallback_(req);
+    }
+    return JsonError(404, "no such endpoint: " + req.path);
+  }
+  *route_template = route->pattern;
+  req.params.clear();
+  Match(*route, segments, &req.params);
+
+  if (auth_) {
+    auto who = auth_->Authenticate(req);
+    if (!who.ok()) return ErrorFor(who.status());
+    req.principal = std::move(who.value());
+  }
+  if (!route->roles.empty()) {
+    if (!req.principal) return JsonError(401, "sign in first: this endpoint needs one of the staff roles");
+    if (std::find(route->roles.begin(), route->roles.end(), req.principal->role) == route->roles.end())
+      return JsonError(403, "the role " + std::string(RoleName(req.principal->role)) + " may not do this");
+  }
+  if (req.principal && req.principal->via_cookie && IsWrite(req.method)) {
+    std::string_view sent = req.Header("x-csrf-token");
+    if (sent.empty() || sent != req.principal->csrf_token)
+      return JsonError(403, "missing or wrong X-CSRF-Token header for a cookie-authenticated write");
+  }
+  return route->handler(req);
+}
+
+}  // namespace gb::http

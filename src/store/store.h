@@ -1,0 +1,221 @@
+// Store: the one interface to persistent state, with an embedded SQLite engine now and a
+// PostgreSQL engine later. Business logic (correlation, routing, transitions) lives above
+// it and runs inside Store::Write, so that each logical change and its audit entry commit
+// together (DESIGN.md §4.5).
+//
+// Thread-safety: a Store is shared by all worker threads. Reads may run concurrently with
+// each other and with one writer. Write() serialises writers. A WriteTxn must only be used
+// on the thread and inside the callback it was handed to.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/status.h"
+
+namespace gb {
+
+// Configuration documents (areas, cameras, departments, routing rules, services, sensors)
+// are stored as JSON by kind and id; their schema belongs to the district module.
+enum class ConfigKind { kArea, kCamera, kDepartment, kRoutingRule, kService, kSensor, kSetting };
+std::string_view ConfigKindName(ConfigKind k);
+
+struct ConfigDoc {
+  ConfigKind kind;
+  std::string id;
+  std::string json;
+};
+
+// Filters for listing incidents. Empty/zero fields do not filter. Results are ordered by
+// id descending (newest first); `before_id` is the cursor: only ids < before_id.
+struct IncidentFilter {
+  std::vector<IncidentState> states;
+  std::vector<std::string> categories;
+  std::string department_id;
+  std::string area_id;
+  std::string assignee;
+  TimeMs updated_from = 0;  // inclusive
+  TimeMs updated_to = 0;    // exclusive; 0 = no bound
+  std::optional<GeoBox> bbox;
+  Id before_id = 0;
+  int limit = 100;
+};
+
+// A change to an incident, in the order committed. `seq` is the live stream's event id.
+struct IncidentChange {
+  Id seq = 0;
+  Id incident_id = 0;
+  TimeMs at = 0;
+  std::string type;          // "created", "updated", "transition", "merged", "split"
+  std::string department_id;
+  std::string area_id;
+  std::string json;          // the incident as published on the stream
+};
+
+struct AuditFilter {
+  std::string actor;
+  std::string action_prefix;
+  std::string object;
+  TimeMs from = 0, to = 0;
+  Id before_id = 0;
+  int limit = 100;
+};
+
+struct ReportFilter {
+  std::vector<Id> ids;
+  std::vector<std::string> service_codes;
+  TimeMs start = 0, end = 0;    // requested_at range, 0 = unbounded
+  std::optional<bool> open;     // Open311 status filter: true = open, false = closed
+  int offset = 0;
+  int limit = 50;
+};
+
+struct User {
+  std::string name;
+  Role role = Role::kCrew;
+  std::string password_hash;  // argon2id string
+  TimeMs created_at = 0;
+};
+
+struct ApiToken {
+  std::string name;
+  Role role = Role::kEdge;
+  std::string token_hash;  // hex SHA-256 of the secret
+  TimeMs created_at = 0;
+};
+
+struct Session {
+  std::string id_hash;  // hex SHA-256 of the cookie value
+  std::string user;
+  Role role = Role::kCrew;
+  std::string csrf_token;
+  TimeMs expires_at = 0;
+};
+
+// A remembered answer to a write sent with Idempotency-Key.
+struct IdempotentReply {
+  int status = 0;
+  std::string body;
+};
+
+struct EvidenceRecord {
+  std::string hash;  // "sha256:<hex>"
+  std::int64_t bytes = 0;
+  TimeMs created_at = 0;
+};
+
+// What a purge removed; the caller deletes the evidence files after the commit.
+struct PurgeResult {
+  std::int64_t events = 0, incidents = 0, reports = 0, audit = 0, changes = 0;
+  std::vector<std::string> evidence_hashes;
+};
+
+struct RetentionCutoffs {
+  TimeMs events_before = 0;    // events (and their evidence links) observed before this go
+  TimeMs evidence_before = 0;  // evidence stored before this goes, with its file
+  TimeMs incidents_before = 0; // closed incidents last updated before this go
+  TimeMs audit_before = 0;
+  // Per-category override of events_before (from each service's retention_days).
+  std::vector<std::pair<std::string, TimeMs>> category_events_before;
+};
+
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+
+  // ---- events and incidents ----
+  // The id and incident of an already stored event with this idempotency key, if any.
+  virtual std::optional<std::pair<Id, Id>> FindEventByKey(const std::string& key) = 0;
+  // Stores the event linked to `incident_id`; fills event.id. REQUIRES: key not stored.
+  virtual Status InsertEvent(Event& event, Id incident_id) = 0;
+  // Open incidents of `category` inside `box` whose last_seen_at ≥ since, nearest first
+  // is NOT guaranteed: the caller ranks them.
+  virtual std::vector<Incident> FindOpenIncidents(const std::string& category, const GeoBox& box,
+                                                  TimeMs since) = 0;
+  virtual std::optional<Incident> GetIncident(Id id) = 0;
+  // Stores a new incident; fills incident.id.
+  virtual Status InsertIncident(Incident& incident) = 0;
+  // Overwrites every field of an existing incident.
+  virtual Status UpdateIncident(const Incident& incident) = 0;
+  // Moves events to another incident (merge, split). Empty `event_ids` moves all.
+  virtual Status MoveEvents(Id from_incident, Id to_incident, const std::vector<Id>& event_ids) = 0;
+  virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
+
+  // Appends to the live stream's log; fills change.seq.
+  virtual Status AppendChange(IncidentChange& change) = 0;
+  virtual Status AppendAudit(AuditEntry& entry) = 0;
+
+  // ---- reports (Open311) ----
+  virtual Status InsertReport(Report& report) = 0;
+
+  // ---- evidence ----
+  // Returns true when the record is new.
+  virtual Result<bool> PutEvidence(const EvidenceRecord& record) = 0;
+
+  // ---- configuration ----
+  virtual Status PutConfig(const ConfigDoc& doc) = 0;
+  // Returns NotFound when absent.
+  virtual Status DeleteConfig(ConfigKind kind, const std::string& id) = 0;
+
+  // ---- accounts ----
+  virtual Status PutUser(const User& user) = 0;  // insert or replace
+  virtual Status PutToken(const ApiToken& token) = 0;
+  virtual Status PutSession(const Session& session) = 0;
+  virtual Status DeleteSession(const std::string& id_hash) = 0;
+  virtual Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in one write transaction. Commits (durably: fsync'd before returning) when
+  // fn returns OK, rolls back otherwise and returns fn's Status. Serialises writers.
+  virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
+
+  // ---- reads (each a consistent snapshot) ----
+  virtual std::optional<Incident> GetIncident(Id id) = 0;
+  virtual std::vector<Incident> ListIncidents(const IncidentFilter& filter) = 0;
+  virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
+  // Counts of incidents by state (for /metrics).
+  virtual std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() = 0;
+  virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;
+  virtual Id LastChangeSeq() = 0;
+  virtual std::vector<AuditEntry> ListAudit(const AuditFilter& filter) = 0;
+
+  virtual std::optional<Report> GetReport(Id id) = 0;
+  virtual std::optional<Report> FindReportByToken(const std::string& token) = 0;
+  // Reports joined with their incident (state, department, updated time).
+  struct ReportView {
+    Report report;
+    std::optional<Incident> incident;
+  };
+  virtual std::vector<ReportView> ListReports(const ReportFilter& filter) = 0;
+
+  virtual std::optional<EvidenceRecord> GetEvidence(const std::string& hash) = 0;
+
+  virtual std::vector<ConfigDoc> ListConfig(ConfigKind kind) = 0;
+  virtual std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) = 0;
+
+  virtual std::optional<User> GetUser(const std::string& name) = 0;
+  virtual std::vector<User> ListUsers() = 0;
+  virtual std::optional<ApiToken> FindToken(const std::string& token_hash) = 0;
+  virtual std::optional<Session> GetSession(const std::string& id_hash) = 0;
+  virtual std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) = 0;
+
+  // Deletes data older than the cutoffs in one transaction and returns what went.
+  virtual Result<PurgeResult> Purge(const RetentionCutoffs& cutoffs) = 0;
+
+  // True when the store answers a trivial query (for /readyz).
+  virtual bool Ping() = 0;
+};
+
+// Opens a store from a URL: "sqlite:PATH" (created with its schema if missing; migrations
+// applied). Returns Invalid for an unknown scheme, Unavailable if it cannot be opened.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+
+}  // namespace gb
