@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev opencv-data curl wrk nginx-light sqlite3 procps
+  libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
 )
 
 missing=()

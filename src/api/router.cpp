@@ -34,6 +34,14 @@ bool Match(const Route& route, const std::vector<std::string>& segments, std::ma
   return true;
 }
 
+// Compares secrets in time independent of where they differ.
+bool SameSecret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return d == 0;
+}
+
 bool IsWrite(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
 }  // namespace
@@ -50,7 +58,7 @@ Response Router::Dispatch(Request& req, std::string* route_template) const {
   auto segments = Split(req.path);
   const Route* route = nullptr;
   std::string allowed;
-  std::string_view method = req.method == "HEAD" ? "GET" : req.method;
+  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
   for (const auto& r : routes_) {
     if (!Match(r, segments, nullptr)) continue;
     if (r.method == method) {
@@ -87,7 +95,7 @@ Response Router::Dispatch(Request& req, std::string* route_template) const {
   }
   if (req.principal && req.principal->via_cookie && IsWrite(req.method)) {
     std::string_view sent = req.Header("x-csrf-token");
-    if (sent.empty() || sent != req.principal->csrf_token)
+    if (sent.empty() || req.principal->csrf_token.empty() || !SameSecret(sent, req.principal->csrf_token))
       return JsonError(403, "missing or wrong X-CSRF-Token header for a cookie-authenticated write");
   }
   return route->handler(req);

@@ -107,16 +107,13 @@ struct Server::Impl {
       if (ec) {
         if (ec == bhttp::error::header_limit)
           co_await WriteSimple(stream, 431, "request header fields too large");
+        else if (ec == bhttp::error::body_limit)  // a Content-Length over the limit is seen with the header
+          co_await WriteSimple(stream, 413,
+                               "request body is over the limit of " + std::to_string(options.max_body_bytes) +
+                                   " bytes");
         else if (ec.category() == beast::error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
                  ec != bhttp::error::partial_message)
           co_await WriteSimple(stream, 400, "malformed HTTP request: " + ec.message());
-        break;
-      }
-      auto length = parser.content_length();
-      if (length && *length > options.max_body_bytes) {
-        co_await WriteSimple(stream, 413,
-                             "request body of " + std::to_string(*length) + " bytes is over the limit of " +
-                                 std::to_string(options.max_body_bytes) + " bytes");
         break;
       }
       if (!parser.is_done()) {

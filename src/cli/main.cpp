@@ -1,14 +1,268 @@
-// glassbrain: the district operations hub. Subcommands are registered by their modules.
+// glassbrain: the district operations hub.
+//   serve   the hub on a store
+//   demo    the demo district on a fresh store, with simulated traffic
+//   user    add staff accounts;  token  create machine tokens
+//   import / export   areas and cameras as GeoJSON (or a whole district directory)
+//   purge   delete data past its retention
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
-int main(int argc, char** argv) {
-  CLI::App app{"Glassbrain: the district operations hub"};
-  app.set_version_flag("--version", "glassbrain 0.1.0");
-  app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
-  if (app.get_subcommands().empty()) {
-    std::cout << app.help();
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/auth/accounts.h"
+#include "api/auth/crypto.h"
+#include "cli/config.h"
+#include "cli/hub.h"
+#include "cli/simulator.h"
+#include "district/codec.h"
+#include "district/persist.h"
+
+namespace gb {
+namespace {
+
+const std::string kSourceDir = GLASSBRAIN_SOURCE_DIR;
+
+int Fail(const Status& s) {
+  std::cerr << "glassbrain: " << s.message() << "\n";
+  return s.code() == Code::kInvalid ? 2 : 1;
+}
+
+Result<std::unique_ptr<Store>> Open(const std::string& url) {
+  if (url.starts_with("sqlite:")) {
+    auto parent = std::filesystem::path(url.substr(7)).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+  }
+  return OpenStore(url);
+}
+
+int Serve(HubOptions options) {
+  auto hub = Hub::Open(std::move(options));
+  if (!hub.ok()) return Fail(hub.status());
+  Status s = (*hub)->Listen();
+  if (!s.ok()) return Fail(s);
+  (*hub)->Run();
+  return 0;
+}
+
+int Demo(HubOptions options, std::string data_dir, const std::string& district_dir, bool simulate) {
+  if (data_dir.empty()) {
+    char tmpl[] = "/tmp/glassbrain-demo-XXXXXX";
+    if (!mkdtemp(tmpl)) return Fail(Status::Internal("cannot create a temporary directory"));
+    data_dir = tmpl;
+  }
+  std::filesystem::create_directories(data_dir);
+  options.store_url = "sqlite:" + data_dir + "/glassbrain.db";
+  auto store = Open(options.store_url);
+  if (!store.ok()) return Fail(store.status());
+  bool fresh = !LoadDistrictFromStore(**store).ok();
+  std::vector<std::pair<std::string, Role>> accounts = {{"admin", Role::kAdmin},
+                                                        {"dispatcher", Role::kDispatcher},
+                                                        {"crew1", Role::kCrew},
+                                                        {"crew2", Role::kCrew},
+                                                        {"privacy", Role::kPrivacyOfficer},
+                                                        {"auditor", Role::kAuditor}};
+  if (fresh) {
+    auto district = LoadDistrictDir(district_dir);
+    if (!district.ok()) return Fail(district.status());
+    Status s = ReplaceDistrict(**store, *district);
+    if (!s.ok()) return Fail(s);
+    std::cout << "Demo district \"" << district->name << "\" loaded into " << data_dir << "\n"
+              << "Demo accounts (shown once; passwords are stored as argon2id hashes):\n";
+    for (const auto& [name, role] : accounts) {
+      std::string password = auth::RandomToken(12);
+      s = auth::AddUser(**store, name, role, password, "demo");
+      if (!s.ok()) return Fail(s);
+      std::cout << "  " << name << " (" << RoleName(role) << "): " << password << "\n";
+    }
+    auto token = auth::CreateToken(**store, "demo-edge", Role::kEdge, "demo");
+    if (!token.ok()) return Fail(token.status());
+    std::cout << "  edge token (Authorization: Bearer …): " << *token << "\n";
+  } else {
+    std::cout << "Reusing the demo data in " << data_dir << " (accounts as printed when it was created)\n";
+  }
+  store->reset();
+  auto hub = Hub::Open(std::move(options));
+  if (!hub.ok()) return Fail(hub.status());
+  Status s = (*hub)->Listen();
+  if (!s.ok()) return Fail(s);
+  std::cout << "Serving on http://" << "localhost" << ":" << (*hub)->port() << "/  (Ctrl-C stops)" << std::endl;
+  std::unique_ptr<Simulator> sim;
+  if (simulate) {
+    sim = std::make_unique<Simulator>((*hub)->incidents(), (*hub)->store(), (*hub)->catalog(), Env::Default(),
+                                      std::vector<std::string>{"crew1", "crew2"});
+    sim->Start();
+  }
+  (*hub)->Run();
+  if (sim) sim->Stop();
+  return 0;
+}
+
+int ReadPasswordFromStdin(std::string& password) {
+  if (!std::getline(std::cin, password)) return Fail(Status::Invalid("type the password on standard input"));
+  while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
+  return 0;
+}
+
+int Import(const std::string& url, const std::string& file) {
+  auto store = Open(url);
+  if (!store.ok()) return Fail(store.status());
+  if (std::filesystem::is_directory(file)) {
+    auto district = LoadDistrictDir(file);
+    if (!district.ok()) return Fail(district.status());
+    Status s = ReplaceDistrict(**store, *district);
+    if (!s.ok()) return Fail(s);
+    std::cout << "imported district \"" << district->name << "\": " << district->areas.size() << " areas, "
+              << district->cameras.size() << " cameras, " << district->rules.size() << " routing rules\n";
     return 0;
   }
+  auto current = LoadDistrictFromStore(**store);
+  if (!current.ok())
+    return Fail(Status::Invalid("the store has no district yet; import a district directory first (" +
+                                current.status().message() + ")"));
+  std::ifstream in(file);
+  if (!in) return Fail(Status::Invalid("cannot read " + file));
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (doc.is_discarded()) return Fail(Status::Invalid(file + " is not valid JSON"));
+  auto parsed = ParseFeatureCollection(doc);
+  if (!parsed.ok()) return Fail(Status::Invalid(file + ": " + parsed.status().message()));
+  District next = std::move(*current);
+  auto upsert = [](auto& list, auto item) {
+    for (auto& x : list)
+      if (x.id == item.id) {
+        x = std::move(item);
+        return;
+      }
+    list.push_back(std::move(item));
+  };
+  for (auto& a : parsed->first) upsert(next.areas, std::move(a));
+  for (auto& c : parsed->second) upsert(next.cameras, std::move(c));
+  Status s = ValidateDistrict(next);
+  if (s.ok()) s = ReplaceDistrict(**store, next);
+  if (!s.ok()) return Fail(s);
+  std::cout << "imported " << parsed->first.size() << " areas and " << parsed->second.size() << " cameras\n";
+  return 0;
+}
+
+int Export(const std::string& url, const std::string& file) {
+  auto store = Open(url);
+  if (!store.ok()) return Fail(store.status());
+  auto district = LoadDistrictFromStore(**store);
+  if (!district.ok()) return Fail(district.status());
+  std::string text = ToFeatureCollection(district->areas, district->cameras).dump(1) + "\n";
+  Status s = Env::Default()->WriteFileDurable(file, text);
+  if (!s.ok()) return Fail(s);
+  std::cout << "exported " << district->areas.size() << " areas and " << district->cameras.size() << " cameras to "
+            << file << "\n";
+  return 0;
+}
+
+int Purge(const std::string& url, const std::string& evidence_dir) {
+  auto store = Open(url);
+  if (!store.ok()) return Fail(store.status());
+  auto district = LoadDistrictFromStore(**store);
+  if (!district.ok()) return Fail(district.status());
+  auto r = PurgeExpired(**store, *district, evidence_dir.empty() ? DefaultEvidenceDir(url) : evidence_dir,
+                        Env::Default());
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "purged " << r->events << " events, " << r->incidents << " incidents, " << r->reports << " reports, "
+            << r->audit << " audit entries, " << r->evidence_hashes.size() << " evidence images\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace gb
+
+int main(int argc, char** argv) {
+  using namespace gb;
+  CLI::App app{"Glassbrain: the district operations hub. It watches situations, never people."};
+  app.set_version_flag("--version", "glassbrain 0.1.0");
+  app.require_subcommand(1);
+
+  HubOptions options;
+  options.web_dir = kSourceDir + "/web";
+  std::string listen = "127.0.0.1:8080", config_file;
+
+  auto* serve = app.add_subcommand("serve", "Run the hub");
+  serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
+  serve->add_option("--store", options.store_url, "Store URL, e.g. sqlite:/var/lib/glassbrain/hub.db");
+  serve->add_option("--config", config_file, "TOML configuration file (see docs/config.md)")->check(CLI::ExistingFile);
+
+  std::string data_dir, district_dir = kSourceDir + "/data/demo";
+  bool no_simulate = false;
+  auto* demo = app.add_subcommand("demo", "Serve the demo district with simulated traffic");
+  demo->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
+  demo->add_option("--data-dir", data_dir, "Where the store and evidence go (default: a new temporary directory)");
+  demo->add_option("--district", district_dir, "The district to load")->capture_default_str();
+  demo->add_flag("--no-simulate", no_simulate, "Do not feed simulated events, readings and reports");
+
+  std::string store_url, name, role_name, file, evidence_dir;
+  auto* user = app.add_subcommand("user", "Manage staff accounts");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "Add or replace an account; the password is read from standard input");
+  user_add->add_option("--store", store_url, "Store URL")->required();
+  user_add->add_option("--name", name, "Account name")->required();
+  user_add->add_option("--role", role_name, "admin, dispatcher, crew, privacy_officer or auditor")->required();
+
+  auto* token = app.add_subcommand("token", "Manage machine tokens");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Create a bearer token; it is printed once");
+  token_create->add_option("--store", store_url, "Store URL")->required();
+  token_create->add_option("--name", name, "Token name, e.g. the edge agent's site")->required();
+  token_create->add_option("--role", role_name, "edge or integration")->required();
+
+  auto* import = app.add_subcommand("import", "Import areas and cameras (GeoJSON) or a whole district directory");
+  import->add_option("--store", store_url, "Store URL")->required();
+  import->add_option("file", file, "FILE.geojson or a district directory")->required();
+  auto* exp = app.add_subcommand("export", "Export areas and cameras as GeoJSON");
+  exp->add_option("--store", store_url, "Store URL")->required();
+  exp->add_option("file", file, "FILE.geojson")->required();
+
+  auto* purge = app.add_subcommand("purge", "Delete data past its retention, evidence files included");
+  purge->add_option("--store", store_url, "Store URL")->required();
+  purge->add_option("--evidence-dir", evidence_dir, "Evidence directory (default: next to the store)");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+
+  if (serve->parsed()) {
+    if (!config_file.empty()) {
+      Status s = LoadConfigFile(config_file, options);
+      if (!s.ok()) return Fail(s);
+    }
+    if (serve->count("--listen") || config_file.empty()) {
+      Status s = ParseListen(listen, options);
+      if (!s.ok()) return Fail(s);
+    }
+    if (options.store_url.empty()) return Fail(Status::Invalid("give --store sqlite:PATH (or store.url in the config)"));
+    return Serve(options);
+  }
+  if (demo->parsed()) {
+    Status s = ParseListen(listen, options);
+    if (!s.ok()) return Fail(s);
+    return Demo(options, data_dir, district_dir, !no_simulate);
+  }
+  if (user_add->parsed() || token_create->parsed()) {
+    auto role = ParseRole(role_name);
+    if (!role) return Fail(Status::Invalid("unknown role '" + role_name + "'"));
+    auto store = Open(store_url);
+    if (!store.ok()) return Fail(store.status());
+    if (user_add->parsed()) {
+      std::string password;
+      if (int rc = ReadPasswordFromStdin(password)) return rc;
+      Status s = auth::AddUser(**store, name, *role, password, "cli");
+      if (!s.ok()) return Fail(s);
+      std::cout << "added " << name << " (" << role_name << ")\n";
+      return 0;
+    }
+    auto secret = auth::CreateToken(**store, name, *role, "cli");
+    if (!secret.ok()) return Fail(secret.status());
+    std::cout << *secret << "\n";
+    return 0;
+  }
+  if (import->parsed()) return Import(store_url, file);
+  if (exp->parsed()) return Export(store_url, file);
+  if (purge->parsed()) return Purge(store_url, evidence_dir);
   return 0;
 }

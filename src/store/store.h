@@ -68,7 +68,7 @@ struct AuditFilter {
 struct ReportFilter {
   std::vector<Id> ids;
   std::vector<std::string> service_codes;
-  TimeMs start = 0, end = 0;    // requested_at range, 0 = unbounded
+  TimeMs start = 0, end = 0;    // requested_at range, both inclusive; 0 = unbounded
   std::optional<bool> open;     // Open311 status filter: true = open, false = closed
   int offset = 0;
   int limit = 50;
@@ -141,8 +141,12 @@ class WriteTxn {
   virtual Status InsertIncident(Incident& incident) = 0;
   // Overwrites every field of an existing incident.
   virtual Status UpdateIncident(const Incident& incident) = 0;
-  // Moves events to another incident (merge, split). Empty `event_ids` moves all.
+  // Moves events to another incident (merge, split). Empty `event_ids` moves all, and with
+  // them every report linked to `from_incident`; otherwise a report moves with its event (an
+  // event of source kind `report` whose source_id is "report-<report id>"). NotFound when a
+  // listed event is not part of `from_incident`.
   virtual Status MoveEvents(Id from_incident, Id to_incident, const std::vector<Id>& event_ids) = 0;
+  // Newest first (by id).
   virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
 
   // Appends to the live stream's log; fills change.seq.

@@ -1,0 +1,83 @@
+#include "api/auth/accounts.h"
+
+#include <new>
+
+#include <nlohmann/json.hpp>
+
+#include "api/auth/crypto.h"
+
+namespace gb::auth {
+
+Status CheckAccountName(std::string_view name, std::string_view what) {
+  if (name.size() < 2 || name.size() > 64)
+    return Status::Invalid(std::string("the ") + std::string(what) + " must be 2 to 64 characters long");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return Status::Invalid(std::string("the ") + std::string(what) +
+                             " may contain only lower-case letters a-z, digits and . _ -");
+  }
+  return Status::Ok();
+}
+
+Status AddUser(Store& store, std::string name, Role role, std::string_view password, std::string actor, Env* env) {
+  GB_RETURN_IF_ERROR(CheckAccountName(name, "user name"));
+  if (!IsHumanRole(role))
+    return Status::Invalid("the role " + std::string(RoleName(role)) +
+                           " is for machines, which use tokens; users need a staff role "
+                           "(admin, dispatcher, crew, privacy_officer or auditor)");
+  GB_RETURN_IF_ERROR(CheckPasswordPolicy(password));
+  if (store.GetUser(name)) return Status::Conflict("a user named " + name + " already exists");
+
+  User user;
+  user.name = name;
+  user.role = role;
+  try {
+    user.password_hash = HashPassword(password);
+  } catch (const std::bad_alloc&) {
+    return Status::Unavailable("not enough memory to hash the password right now; try again");
+  }
+  user.created_at = env->NowMs();
+
+  AuditEntry audit;
+  audit.at = user.created_at;
+  audit.actor = std::move(actor);
+  audit.action = "user.add";
+  audit.object = "user/" + name;
+  audit.detail = nlohmann::json{{"role", RoleName(role)}}.dump();
+
+  return store.Write([&](WriteTxn& txn) -> Status {
+    GB_RETURN_IF_ERROR(txn.PutUser(user));
+    return txn.AppendAudit(audit);
+  });
+}
+
+Result<std::string> CreateToken(Store& store, std::string name, Role role, std::string actor, Env* env) {
+  GB_RETURN_IF_ERROR(CheckAccountName(name, "token name"));
+  if (IsHumanRole(role))
+    return Status::Invalid("tokens are for machines: the role must be edge or integration, not " +
+                           std::string(RoleName(role)));
+
+  std::string secret = std::string(kTokenPrefix) + RandomToken(32);
+  ApiToken token;
+  token.name = name;
+  token.role = role;
+  token.token_hash = Sha256Hex(secret);
+  token.created_at = env->NowMs();
+
+  AuditEntry audit;
+  audit.at = token.created_at;
+  audit.actor = std::move(actor);
+  audit.action = "token.create";
+  audit.object = "token/" + name;
+  audit.detail = nlohmann::json{{"role", RoleName(role)}}.dump();
+
+  Status s = store.Write([&](WriteTxn& txn) -> Status {
+    GB_RETURN_IF_ERROR(txn.PutToken(token));
+    return txn.AppendAudit(audit);
+  });
+  if (!s.ok()) return s;
+  return secret;
+}
+
+}  // namespace gb::auth

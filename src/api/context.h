@@ -1,0 +1,40 @@
+// HubContext: what request handlers need, wired once by the hub at start-up. Handlers
+// receive it by reference; every member outlives the server.
+#pragma once
+
+#include <string>
+
+#include "core/env.h"
+#include "incidents/catalog.h"
+#include "incidents/service.h"
+#include "privacy/evidence/evidence_store.h"
+#include "store/store.h"
+
+namespace gb {
+class Anonymizer;
+class Metrics;
+
+// Settings that shape the HTTP API (from the [api] and [open311] config tables).
+struct ApiSettings {
+  bool open311_require_api_key = false;     // residents post without a key by default
+  int open311_posts_per_minute = 10;        // per client address, when no key is given
+  std::size_t max_json_body_bytes = 1u << 20;
+  std::size_t max_batch_body_bytes = 8u << 20;
+  std::size_t max_media_bytes = 8u << 20;
+  int max_batch_items = 1000;
+  std::string public_base_url = "http://localhost:8080";  // for Open311 media_url
+  std::string jurisdiction_id = "riverside.example";
+};
+
+struct HubContext {
+  Store& store;
+  CatalogHolder& catalog;
+  IncidentService& incidents;
+  EvidenceStore& evidence;
+  const Anonymizer& anonymizer;
+  Metrics& metrics;
+  Env* env;
+  ApiSettings settings;
+};
+
+}  // namespace gb

@@ -1,0 +1,364 @@
+#include "api/open311/routes.h"
+
+#include <concepts>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/open311/format.h"
+#include "api/open311/limiter.h"
+#include "api/open311/parse.h"
+#include "core/time.h"
+#include "privacy/image/anonymizer.h"
+
+namespace gb {
+namespace {
+
+using open311::Format;
+using ojson = nlohmann::ordered_json;
+
+constexpr int kMaxMergeHops = 8;
+
+// At most `max` bytes of client input for an error message, cut on a UTF-8 boundary.
+std::string Clip(std::string_view s, size_t max = 80) {
+  if (s.size() <= max) return std::string(s);
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + "…";
+}
+
+std::string TrimSlash(std::string s) {
+  while (s.ends_with('/')) s.pop_back();
+  return s;
+}
+
+// The report that published the photo `ref`, through Store::FindReportByMedia when the
+// store offers it. Without that lookup no photo is served: serving any stored evidence by
+// hash would publish camera evidence too (DESIGN.md §4.7).
+template <typename S>
+std::optional<Report> FindReportByMedia(S& store, const std::string& ref) {
+  if constexpr (requires {
+                  { store.FindReportByMedia(ref) } -> std::convertible_to<std::optional<Report>>;
+                }) {
+    return store.FindReportByMedia(ref);
+  } else {
+    return std::nullopt;
+  }
+}
+
+// The format to answer in when the path's extension is not json or xml: JSON when the
+// client asks for it, otherwise XML, the spec's required format.
+Format FallbackFormat(const http::Request& req) {
+  return req.Header("accept").find("json") != std::string_view::npos ? Format::kJson : Format::kXml;
+}
+
+Result<http::Params> QueryParams(const http::Request& req) {
+  auto params = http::ParseForm(req.query);
+  if (!params) return Status::Invalid("the query string has a malformed percent escape");
+  return std::move(*params);
+}
+
+// Maps an anonymizer failure to the answer a client can act on.
+Status MediaStatus(const Status& s) {
+  switch (s.code()) {
+    case Code::kUnsupported: return Status::Unsupported("media must be a JPEG photo: " + s.message());
+    case Code::kTooLarge: return Status::TooLarge("media is too large: " + s.message());
+    case Code::kInvalid: return Status::Invalid("media could not be read as a photo: " + s.message());
+    default: return s;
+  }
+}
+
+// Tracks when the catalog (and so the service list) last changed, for discovery's changeset.
+class Changeset {
+ public:
+  Changeset(std::shared_ptr<const Catalog> current, TimeMs now) : seen_(std::move(current)), at_(now) {}
+  std::string Get(const std::shared_ptr<const Catalog>& current, TimeMs now) {
+    std::lock_guard lock(mu_);
+    if (seen_.lock() != current) {
+      seen_ = current;
+      at_ = now;
+    }
+    return FormatRfc3339(at_, false);
+  }
+
+ private:
+  std::mutex mu_;
+  std::weak_ptr<const Catalog> seen_;
+  TimeMs at_;
+};
+
+class Open311Api {
+ public:
+  explicit Open311Api(HubContext& ctx)
+      : ctx_(ctx),
+        limiter_(ctx.env, ctx.settings.open311_posts_per_minute),
+        changeset_(ctx.catalog.Get(), ctx.env->NowMs()) {}
+
+  http::Response Discovery(const http::Request& req, Format f) {
+    auto params = QueryParams(req);
+    if (!params.ok()) return open311::Error(f, params.status());
+    const ApiSettings& s = ctx_.settings;
+    open311::DiscoveryInfo info;
+    auto catalog = ctx_.catalog.Get();
+    info.changeset = changeset_.Get(catalog, ctx_.env->NowMs());
+    info.url = TrimSlash(s.public_base_url) + "/open311/v2";
+    std::string name = catalog->district.name.empty() ? s.jurisdiction_id : catalog->district.name;
+    info.contact = name + " district operations (jurisdiction_id " + s.jurisdiction_id + "): " +
+                   TrimSlash(s.public_base_url) + "/";
+    if (s.open311_require_api_key)
+      info.key_service = "Posting service requests needs an api_key; ask the district operations team for one.";
+    else if (s.open311_posts_per_minute > 0)
+      info.key_service = "No api_key is needed: anyone may post service requests (at most " +
+                         std::to_string(s.open311_posts_per_minute) + " per minute from one client address).";
+    else
+      info.key_service = "No api_key is needed: anyone may post service requests.";
+    return open311::Render(200, open311::DiscoveryDoc(info), "discovery", f);
+  }
+
+  http::Response Services(const http::Request& req, Format f) {
+    if (auto s = CheckQuery(req); !s.ok()) return open311::Error(f, s);
+    auto catalog = ctx_.catalog.Get();
+    return open311::Render(200, open311::ServicesDoc(catalog->district.services), "services", f);
+  }
+
+  http::Response ServiceDefinition(const http::Request& req, Format f) {
+    if (auto s = CheckQuery(req); !s.ok()) return open311::Error(f, s);
+    const std::string& code = req.Param("code");
+    auto catalog = ctx_.catalog.Get();
+    if (!catalog->district.FindService(code))
+      return open311::Error(f, 404, "service_code '" + Clip(code) + "' not found; services." +
+                                        (f == Format::kJson ? "json" : "xml") + " lists the codes");
+    return open311::Render(200, open311::ServiceDefinitionDoc(code), "service_definition", f);
+  }
+
+  http::Response ListRequests(const http::Request& req, Format f) {
+    auto params = QueryParams(req);
+    if (!params.ok()) return open311::Error(f, params.status());
+    if (auto s = open311::CheckJurisdiction(*params, ctx_.settings.jurisdiction_id); !s.ok())
+      return open311::Error(f, s);
+    auto query = open311::ParseRequestQuery(*params);
+    if (!query.ok()) return open311::Error(f, query.status());
+    auto views = ctx_.store.ListReports(open311::ToReportFilter(*query, ctx_.env->NowMs()));
+    auto catalog = ctx_.catalog.Get();
+    std::vector<open311::PublicRequest> out;
+    out.reserve(views.size());
+    for (auto& v : views) out.push_back(Public(v.report, std::move(v.incident), *catalog));
+    return open311::Render(200, open311::RequestsDoc(out), "service_requests", f);
+  }
+
+  http::Response GetRequest(const http::Request& req, Format f) {
+    if (auto s = CheckQuery(req); !s.ok()) return open311::Error(f, s);
+    const std::string& raw = req.Param("id");
+    auto id = open311::ParseId(raw);
+    std::optional<Report> report;
+    if (id) report = ctx_.store.GetReport(*id);
+    if (!report) return open311::Error(f, 404, "service_request_id '" + Clip(raw) + "' not found");
+    std::optional<Incident> incident;
+    if (report->incident_id != 0) incident = ctx_.store.GetIncident(report->incident_id);
+    auto catalog = ctx_.catalog.Get();
+    std::vector<open311::PublicRequest> out{Public(*report, std::move(incident), *catalog)};
+    return open311::Render(200, open311::RequestsDoc(out), "service_requests", f);
+  }
+
+  http::Response Token(const http::Request& req, Format f) {
+    if (auto s = CheckQuery(req); !s.ok()) return open311::Error(f, s);
+    const std::string& token = req.Param("token");
+    std::optional<Report> report;
+    if (open311::IsToken(token)) report = ctx_.store.FindReportByToken(token);
+    if (!report) return open311::Error(f, 404, "token '" + Clip(token) + "' not found");
+    return open311::Render(200, open311::TokenDoc(report->id, report->token), "service_requests", f);
+  }
+
+  http::Response PostRequest(const http::Request& req, Format f) {
+    const ApiSettings& settings = ctx_.settings;
+    open311::PostLimits limits;
+    limits.max_form_bytes = settings.max_json_body_bytes;
+    limits.max_media_bytes = settings.max_media_bytes;
+    auto body = open311::ReadPostBody(req.Header("content-type"), req.body, limits);
+    if (!body.ok()) return open311::Error(f, body.status());
+    // Fields may also come in the query string (api_key, jurisdiction_id); the body wins.
+    auto query = QueryParams(req);
+    if (!query.ok()) return open311::Error(f, query.status());
+    http::Params fields = std::move(body->fields);
+    fields.insert(fields.end(), query->begin(), query->end());
+
+    if (auto s = open311::CheckJurisdiction(fields, settings.jurisdiction_id); !s.ok()) return open311::Error(f, s);
+    auto api_key = http::FormValue(fields, "api_key");
+    bool has_key = api_key && api_key->find_first_not_of(" \t") != std::string::npos;
+    if (settings.open311_require_api_key && !has_key)
+      return open311::Error(f, 403, "an api_key is required to post service requests here");
+    // An api_key is not checked against issued keys yet, so it does not lift the limit:
+    // otherwise any made-up key would bypass it.
+    TimeMs retry_ms = 0;
+    if (!limiter_.Allow(req.remote_address.empty() ? "unknown" : req.remote_address, &retry_ms)) {
+      auto r = open311::Error(f, 429, "too many service requests from this address; try again in " +
+                                          std::to_string((retry_ms + 999) / 1000) + " s");
+      r.SetHeader("Retry-After", std::to_string((retry_ms + 999) / 1000));
+      return r;
+    }
+
+    auto input = open311::ParseNewRequest(fields);
+    if (!input.ok()) return open311::Error(f, input.status());
+    {
+      auto catalog = ctx_.catalog.Get();
+      if (!catalog->district.FindService(input->service_code))
+        return open311::Error(f, 404, "service_code '" + input->service_code + "' not found; services." +
+                                          (f == Format::kJson ? "json" : "xml") + " lists the codes");
+    }
+
+    Report report;
+    if (body->media) {
+      auto image = ctx_.anonymizer.Process(
+          *body->media, ImageLimits{settings.max_media_bytes, 8192, 8192, 40'000'000});
+      if (!image.ok()) return open311::Error(f, MediaStatus(image.status()));
+      std::string ref = "sha256:" + image->sha256_hex;
+      if (!EvidenceStore::IsValidRef(ref))
+        return open311::Error(f, 500, "the photo could not be stored (bad content hash)");
+      Status stored = ctx_.store.Write([&](WriteTxn& txn) -> Status {
+        auto put = ctx_.evidence.Put(txn, ref, image->jpeg);
+        if (!put.ok()) return put.status();
+        AuditEntry entry{0, ctx_.env->NowMs(), "public", "evidence.put", "evidence/" + ref, "",
+                         R"({"via":"open311"})"};
+        return txn.AppendAudit(entry);
+      });
+      if (!stored.ok()) return open311::Error(f, stored);
+      report.media = std::move(ref);
+    }
+
+    report.token = open311::NewToken();
+    report.service_code = input->service_code;
+    report.description = input->description;
+    report.location = LatLon{input->lat, input->lon};
+    report.address = input->address_string;
+    report.email = input->email;
+    report.first_name = input->first_name;
+    report.last_name = input->last_name;
+    report.phone = input->phone;
+    report.device_id = input->device_id;
+    report.account_id = input->account_id;
+    report.requested_at = ctx_.env->NowMs();
+    // input->media_url is accepted and ignored: the hub never fetches remote URLs.
+    Status submitted = ctx_.incidents.SubmitReport(report, Actor{.name = "public", .system = false});
+    if (!submitted.ok()) return open311::Error(f, submitted);
+    return open311::Render(201, open311::PostResultDoc(report.id, report.token, "", report.account_id),
+                           "service_requests", f);
+  }
+
+  http::Response Media(const http::Request& req) {
+    const std::string& hex = req.Param("hex");
+    std::string ref = "sha256:" + hex;
+    if (!EvidenceStore::IsValidRef(ref) || !FindReportByMedia(ctx_.store, ref))
+      return open311::Error(Format::kJson, 404, "no such photo");
+    std::string etag = "\"" + hex + "\"";
+    if (req.Header("if-none-match") == etag) {
+      http::Response r;
+      r.status = 304;
+      r.content_type = "image/jpeg";
+      r.SetHeader("ETag", etag);
+      return r;
+    }
+    auto bytes = ctx_.evidence.Read(ref);
+    if (!bytes.ok())
+      return open311::Error(Format::kJson, bytes.status().code() == Code::kNotFound ? 404 : 503,
+                            bytes.status().code() == Code::kNotFound ? "no such photo" : "the photo cannot be read now");
+    http::Response r;
+    r.content_type = "image/jpeg";
+    r.body = std::move(bytes.value());
+    r.SetHeader("ETag", etag);
+    r.SetHeader("Cache-Control", "public, max-age=3600");
+    r.SetHeader("X-Content-Type-Options", "nosniff");
+    return r;
+  }
+
+  // Paths under /open311/v2/ that match no resource and format.
+  http::Response Unmatched(const http::Request& req, std::string_view collection) {
+    const std::string& file = req.Param("file");
+    auto [stem, ext] = open311::SplitExtension(file);
+    auto format = open311::ParseFormat(ext);
+    Format f = format.value_or(FallbackFormat(req));
+    bool known = !collection.empty() || stem == "discovery" || stem == "services" || stem == "requests";
+    if (known && !format)
+      return open311::Error(f, 404, "format '" + Clip(ext) + "' is not supported; use .json or .xml");
+    if (known && req.method == "POST" && collection.empty() && stem != "requests") {
+      auto r = open311::Error(f, 405, "only GET is allowed on " + Clip(file));
+      r.SetHeader("Allow", "GET");
+      return r;
+    }
+    return open311::Error(f, 404, "no such Open311 resource: " + Clip(req.path, 200) + "; see discovery.xml");
+  }
+
+ private:
+  // Query parameters of the read-only endpoints: only jurisdiction_id is checked.
+  Status CheckQuery(const http::Request& req) {
+    auto params = QueryParams(req);
+    if (!params.ok()) return params.status();
+    return open311::CheckJurisdiction(*params, ctx_.settings.jurisdiction_id);
+  }
+
+  // Follows merges to the incident that carries the work now.
+  std::optional<Incident> Effective(std::optional<Incident> incident) {
+    for (int hop = 0; incident && incident->state == IncidentState::kMerged && incident->merged_into != 0 &&
+                      hop < kMaxMergeHops;
+         ++hop) {
+      auto target = ctx_.store.GetIncident(incident->merged_into);
+      if (!target) break;
+      incident = std::move(target);
+    }
+    return incident;
+  }
+
+  open311::PublicRequest Public(const Report& report, std::optional<Incident> incident, const Catalog& catalog) {
+    incident = Effective(std::move(incident));
+    const Incident* inc = incident ? &*incident : nullptr;
+    const Department* dep = nullptr;
+    if (inc && !inc->department_id.empty()) dep = catalog.district.FindDepartment(inc->department_id);
+    return open311::MakePublicRequest(report, inc, catalog.district.FindService(report.service_code), dep,
+                                      ctx_.settings.public_base_url);
+  }
+
+  HubContext& ctx_;
+  open311::SlidingWindowLimiter limiter_;
+  Changeset changeset_;
+};
+
+}  // namespace
+
+void RegisterOpen311Routes(http::Router& router, HubContext& ctx) {
+  auto api = std::make_shared<Open311Api>(ctx);
+  const std::vector<Role> kPublic{};
+  for (Format f : {Format::kJson, Format::kXml}) {
+    const std::string ext = f == Format::kJson ? ".json" : ".xml";
+    const std::string base = "/open311/v2/";
+    router.Add("GET", base + "discovery" + ext, kPublic,
+               [api, f](http::Request& req) { return api->Discovery(req, f); }, "Open311 service discovery");
+    router.Add("GET", base + "services" + ext, kPublic,
+               [api, f](http::Request& req) { return api->Services(req, f); }, "Open311 service list");
+    router.Add("GET", base + "services/{code}" + ext, kPublic,
+               [api, f](http::Request& req) { return api->ServiceDefinition(req, f); },
+               "Open311 service definition");
+    router.Add("GET", base + "requests" + ext, kPublic,
+               [api, f](http::Request& req) { return api->ListRequests(req, f); },
+               "Open311 service requests (filters, page/page_size)");
+    router.Add("POST", base + "requests" + ext, kPublic,
+               [api, f](http::Request& req) { return api->PostRequest(req, f); },
+               "Open311 new service request (form or multipart with media)");
+    router.Add("GET", base + "requests/{id}" + ext, kPublic,
+               [api, f](http::Request& req) { return api->GetRequest(req, f); }, "Open311 one service request");
+    router.Add("GET", base + "tokens/{token}" + ext, kPublic,
+               [api, f](http::Request& req) { return api->Token(req, f); },
+               "Open311 service_request_id from a token");
+  }
+  router.Add("GET", "/open311/v2/media/{hex}.jpg", kPublic, [api](http::Request& req) { return api->Media(req); },
+             "Open311 request photo (anonymized)");
+  // Registered last: the routes above win for the formats they serve.
+  for (const char* method : {"GET", "POST"})
+    router.Add(method, "/open311/v2/{file}", kPublic, [api](http::Request& req) { return api->Unmatched(req, ""); });
+  for (const char* collection : {"services", "requests", "tokens"})
+    router.Add("GET", std::string("/open311/v2/") + collection + "/{file}", kPublic,
+               [api, c = std::string(collection)](http::Request& req) { return api->Unmatched(req, c); });
+}
+
+}  // namespace gb

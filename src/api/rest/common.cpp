@@ -1,0 +1,67 @@
+#include "api/rest/common.h"
+
+#include <charconv>
+
+namespace gb::rest {
+
+Result<nlohmann::json> JsonBody(const http::Request& req, size_t limit) {
+  if (req.body.size() > limit) return Status::TooLarge("the body is larger than " + std::to_string(limit) + " bytes");
+  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return Status::Invalid("the body is not valid JSON");
+  if (!j.is_object()) return Status::Invalid("the body must be a JSON object");
+  return j;
+}
+
+Result<http::Params> Query(const http::Request& req) {
+  auto q = http::ParseForm(req.query);
+  if (!q) return Status::Invalid("the query string has a bad %-escape");
+  return std::move(*q);
+}
+
+Result<std::int64_t> IntParam(const http::Params& q, std::string_view key, std::int64_t fallback, std::int64_t min,
+                              std::int64_t max) {
+  auto v = http::FormValue(q, key);
+  if (!v) return fallback;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n < min || n > max)
+    return Status::Invalid(std::string(key) + " must be a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max));
+  return n;
+}
+
+Actor ActorOf(const http::Request& req) {
+  if (!req.principal) return Actor{"public", Role::kCrew, false};
+  return Actor{req.principal->name, req.principal->role, false};
+}
+
+http::Handler Idempotent(HubContext& ctx, http::Handler handler) {
+  return [&ctx, handler = std::move(handler)](http::Request& req) {
+    std::string_view key = req.Header("idempotency-key");
+    if (key.empty()) return handler(req);
+    if (key.size() > 200) return http::JsonError(400, "Idempotency-Key is longer than 200 characters");
+    std::string scope = (req.principal ? req.principal->name : std::string("-")) + "\n" + req.method + "\n" +
+                        req.path + "\n" + std::string(key);
+    if (auto seen = ctx.store.GetIdempotentReply(scope)) {
+      http::Response r = http::Json(seen->status, seen->body);
+      r.SetHeader("Idempotent-Replayed", "true");
+      return r;
+    }
+    http::Response r = handler(req);
+    if (r.status >= 200 && r.status < 300) {
+      Status s = ctx.store.Write([&](WriteTxn& txn) {
+        return txn.PutIdempotentReply(scope, IdempotentReply{r.status, r.body}, ctx.env->NowMs());
+      });
+      (void)s;  // the effect happened; failing to remember it only loses the replay
+    }
+    return r;
+  };
+}
+
+std::string Page(nlohmann::json items, std::optional<std::int64_t> next_cursor) {
+  nlohmann::json j = {{"items", std::move(items)}};
+  j["next_cursor"] = next_cursor ? nlohmann::json(std::to_string(*next_cursor)) : nlohmann::json(nullptr);
+  return j.dump();
+}
+
+}  // namespace gb::rest

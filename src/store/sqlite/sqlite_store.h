@@ -1,0 +1,118 @@
+// The embedded Store engine: one SQLite file in WAL mode.
+//
+// Connections: one writer, guarded by a mutex, runs every Write() as BEGIN IMMEDIATE …
+// COMMIT with synchronous=FULL, so an OK return means the transaction is in the fsync'd WAL
+// and survives kill -9 or power loss. Reads use a pool of reader connections (created on
+// first use, at most one per hardware thread and at least two); each read is one statement,
+// hence one consistent snapshot of committed data, and never waits for the writer.
+//
+// Speed (the ingest path runs FindEventByKey, FindOpenIncidents, InsertEvent and often
+// GetIncident/UpdateIncident per event, a thousand events per Write): every statement is
+// prepared once per connection; open incidents are found through a grid-cell index (see
+// migrations.cpp); a write transaction keeps the incidents it has read or written, so a
+// GetIncident after FindOpenIncidents costs no query; UpdateIncident leaves the indexes alone
+// when no indexed column changed; per-state counts are applied once per transaction; and
+// nothing on that path uses triggers or AUTOINCREMENT on events.
+//
+// The writer checkpoints (copies the WAL into the database file) after the commit that takes
+// the WAL past 32 MiB, which bounds the WAL; see Configure in sqlite_store.cpp.
+//
+// Failures: methods that return a Status report SQLite errors (a UNIQUE violation is
+// Conflict; busy, I/O and full-disk errors are Unavailable). Reads that return optional or
+// vector answer "nothing" when SQLite fails; inside Write() such a failure also makes the
+// transaction roll back and Write() return the error, even if the callback returned OK.
+// An exception thrown by the callback rolls the transaction back and is rethrown.
+//
+// Behaviour the Store interface leaves open, as this engine does it:
+// - Limits are clamped: ListIncidents and ListAudit to 1..1000, ListReports to 1..1000
+//   (offset ≥ 0), ChangesAfter to 1..10000, EventsOfIncident to 0..10000 (newest first).
+// - ListReports is newest first (requested_at, then id). `end` is inclusive (Open311's
+//   end_date is the latest time to include). Open means the linked incident is not resolved
+//   or rejected; a report without an incident is open.
+// - MoveEvents also moves reports: all of `from`'s reports when `event_ids` is empty,
+//   otherwise the reports whose event moves (an event of source kind `report` whose
+//   source_id is "report-<report id>", or the bare decimal id). It returns NotFound when a listed event is not
+//   part of `from_incident`; the caller's Write then rolls back.
+// - Write() called from inside a Write() callback returns Internal instead of deadlocking.
+// - PutToken replaces any token with the same name (token names identify actors in the
+//   audit log), so putting a token under an existing name rotates it.
+// - InsertEvent and MoveEvents do not touch the incident's event_count or times; the caller
+//   keeps those (it updates the incident in the same Write anyway).
+// - Purge, in one transaction: events older than their category's cutoff; closed incidents
+//   (resolved, rejected, merged) with updated_at < incidents_before, with their events,
+//   reports and changes; reports without an incident requested before incidents_before;
+//   stream changes older than incidents_before; audit entries before audit_before; evidence
+//   records created before evidence_before (their hashes are returned whether or not a
+//   remaining event still names them: retention wins). Expired sessions and idempotent
+//   replies older than the latest of the cutoffs go too. A zero cutoff purges nothing.
+//   Incident counters are not recomputed after their old events go.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace gb {
+
+class SqliteStore final : public Store {
+ public:
+  struct Options {
+    int max_readers = 0;             // 0: one per hardware thread, at least 2
+    int writer_cache_kib = 64 * 1024;
+    int reader_cache_kib = 16 * 1024;
+  };
+
+  // Opens or creates the database file at `path` and applies pending migrations.
+  // Unavailable when the file cannot be opened or is not a Glassbrain database.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, const Options& options);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path) { return Open(path, Options()); }
+
+  ~SqliteStore() override;
+
+  Status Write(const std::function<Status(WriteTxn&)>& fn) override;
+
+  std::optional<Incident> GetIncident(Id id) override;
+  std::vector<Incident> ListIncidents(const IncidentFilter& filter) override;
+  std::vector<Event> EventsOfIncident(Id incident_id, int limit) override;
+  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override;
+  std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
+  Id LastChangeSeq() override;
+  std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override;
+
+  std::optional<Report> GetReport(Id id) override;
+  std::optional<Report> FindReportByToken(const std::string& token) override;
+  std::vector<ReportView> ListReports(const ReportFilter& filter) override;
+
+  std::optional<EvidenceRecord> GetEvidence(const std::string& hash) override;
+
+  std::vector<ConfigDoc> ListConfig(ConfigKind kind) override;
+  std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) override;
+
+  std::optional<User> GetUser(const std::string& name) override;
+  std::vector<User> ListUsers() override;
+  std::optional<ApiToken> FindToken(const std::string& token_hash) override;
+  std::optional<Session> GetSession(const std::string& id_hash) override;
+  std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override;
+
+  Result<PurgeResult> Purge(const RetentionCutoffs& cutoffs) override;
+
+  bool Ping() override;
+
+ private:
+  class Readers;
+  SqliteStore(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<Readers> readers);
+
+  std::mutex write_mu_;
+  std::atomic<std::thread::id> write_owner_{};
+  std::unique_ptr<sqlite::Database> writer_;
+  std::unique_ptr<Readers> readers_;
+};
+
+}  // namespace gb

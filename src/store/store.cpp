@@ -1,0 +1,40 @@
+#include "store/store.h"
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace gb {
+
+std::string_view ConfigKindName(ConfigKind k) {
+  switch (k) {
+    case ConfigKind::kArea: return "area";
+    case ConfigKind::kCamera: return "camera";
+    case ConfigKind::kDepartment: return "department";
+    case ConfigKind::kRoutingRule: return "routing_rule";
+    case ConfigKind::kService: return "service";
+    case ConfigKind::kSensor: return "sensor";
+    case ConfigKind::kSetting: return "setting";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.starts_with(kSqlite)) {
+    std::string path = url.substr(kSqlite.size());
+    // "sqlite:///var/lib/x.db" is accepted as the usual URL spelling of "sqlite:/var/lib/x.db".
+    if (path.starts_with("//")) path.erase(0, 2);
+    if (path.empty()) return Status::Invalid("the store URL 'sqlite:' needs a file path, e.g. sqlite:data/glassbrain.db");
+    if (path == ":memory:" || path.starts_with("file:"))
+      return Status::Invalid("the store URL '" + url + "' must name a plain file path, e.g. sqlite:data/glassbrain.db");
+    auto store = SqliteStore::Open(path);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  auto colon = url.find(':');
+  if (colon == std::string::npos)
+    return Status::Invalid("the store URL '" + url + "' has no scheme; use sqlite:PATH");
+  std::string scheme = url.substr(0, colon);
+  return Status::Invalid("unknown store URL scheme '" + scheme + "' in '" + url + "'; use sqlite:PATH");
+}
+
+}  // namespace gb

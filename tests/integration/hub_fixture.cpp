@@ -1,0 +1,90 @@
+#include "hub_fixture.h"
+
+#include <cstdlib>
+
+#include "api/auth/accounts.h"
+#include "api/auth/crypto.h"
+#include "district/district.h"
+#include "district/persist.h"
+
+namespace gb::testing {
+
+HubFixture::HubFixture(std::function<void(HubOptions&)> tweak) {
+  char tmpl[] = "/tmp/glassbrain-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  auth::SetFastHashingForTests(true);
+  HubOptions options;
+  options.store_url = "sqlite:" + dir_ + "/hub.db";
+  options.server.host = "127.0.0.1";
+  options.server.port = 0;
+  options.server.handle_signals = false;
+  options.server.threads = 4;
+  options.web_dir = std::string(GLASSBRAIN_SOURCE_DIR) + "/web";
+  options.purge_interval_minutes = 0;
+  if (tweak) tweak(options);
+  {
+    auto store = OpenStore(options.store_url);
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    auto district = LoadDistrictDir(std::string(GLASSBRAIN_SOURCE_DIR) + "/data/demo");
+    EXPECT_TRUE(district.ok()) << district.status().message();
+    EXPECT_TRUE(ReplaceDistrict(**store, *district).ok());
+    for (auto [name, role] : {std::pair{"admin", Role::kAdmin}, {"dispatcher", Role::kDispatcher},
+                              {"crew1", Role::kCrew}, {"crew2", Role::kCrew}, {"privacy", Role::kPrivacyOfficer},
+                              {"auditor", Role::kAuditor}})
+      EXPECT_TRUE(auth::AddUser(**store, name, role, kPassword, "test").ok());
+    edge_token_ = *auth::CreateToken(**store, "edge-1", Role::kEdge, "test");
+    integration_token_ = *auth::CreateToken(**store, "crm", Role::kIntegration, "test");
+  }
+  auto hub = Hub::Open(options);
+  if (!hub.ok()) throw std::runtime_error(hub.status().message());
+  hub_ = std::move(*hub);
+  Status s = hub_->Listen();
+  if (!s.ok()) throw std::runtime_error(s.message());
+  thread_ = std::thread([this] { hub_->Run(); });
+}
+
+HubFixture::~HubFixture() {
+  hub_->Stop();
+  thread_.join();
+  hub_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+HubFixture::Session HubFixture::SignIn(const std::string& user) {
+  Session s{std::make_unique<HttpClient>(port()), ""};
+  auto r = s.client->Request("POST", "/api/v1/session",
+                             nlohmann::json{{"name", user}, {"password", kPassword}}.dump(),
+                             {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("csrf_token")) s.csrf = j["csrf_token"];
+  return s;
+}
+
+HttpReply HubFixture::Bearer(const std::string& token, const std::string& method, const std::string& target,
+                             const std::string& body, std::vector<std::string> headers) {
+  HttpClient c(port());
+  headers.push_back("Authorization: Bearer " + token);
+  if (!body.empty()) headers.push_back("Content-Type: application/json");
+  return c.Request(method, target, body, headers);
+}
+
+HttpReply HubFixture::Anonymous(const std::string& method, const std::string& target, const std::string& body,
+                                std::vector<std::string> headers) {
+  HttpClient c(port());
+  return c.Request(method, target, body, headers);
+}
+
+nlohmann::json MakeEvent(const std::string& key, const std::string& category, double lat, double lon,
+                         const std::string& camera) {
+  return {{"idempotency_key", key},
+          {"source", {{"kind", "camera"}, {"id", camera}}},
+          {"category", category},
+          {"rule", "stationary_vehicle"},
+          {"observed_at", "2026-11-24T10:15:02.120Z"},
+          {"location", {{"lat", lat}, {"lon", lon}}},
+          {"confidence", 0.87},
+          {"attributes", {{"dwell_s", 312}}}};
+}
+
+}  // namespace gb::testing

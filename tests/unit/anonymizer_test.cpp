@@ -1,0 +1,481 @@
+// Anonymizer tests: faces are really blurred, metadata really goes, hostile input is refused
+// with the right status, the hash is right, and concurrent callers get identical results.
+//
+// The face photo is messi5.jpg from the Debian package opencv-doc; the cascades come from
+// opencv-data. Every other image is generated here.
+
+#include "privacy/image/anonymizer.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <turbojpeg.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gb {
+namespace {
+
+using namespace std::string_literals;
+
+constexpr const char* kFacePhoto = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+constexpr const char* kFacePhotoPackage = "opencv-doc";
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct TjDeleter {
+  void operator()(void* h) const { tjDestroy(h); }
+};
+
+// Encodes BGR pixels with turbojpeg (4:2:0; `flags` may ask for a progressive file).
+std::string Encode(const cv::Mat& bgr, int quality = 90, int flags = 0) {
+  std::unique_ptr<void, TjDeleter> h(tjInitCompress());
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  const int rc = tjCompress2(h.get(), bgr.data, bgr.cols, static_cast<int>(bgr.step), bgr.rows,
+                             TJPF_BGR, &buf, &size, TJSAMP_420, quality, flags);
+  EXPECT_EQ(rc, 0) << tjGetErrorStr2(h.get());
+  std::string out(reinterpret_cast<const char*>(buf), size);
+  tjFree(buf);
+  return out;
+}
+
+// Decodes a JPEG to BGR; an empty Mat when turbojpeg reports any error or warning.
+cv::Mat Decode(const std::string& jpeg) {
+  std::unique_ptr<void, TjDeleter> h(tjInitDecompress());
+  auto* src = reinterpret_cast<unsigned char*>(const_cast<char*>(jpeg.data()));
+  int w = 0, ht = 0, ss = 0, cs = 0;
+  if (tjDecompressHeader3(h.get(), src, jpeg.size(), &w, &ht, &ss, &cs) != 0) return {};
+  cv::Mat bgr(ht, w, CV_8UC3);
+  if (tjDecompress2(h.get(), src, jpeg.size(), bgr.data, w, static_cast<int>(bgr.step), ht,
+                    TJPF_BGR, TJFLAG_STOPONWARNING) != 0) {
+    return {};
+  }
+  return bgr;
+}
+
+// A textured test picture: gradients, blocks of colour and noise (so that the entropy-coded
+// data is large enough to cut in the middle).
+cv::Mat Pattern(int w, int h, uint32_t seed = 1) {
+  cv::Mat m(h, w, CV_8UC3);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> noise(-25, 25);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      auto clamp = [](int v) { return static_cast<uint8_t>(std::clamp(v, 0, 255)); };
+      const int block = ((x / 32) + (y / 32)) % 2 ? 60 : 0;
+      m.at<cv::Vec3b>(y, x) = {clamp(x * 255 / w + noise(rng)), clamp(y * 255 / h + block),
+                               clamp(128 + block + noise(rng))};
+    }
+  }
+  return m;
+}
+
+// A JPEG marker segment: FF, marker, big-endian length (payload + 2), payload.
+std::string Segment(unsigned char marker, const std::string& payload) {
+  const size_t len = payload.size() + 2;
+  std::string s = {'\xFF', static_cast<char>(marker), static_cast<char>(len >> 8),
+                   static_cast<char>(len & 0xFF)};
+  return s + payload;
+}
+
+// An EXIF APP1 payload (big-endian TIFF) with IFD0 holding the orientation and a pointer to
+// a GPS IFD whose latitude reference and text are easy to find in the output bytes.
+std::string ExifPayload(uint16_t orientation) {
+  std::string t = "MM";
+  auto u16 = [&](uint32_t v) {
+    t += {static_cast<char>(v >> 8 & 0xFF), static_cast<char>(v & 0xFF)};
+  };
+  auto u32 = [&](uint32_t v) {
+    u16(v >> 16);
+    u16(v & 0xFFFF);
+  };
+  // One 12-byte IFD entry whose 4-byte value field is `value` (already in file order).
+  auto entry = [&](uint16_t tag, uint16_t type, uint32_t count, const std::string& value) {
+    u16(tag);
+    u16(type);
+    u32(count);
+    t += value;
+  };
+  auto be16 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  auto be32 = [&](uint32_t v) { return be16(v >> 16) + be16(v & 0xFFFF); };
+  u16(42);
+  u32(8);  // IFD0 at offset 8: 2 entries, ends at 8 + 2 + 24 + 4 = 38
+  u16(2);
+  entry(0x0112, 3 /* SHORT */, 1, be16(orientation) + be16(0));  // Orientation
+  entry(0x8825, 4 /* LONG */, 1, be32(38));                      // GPS IFD pointer
+  u32(0);
+  // GPS IFD at 38: 2 entries, ends at 38 + 2 + 24 + 4 = 68, where the text goes.
+  u16(2);
+  entry(0x0001, 2 /* ASCII */, 2, "N\0\0\0"s);     // GPSLatitudeRef
+  entry(0x001B, 7 /* UNDEFINED */, 27, be32(68));  // GPSProcessingMethod
+  u32(0);
+  t += "GLASSBRAIN-GPS-31.2304N-121";
+  return "Exif\0\0"s + t;
+}
+
+// Splices metadata segments right after SOI.
+std::string WithMetadata(const std::string& jpeg, uint16_t orientation = 1) {
+  std::string meta = Segment(0xE1, ExifPayload(orientation));
+  meta +=
+      Segment(0xE1, "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>GLASSBRAIN-XMP-Alice</x:xmpmeta>"s);
+  meta += Segment(0xE2, "ICC_PROFILE\0\1\1"s + std::string(64, '\x42'));
+  meta += Segment(0xED, "Photoshop 3.0\0GLASSBRAIN-IPTC-byline"s);
+  meta += Segment(0xFE, "GLASSBRAIN-COMMENT taken at 12 Elm Street");
+  return jpeg.substr(0, 2) + meta + jpeg.substr(2);
+}
+
+// Offset of the first SOF0/SOF2 marker's payload (precision byte), or npos.
+size_t SofOffset(const std::string& jpeg) {
+  for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
+    const auto m = static_cast<unsigned char>(jpeg[i + 1]);
+    if (static_cast<unsigned char>(jpeg[i]) == 0xFF && (m == 0xC0 || m == 0xC2)) return i + 4;
+  }
+  return std::string::npos;
+}
+
+// Rewrites the dimensions declared in SOF: a tiny file that claims a huge image.
+std::string WithDeclaredSize(std::string jpeg, int w, int h) {
+  const size_t p = SofOffset(jpeg);
+  EXPECT_NE(p, std::string::npos);
+  jpeg[p + 1] = static_cast<char>(h >> 8);
+  jpeg[p + 2] = static_cast<char>(h & 0xFF);
+  jpeg[p + 3] = static_cast<char>(w >> 8);
+  jpeg[p + 4] = static_cast<char>(w & 0xFF);
+  return jpeg;
+}
+
+double LaplacianVariance(const cv::Mat& bgr, const cv::Rect& r) {
+  cv::Mat gray, lap;
+  cv::cvtColor(bgr(r), gray, cv::COLOR_BGR2GRAY);
+  cv::Laplacian(gray, lap, CV_64F);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(lap, mean, stddev);
+  return stddev[0] * stddev[0];
+}
+
+// The reference detector of the face test: the frontal cascade at full resolution.
+std::vector<cv::Rect> FullResolutionFaces(const cv::Mat& bgr) {
+  cv::CascadeClassifier frontal(std::string(Anonymizer::kDefaultCascadeDir) +
+                                "/haarcascade_frontalface_default.xml");
+  EXPECT_FALSE(frontal.empty());
+  cv::Mat gray;
+  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  cv::equalizeHist(gray, gray);
+  std::vector<cv::Rect> faces;
+  frontal.detectMultiScale(gray, faces, 1.1, 3, 0, cv::Size(24, 24));
+  return faces;
+}
+
+class AnonymizerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_GE(sodium_init(), 0);
+    auto a = Anonymizer::Create();
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    anonymizer_ = std::move(a).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete anonymizer_;
+    anonymizer_ = nullptr;
+  }
+  static const Anonymizer& A() { return *anonymizer_; }
+
+  static Anonymizer* anonymizer_;
+};
+Anonymizer* AnonymizerTest::anonymizer_ = nullptr;
+
+TEST_F(AnonymizerTest, BlursEveryFaceOfARealPhoto) {
+  const std::string photo = ReadFileOrEmpty(kFacePhoto);
+  if (photo.empty()) {
+    GTEST_SKIP() << kFacePhoto << " is missing: install the Debian package " << kFacePhotoPackage;
+  }
+  const cv::Mat before = Decode(photo);
+  ASSERT_FALSE(before.empty());
+  const std::vector<cv::Rect> faces = FullResolutionFaces(before);
+  ASSERT_GE(faces.size(), 1u) << "the reference cascade no longer finds the face in the photo";
+
+  auto r = A().Process(photo);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GE(r->faces_blurred, 1);
+  const cv::Mat after = Decode(r->jpeg);
+  ASSERT_FALSE(after.empty());
+  ASSERT_EQ(after.size(), before.size());
+
+  // Every face the reference detector saw has lost its detail...
+  for (const cv::Rect& f : faces) {
+    const double v0 = LaplacianVariance(before, f), v1 = LaplacianVariance(after, f);
+    EXPECT_LT(v1, v0 / 50) << "face at " << f.x << "," << f.y << " " << f.width << "x" << f.height
+                           << ": Laplacian variance " << v0 << " -> " << v1;
+  }
+  // ...and the reference detector finds no face there any more.
+  for (const cv::Rect& g : FullResolutionFaces(after)) {
+    for (const cv::Rect& f : faces) {
+      const cv::Point c(g.x + g.width / 2, g.y + g.height / 2);
+      EXPECT_FALSE(f.contains(c)) << "a face is still detectable at " << g.x << "," << g.y;
+    }
+  }
+  // The rest of the picture keeps its detail (the blur is local).
+  const cv::Rect corner(0, before.rows * 2 / 3, before.cols / 4, before.rows / 3);
+  EXPECT_GT(LaplacianVariance(after, corner), LaplacianVariance(before, corner) / 4);
+}
+
+TEST_F(AnonymizerTest, StripsEveryMetadataSegment) {
+  const std::string clean = Encode(Pattern(320, 240));
+  EXPECT_FALSE(HasMetadataMarkers(clean));
+  const std::string tagged = WithMetadata(clean);
+  ASSERT_TRUE(HasMetadataMarkers(tagged));
+  for (const char* needle : {"GLASSBRAIN-GPS", "GLASSBRAIN-XMP", "GLASSBRAIN-IPTC",
+                             "GLASSBRAIN-COMMENT", "ICC_PROFILE"}) {
+    ASSERT_NE(tagged.find(needle), std::string::npos) << needle;
+  }
+  ASSERT_FALSE(Decode(tagged).empty()) << "the spliced test input must itself be a valid JPEG";
+
+  auto r = A().Process(tagged);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(HasMetadataMarkers(r->jpeg));
+  EXPECT_EQ(r->jpeg.find("GLASSBRAIN"), std::string::npos);
+  EXPECT_EQ(r->jpeg.find("Exif"), std::string::npos);
+  EXPECT_EQ(r->jpeg.find("ICC_PROFILE"), std::string::npos);
+  const cv::Mat out = Decode(r->jpeg);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.cols, 320);
+  EXPECT_EQ(out.rows, 240);
+  // Only SOI + APP0 JFIF at the start.
+  ASSERT_GE(r->jpeg.size(), 6u);
+  EXPECT_EQ(r->jpeg.substr(0, 4), std::string("\xFF\xD8\xFF\xE0", 4));
+  EXPECT_EQ(r->jpeg.substr(6, 5), std::string("JFIF\0", 5));
+}
+
+TEST_F(AnonymizerTest, AppliesExifOrientationBeforeDroppingIt) {
+  // Left half red, right half blue; orientation 6 means "rotate 90° clockwise to view".
+  cv::Mat m(120, 200, CV_8UC3, cv::Scalar(255, 0, 0));
+  m(cv::Rect(0, 0, 100, 120)).setTo(cv::Scalar(0, 0, 255));
+  auto r = A().Process(WithMetadata(Encode(m), 6));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->width, 120);
+  EXPECT_EQ(r->height, 200);
+  const cv::Mat out = Decode(r->jpeg);
+  ASSERT_EQ(out.size(), cv::Size(120, 200));
+  const cv::Scalar top = cv::mean(out(cv::Rect(0, 0, 120, 90)));
+  const cv::Scalar bottom = cv::mean(out(cv::Rect(0, 110, 120, 90)));
+  EXPECT_GT(top[2], 200);     // red on top
+  EXPECT_GT(bottom[0], 200);  // blue below
+  EXPECT_FALSE(HasMetadataMarkers(r->jpeg));
+}
+
+TEST_F(AnonymizerTest, RejectsWhatIsNotAJpeg) {
+  const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0", 29);
+  for (const std::string& input :
+       {std::string("hello"), png, std::string(), std::string("GIF89a\x01\0\x01\0", 10),
+        std::string("\xFF\xD8", 2), std::string("RIFF\0\0\0\0WEBPVP8 ", 16)}) {
+    auto r = A().Process(input);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kUnsupported) << r.status().message();
+    EXPECT_NE(r.status().message().find("media must be a JPEG image"), std::string::npos);
+    auto d = JpegDimensions(input);
+    ASSERT_FALSE(d.ok());
+    EXPECT_EQ(d.status().code(), Code::kUnsupported);
+  }
+}
+
+TEST_F(AnonymizerTest, RejectsTruncatedAndCorruptJpegs) {
+  const std::string jpeg = Encode(Pattern(640, 480), 95);
+  ASSERT_GT(jpeg.size(), 20000u);
+  for (size_t keep : {jpeg.size() * 3 / 5, jpeg.size() - 3, jpeg.size() - 2}) {
+    auto r = A().Process(jpeg.substr(0, keep));
+    ASSERT_FALSE(r.ok()) << "kept " << keep << " of " << jpeg.size() << " bytes";
+    EXPECT_EQ(r.status().code(), Code::kInvalid) << r.status().message();
+  }
+  // Cut inside the header: still recognisably a JPEG, but unreadable.
+  const size_t sof = SofOffset(jpeg);
+  ASSERT_NE(sof, std::string::npos);
+  auto header_cut = A().Process(jpeg.substr(0, sof + 3));
+  ASSERT_FALSE(header_cut.ok());
+  EXPECT_EQ(header_cut.status().code(), Code::kInvalid) << header_cut.status().message();
+  // Garbage after a valid start.
+  auto garbage = A().Process(std::string("\xFF\xD8\xFF\xE0", 4) + std::string(500, '\x17'));
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().code(), Code::kInvalid) << garbage.status().message();
+}
+
+TEST_F(AnonymizerTest, RefusesDecompressionBombsFromTheHeader) {
+  const std::string tiny = Encode(Pattern(16, 16));
+  ASSERT_LT(tiny.size(), 2000u);
+  const std::string bomb = WithDeclaredSize(tiny, 30000, 30000);
+  auto dims = JpegDimensions(bomb);
+  ASSERT_TRUE(dims.ok()) << dims.status().message();
+  EXPECT_EQ(dims->first, 30000);
+  EXPECT_EQ(dims->second, 30000);
+
+  auto r = A().Process(bomb);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kTooLarge);
+  EXPECT_NE(r.status().message().find("30000x30000"), std::string::npos) << r.status().message();
+
+  // Each limit on its own.
+  auto wide = A().Process(WithDeclaredSize(tiny, 9000, 100));
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.status().code(), Code::kTooLarge);
+  EXPECT_NE(wide.status().message().find("9000x100"), std::string::npos);
+  auto tall = A().Process(WithDeclaredSize(tiny, 100, 9000));
+  ASSERT_FALSE(tall.ok());
+  EXPECT_EQ(tall.status().code(), Code::kTooLarge);
+  auto many = A().Process(WithDeclaredSize(tiny, 8000, 8000));  // 64 M pixels > 40 M
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.status().code(), Code::kTooLarge);
+  ImageLimits small;
+  small.max_pixels = 100;
+  auto limited = A().Process(tiny, small);  // 256 pixels
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.status().code(), Code::kTooLarge);
+}
+
+TEST_F(AnonymizerTest, RefusesBodiesOverTheByteLimit) {
+  const std::string jpeg = Encode(Pattern(320, 240));
+  ImageLimits limits;
+  limits.max_bytes = jpeg.size() - 1;
+  auto r = A().Process(jpeg, limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kTooLarge);
+  limits.max_bytes = jpeg.size();
+  EXPECT_TRUE(A().Process(jpeg, limits).ok());
+  // The byte limit comes first: even garbage over the limit is TooLarge, not Unsupported.
+  limits.max_bytes = 4;
+  auto big = A().Process("hello", limits);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), Code::kTooLarge);
+}
+
+TEST_F(AnonymizerTest, HashAndDimensionsDescribeTheOutput) {
+  const cv::Mat m = Pattern(333, 211, 7);
+  auto r = A().Process(Encode(m));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->width, 333);
+  EXPECT_EQ(r->height, 211);
+  ASSERT_EQ(r->sha256_hex.size(), 64u);
+  EXPECT_EQ(r->sha256_hex.find_first_not_of("0123456789abcdef"), std::string::npos);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(r->jpeg.data()),
+                     r->jpeg.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  EXPECT_EQ(r->sha256_hex, hex);
+  const cv::Mat out = Decode(r->jpeg);
+  ASSERT_EQ(out.size(), m.size());
+  EXPECT_EQ(JpegDimensions(r->jpeg).value(), std::make_pair(333, 211));
+}
+
+TEST_F(AnonymizerTest, AcceptsProgressiveGreyscaleAndTinyImagesButNotCmyk) {
+  auto progressive = A().Process(Encode(Pattern(300, 200), 85, TJFLAG_PROGRESSIVE));
+  ASSERT_TRUE(progressive.ok()) << progressive.status().message();
+  EXPECT_FALSE(HasMetadataMarkers(progressive->jpeg));
+
+  auto tiny = A().Process(Encode(Pattern(1, 1)));
+  ASSERT_TRUE(tiny.ok()) << tiny.status().message();
+  EXPECT_EQ(tiny->width, 1);
+
+  cv::Mat gray;
+  cv::cvtColor(Pattern(200, 100), gray, cv::COLOR_BGR2GRAY);
+  std::unique_ptr<void, TjDeleter> h(tjInitCompress());
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  ASSERT_EQ(tjCompress2(h.get(), gray.data, 200, static_cast<int>(gray.step), 100, TJPF_GRAY, &buf,
+                        &size, TJSAMP_GRAY, 90, 0),
+            0);
+  const std::string gray_jpeg(reinterpret_cast<const char*>(buf), size);
+  tjFree(buf);
+  auto g = A().Process(gray_jpeg);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_FALSE(Decode(g->jpeg).empty());
+
+  cv::Mat cmyk(64, 64, CV_8UC4, cv::Scalar(10, 20, 30, 40));
+  buf = nullptr;
+  ASSERT_EQ(tjCompress2(h.get(), cmyk.data, 64, static_cast<int>(cmyk.step), 64, TJPF_CMYK, &buf,
+                        &size, TJSAMP_444, 90, 0),
+            0);
+  const std::string cmyk_jpeg(reinterpret_cast<const char*>(buf), size);
+  tjFree(buf);
+  auto c = A().Process(cmyk_jpeg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kUnsupported) << c.status().message();
+}
+
+TEST_F(AnonymizerTest, ConcurrentCallersGetIdenticalOutput) {
+  std::string input = ReadFileOrEmpty(kFacePhoto);
+  if (input.empty()) input = Encode(Pattern(548, 342, 3));  // still exercises the pool
+  auto reference = A().Process(input);
+  ASSERT_TRUE(reference.ok()) << reference.status().message();
+
+  constexpr int kThreads = 4, kRounds = 1;
+  std::vector<std::vector<std::string>> hashes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        auto r = A().Process(input);
+        hashes[t].push_back(r.ok() ? r->sha256_hex : "error: " + r.status().message());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(hashes[t].size(), static_cast<size_t>(kRounds));
+    for (const std::string& h : hashes[t]) EXPECT_EQ(h, reference->sha256_hex) << "thread " << t;
+  }
+}
+
+TEST(AnonymizerCreateTest, MissingCascadesAreAClearError) {
+  auto a = Anonymizer::Create("/nonexistent/cascades");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), Code::kUnavailable);
+  EXPECT_NE(a.status().message().find("opencv-data"), std::string::npos) << a.status().message();
+  EXPECT_NE(a.status().message().find("/nonexistent/cascades/"), std::string::npos);
+
+  AnonymizerOptions bad;
+  bad.scale_factor = 1.0;
+  EXPECT_EQ(Anonymizer::Create(Anonymizer::kDefaultCascadeDir, bad).status().code(),
+            Code::kInvalid);
+}
+
+TEST(HasMetadataMarkersTest, FindsEachKindOfSegment) {
+  const std::string clean = Encode(Pattern(64, 64));
+  ASSERT_FALSE(HasMetadataMarkers(clean));
+  auto with = [&](unsigned char marker, const std::string& payload) {
+    return clean.substr(0, 2) + Segment(marker, payload) + clean.substr(2);
+  };
+  EXPECT_TRUE(HasMetadataMarkers(with(0xE1, ExifPayload(1))));
+  EXPECT_TRUE(HasMetadataMarkers(with(0xE1, "http://ns.adobe.com/xap/1.0/\0<x/>"s)));
+  EXPECT_TRUE(HasMetadataMarkers(with(0xE2, "ICC_PROFILE")));
+  EXPECT_TRUE(HasMetadataMarkers(with(0xED, "Photoshop 3.0")));
+  EXPECT_TRUE(HasMetadataMarkers(with(0xFE, "a comment")));
+  EXPECT_TRUE(HasMetadataMarkers(with(0xE0, std::string("JFXX\0\x10", 6))));  // thumbnail
+  EXPECT_FALSE(HasMetadataMarkers(with(0xEE, std::string("Adobe\0\x64\0\0\0\0\1", 12))));
+  // A comment after the image data, and bytes after the end, count too.
+  EXPECT_TRUE(
+      HasMetadataMarkers(clean.substr(0, clean.size() - 2) + Segment(0xFE, "late") + "\xFF\xD9"));
+  EXPECT_TRUE(HasMetadataMarkers(clean + "trailing"));
+  // Unparseable structure: absence cannot be shown.
+  EXPECT_TRUE(HasMetadataMarkers(clean.substr(0, clean.size() / 2)));
+  EXPECT_TRUE(HasMetadataMarkers("hello"));
+}
+
+}  // namespace
+}  // namespace gb

@@ -1,0 +1,745 @@
+// Unit tests for accounts, sessions and tokens (src/api/auth), against an in-memory Store.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/auth/accounts.h"
+#include "api/auth/crypto.h"
+#include "api/auth/routes.h"
+#include "api/auth/sessions.h"
+#include "api/router.h"
+#include "core/env.h"
+#include "store/store.h"
+
+namespace gb::auth {
+namespace {
+
+using nlohmann::json;
+
+// ---- an in-memory Store: accounts, sessions and audit only --------------------------------
+
+struct FakeState {
+  std::map<std::string, User> users;
+  std::map<std::string, ApiToken> tokens;  // by token_hash
+  std::map<std::string, Session> sessions; // by id_hash
+  std::vector<AuditEntry> audit;
+};
+
+class FakeTxn final : public WriteTxn {
+ public:
+  explicit FakeTxn(FakeState& s) : s_(s) {}
+
+  std::optional<std::pair<Id, Id>> FindEventByKey(const std::string&) override { return std::nullopt; }
+  Status InsertEvent(Event&, Id) override { return Status::NotFound("fake store"); }
+  std::vector<Incident> FindOpenIncidents(const std::string&, const GeoBox&, TimeMs) override { return {}; }
+  std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
+  Status InsertIncident(Incident&) override { return Status::NotFound("fake store"); }
+  Status UpdateIncident(const Incident&) override { return Status::NotFound("fake store"); }
+  Status MoveEvents(Id, Id, const std::vector<Id>&) override { return Status::NotFound("fake store"); }
+  std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
+  Status AppendChange(IncidentChange&) override { return Status::NotFound("fake store"); }
+  Status AppendAudit(AuditEntry& entry) override {
+    entry.id = static_cast<Id>(s_.audit.size()) + 1;
+    s_.audit.push_back(entry);
+    return Status::Ok();
+  }
+  Status InsertReport(Report&) override { return Status::NotFound("fake store"); }
+  Result<bool> PutEvidence(const EvidenceRecord&) override { return Status::NotFound("fake store"); }
+  Status PutConfig(const ConfigDoc&) override { return Status::NotFound("fake store"); }
+  Status DeleteConfig(ConfigKind, const std::string&) override { return Status::NotFound("fake store"); }
+  Status PutUser(const User& user) override {
+    s_.users[user.name] = user;
+    return Status::Ok();
+  }
+  Status PutToken(const ApiToken& token) override {
+    s_.tokens[token.token_hash] = token;
+    return Status::Ok();
+  }
+  Status PutSession(const Session& session) override {
+    s_.sessions[session.id_hash] = session;
+    return Status::Ok();
+  }
+  Status DeleteSession(const std::string& id_hash) override {
+    return s_.sessions.erase(id_hash) ? Status::Ok() : Status::NotFound("no such session");
+  }
+  Status PutIdempotentReply(const std::string&, const IdempotentReply&, TimeMs) override {
+    return Status::NotFound("fake store");
+  }
+
+ private:
+  FakeState& s_;
+};
+
+class FakeStore final : public Store {
+ public:
+  // Commits fn's changes only when it returns OK, like a real transaction.
+  Status Write(const std::function<Status(WriteTxn&)>& fn) override {
+    std::lock_guard write_lock(write_mu_);
+    FakeState staged;
+    {
+      std::lock_guard lock(mu_);
+      if (fail_writes) return Status::Unavailable("the store is down");
+      staged = state_;
+    }
+    FakeTxn txn(staged);
+    Status s = fn(txn);
+    if (!s.ok()) return s;
+    std::lock_guard lock(mu_);
+    state_ = std::move(staged);
+    ++writes;
+    return s;
+  }
+
+  std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
+  std::vector<Incident> ListIncidents(const IncidentFilter&) override { return {}; }
+  std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
+  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override { return {}; }
+  std::vector<IncidentChange> ChangesAfter(Id, int) override { return {}; }
+  Id LastChangeSeq() override { return 0; }
+  std::vector<AuditEntry> ListAudit(const AuditFilter&) override {
+    std::lock_guard lock(mu_);
+    return state_.audit;
+  }
+  std::optional<Report> GetReport(Id) override { return std::nullopt; }
+  std::optional<Report> FindReportByToken(const std::string&) override { return std::nullopt; }
+  std::vector<ReportView> ListReports(const ReportFilter&) override { return {}; }
+  std::optional<EvidenceRecord> GetEvidence(const std::string&) override { return std::nullopt; }
+  std::vector<ConfigDoc> ListConfig(ConfigKind) override { return {}; }
+  std::optional<ConfigDoc> GetConfig(ConfigKind, const std::string&) override { return std::nullopt; }
+  std::optional<User> GetUser(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto it = state_.users.find(name);
+    return it == state_.users.end() ? std::nullopt : std::optional<User>(it->second);
+  }
+  std::vector<User> ListUsers() override {
+    std::lock_guard lock(mu_);
+    std::vector<User> out;
+    for (const auto& [n, u] : state_.users) out.push_back(u);
+    return out;
+  }
+  std::optional<ApiToken> FindToken(const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    auto it = state_.tokens.find(hash);
+    return it == state_.tokens.end() ? std::nullopt : std::optional<ApiToken>(it->second);
+  }
+  std::optional<Session> GetSession(const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    auto it = state_.sessions.find(hash);
+    return it == state_.sessions.end() ? std::nullopt : std::optional<Session>(it->second);
+  }
+  std::optional<IdempotentReply> GetIdempotentReply(const std::string&) override { return std::nullopt; }
+  Result<PurgeResult> Purge(const RetentionCutoffs&) override { return Status::NotFound("fake store"); }
+  bool Ping() override { return true; }
+
+  // Test access.
+  FakeState state() {
+    std::lock_guard lock(mu_);
+    return state_;
+  }
+  void SetUserRole(const std::string& name, Role role) {
+    std::lock_guard lock(mu_);
+    state_.users.at(name).role = role;
+  }
+  void RemoveUser(const std::string& name) {
+    std::lock_guard lock(mu_);
+    state_.users.erase(name);
+  }
+  void SetFailWrites(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_writes = fail;
+  }
+  int writes = 0;
+
+ private:
+  std::mutex write_mu_;
+  std::mutex mu_;
+  FakeState state_;
+  bool fail_writes = false;
+};
+
+// ---- helpers ---------------------------------------------------------------------------
+
+constexpr TimeMs kStart = 1'800'000'000'000;
+constexpr TimeMs kMinute = 60'000;
+constexpr const char* kPassword = "correct horse battery";
+
+http::Request MakeRequest(std::string method, std::string path,
+                          std::vector<std::pair<std::string, std::string>> headers = {}, std::string body = "",
+                          std::string remote = "198.51.100.7") {
+  http::Request req;
+  req.method = std::move(method);
+  req.target = path;
+  req.path = std::move(path);
+  req.headers = std::move(headers);
+  req.body = std::move(body);
+  req.remote_address = std::move(remote);
+  return req;
+}
+
+std::string HeaderOf(const http::Response& resp, std::string_view name) {
+  for (const auto& [k, v] : resp.headers)
+    if (k == name) return v;
+  return "";
+}
+
+std::string ErrorMessage(const http::Response& resp) {
+  auto j = json::parse(resp.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "";
+  return j["error"].value("message", "");
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetFastHashingForTests(true);
+    ASSERT_TRUE(AddUser(store, "dana", Role::kDispatcher, kPassword, "test", &env).ok());
+    ASSERT_TRUE(AddUser(store, "carl", Role::kCrew, kPassword, "test", &env).ok());
+    auth = std::make_unique<SessionAuthenticator>(store, &env, options);
+    router.SetAuthenticator(auth.get());
+    RegisterSessionRoutes(router, *auth);
+    router.Add("GET", "/api/v1/public", {}, [](http::Request& req) {
+      return http::Json(200, json{{"signed_in", req.principal.has_value()}}.dump());
+    });
+    router.Add("GET", "/api/v1/things", {Role::kDispatcher, Role::kEdge},
+               [](http::Request& req) { return http::Json(200, json{{"who", req.principal->name}}.dump()); });
+    router.Add("POST", "/api/v1/things", {Role::kDispatcher, Role::kEdge},
+               [](http::Request&) { return http::Json(201, "{}"); });
+  }
+
+  http::Response Dispatch(http::Request req) {
+    std::string route;
+    return router.Dispatch(req, &route);
+  }
+
+  http::Response PostLogin(const std::string& body, std::string remote = "198.51.100.7") {
+    return Dispatch(MakeRequest("POST", "/api/v1/session", {{"content-type", "application/json"}}, body,
+                                std::move(remote)));
+  }
+
+  http::Response LoginAs(const std::string& name, const std::string& password, std::string remote = "198.51.100.7") {
+    return PostLogin(json{{"name", name}, {"password", password}}.dump(), std::move(remote));
+  }
+
+  // Signs in and returns {cookie header value, csrf token}.
+  std::pair<std::string, std::string> SignIn(const std::string& name) {
+    http::Response resp = LoginAs(name, kPassword);
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    std::string set_cookie = HeaderOf(resp, "Set-Cookie");
+    std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+    return {cookie, json::parse(resp.body).value("csrf_token", "")};
+  }
+
+  FakeClockEnv env{kStart};
+  FakeStore store;
+  SessionOptions options;
+  std::unique_ptr<SessionAuthenticator> auth;
+  http::Router router;
+};
+
+// ---- crypto ------------------------------------------------------------------------------
+
+TEST(Crypto, HashIsArgon2idAndVerifies) {
+  SetFastHashingForTests(true);
+  std::string hash = HashPassword(kPassword);
+  EXPECT_TRUE(hash.starts_with("$argon2id$")) << hash;
+  EXPECT_TRUE(VerifyPassword(hash, kPassword));
+  EXPECT_NE(HashPassword(kPassword), hash) << "each hash has its own salt";
+}
+
+TEST(Crypto, DefaultCostIsInteractive) {
+  SetFastHashingForTests(false);
+  std::string hash = HashPassword(kPassword);
+  SetFastHashingForTests(true);
+  EXPECT_TRUE(hash.starts_with("$argon2id$v=19$m=65536,t=2,")) << hash;
+  EXPECT_TRUE(VerifyPassword(hash, kPassword));
+}
+
+TEST(Crypto, WrongPasswordOrMalformedHashFails) {
+  SetFastHashingForTests(true);
+  std::string hash = HashPassword(kPassword);
+  EXPECT_FALSE(VerifyPassword(hash, "correct horse battery "));
+  EXPECT_FALSE(VerifyPassword(hash, ""));
+  EXPECT_FALSE(VerifyPassword("", kPassword));
+  EXPECT_FALSE(VerifyPassword("$argon2id$garbage", kPassword));
+  EXPECT_FALSE(VerifyPassword(std::string(500, 'x'), kPassword));
+}
+
+TEST(Crypto, RandomTokensAreUniqueBase64Url) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    std::string t = RandomToken();
+    EXPECT_EQ(t.size(), 43u);  // 32 bytes, no padding
+    EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos)
+        << t;
+    EXPECT_TRUE(seen.insert(t).second);
+  }
+  EXPECT_EQ(RandomToken(16).size(), 22u);
+}
+
+TEST(Crypto, Sha256HexMatchesKnownVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
+TEST(PasswordPolicy, AcceptsAndRejectsWithClearMessages) {
+  EXPECT_TRUE(CheckPasswordPolicy("ten chars!").ok());
+  EXPECT_TRUE(CheckPasswordPolicy(std::string(1024, 'a').replace(0, 1, "b")).ok());
+
+  Status short_pw = CheckPasswordPolicy("short1234");
+  EXPECT_EQ(short_pw.code(), Code::kInvalid);
+  EXPECT_NE(short_pw.message().find("at least 10 characters"), std::string::npos) << short_pw.message();
+
+  Status long_pw = CheckPasswordPolicy(std::string(1025, 'a').replace(0, 1, "b"));
+  EXPECT_EQ(long_pw.code(), Code::kInvalid);
+  EXPECT_NE(long_pw.message().find("at most 1024 bytes"), std::string::npos) << long_pw.message();
+
+  Status same = CheckPasswordPolicy("aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(same.code(), Code::kInvalid);
+  EXPECT_NE(same.message().find("repeats one character"), std::string::npos) << same.message();
+
+  // Characters, not bytes: nine two-byte letters are too short; one repeated is rejected.
+  EXPECT_EQ(CheckPasswordPolicy("ééééééééé").code(), Code::kInvalid);
+  Status umlauts = CheckPasswordPolicy("üüüüüüüüüüüü");
+  EXPECT_NE(umlauts.message().find("repeats"), std::string::npos) << umlauts.message();
+  EXPECT_TRUE(CheckPasswordPolicy("straßenbahn").ok());
+}
+
+// ---- accounts ----------------------------------------------------------------------------
+
+TEST_F(AuthTest, AddUserStoresArgon2idHashAndAudits) {
+  ASSERT_TRUE(AddUser(store, "priya.o", Role::kPrivacyOfficer, "a long enough secret", "root", &env).ok());
+  FakeState s = store.state();
+  const User& u = s.users.at("priya.o");
+  EXPECT_EQ(u.role, Role::kPrivacyOfficer);
+  EXPECT_TRUE(u.password_hash.starts_with("$argon2id$"));
+  EXPECT_TRUE(VerifyPassword(u.password_hash, "a long enough secret"));
+  EXPECT_EQ(u.created_at, kStart);
+  const AuditEntry& a = s.audit.back();
+  EXPECT_EQ(a.action, "user.add");
+  EXPECT_EQ(a.actor, "root");
+  EXPECT_EQ(a.object, "user/priya.o");
+  EXPECT_EQ(a.at, kStart);
+  for (const auto& entry : s.audit) EXPECT_EQ(entry.detail.find("a long enough secret"), std::string::npos);
+}
+
+TEST_F(AuthTest, AddUserValidatesNameRoleAndPolicy) {
+  int writes = store.writes;
+  for (const char* bad : {"", "a", "Dana", "dana smith", "dana/x", "dänä", "dana@city"}) {
+    Status s = AddUser(store, bad, Role::kCrew, kPassword, "root", &env);
+    EXPECT_EQ(s.code(), Code::kInvalid) << bad;
+    EXPECT_NE(s.message().find("user name"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(AddUser(store, std::string(65, 'a'), Role::kCrew, kPassword, "root", &env).code(), Code::kInvalid);
+  EXPECT_TRUE(AddUser(store, std::string(64, 'a'), Role::kCrew, kPassword, "root", &env).ok());
+  EXPECT_TRUE(AddUser(store, "a.b_c-9", Role::kAuditor, kPassword, "root", &env).ok());
+
+  Status machine = AddUser(store, "camera-1", Role::kEdge, kPassword, "root", &env);
+  EXPECT_EQ(machine.code(), Code::kInvalid);
+  EXPECT_NE(machine.message().find("tokens"), std::string::npos) << machine.message();
+  EXPECT_EQ(AddUser(store, "partner", Role::kIntegration, kPassword, "root", &env).code(), Code::kInvalid);
+  EXPECT_EQ(AddUser(store, "weak", Role::kCrew, "short", "root", &env).code(), Code::kInvalid);
+
+  Status taken = AddUser(store, "dana", Role::kAdmin, "another good password", "root", &env);
+  EXPECT_EQ(taken.code(), Code::kConflict);
+  EXPECT_EQ(store.state().users.at("dana").role, Role::kDispatcher);
+  EXPECT_EQ(store.writes, writes + 2) << "only the two valid users were written";
+}
+
+TEST_F(AuthTest, AddUserWritesNothingWhenTheStoreFails) {
+  store.SetFailWrites(true);
+  EXPECT_EQ(AddUser(store, "erin", Role::kCrew, kPassword, "root", &env).code(), Code::kUnavailable);
+  store.SetFailWrites(false);
+  EXPECT_FALSE(store.GetUser("erin"));
+}
+
+TEST_F(AuthTest, TokensAreUniqueAndStoredHashed) {
+  auto a = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
+  auto b = CreateToken(store, "partner-gis", Role::kIntegration, "root", &env);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a->starts_with("gb_"));
+  EXPECT_EQ(a->size(), 3u + 43u);
+  EXPECT_NE(*a, *b);
+
+  FakeState s = store.state();
+  ASSERT_EQ(s.tokens.size(), 2u);
+  const ApiToken& stored = s.tokens.at(Sha256Hex(*a));
+  EXPECT_EQ(stored.name, "cam-12");
+  EXPECT_EQ(stored.role, Role::kEdge);
+  EXPECT_EQ(stored.token_hash.size(), 64u);
+  for (const auto& [hash, t] : s.tokens) EXPECT_NE(hash, *a);
+  bool audited = false;
+  for (const auto& e : s.audit) {
+    EXPECT_EQ(e.detail.find(*a), std::string::npos) << "the secret never reaches the audit log";
+    audited = audited || (e.action == "token.create" && e.object == "token/cam-12" && e.actor == "root");
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(AuthTest, TokensAreOnlyForMachines) {
+  auto human = CreateToken(store, "dana-token", Role::kAdmin, "root", &env);
+  ASSERT_FALSE(human.ok());
+  EXPECT_EQ(human.status().code(), Code::kInvalid);
+  EXPECT_EQ(CreateToken(store, "Cam 12", Role::kEdge, "root", &env).status().code(), Code::kInvalid);
+  EXPECT_TRUE(store.state().tokens.empty());
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+TEST_F(AuthTest, LoginSetsHttpOnlySameSiteStrictCookie) {
+  http::Response resp = LoginAs("dana", kPassword);
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  json body = json::parse(resp.body);
+  EXPECT_EQ(body["name"], "dana");
+  EXPECT_EQ(body["role"], "dispatcher");
+  EXPECT_EQ(body["csrf_token"].get<std::string>().size(), 43u);
+  EXPECT_EQ(HeaderOf(resp, "Cache-Control"), "no-store");
+
+  std::string cookie = HeaderOf(resp, "Set-Cookie");
+  EXPECT_TRUE(cookie.starts_with("gb_session=")) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Max-Age=43200"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << cookie;
+
+  // The session is stored under the hash of the cookie value, never the value itself.
+  std::string value = cookie.substr(11, cookie.find(';') - 11);
+  FakeState s = store.state();
+  ASSERT_EQ(s.sessions.size(), 1u);
+  const Session& session = s.sessions.begin()->second;
+  EXPECT_EQ(session.id_hash, Sha256Hex(value));
+  EXPECT_EQ(session.user, "dana");
+  EXPECT_EQ(session.expires_at, kStart + 12 * 60 * kMinute);
+  EXPECT_EQ(s.audit.back().action, "session.login");
+  EXPECT_EQ(s.audit.back().actor, "dana");
+  for (const auto& e : s.audit) EXPECT_EQ(e.detail.find(kPassword), std::string::npos);
+}
+
+TEST_F(AuthTest, SecureCookieOption) {
+  SessionOptions secure;
+  secure.secure_cookie = true;
+  SessionAuthenticator a(store, &env, secure);
+  auto r = a.Login("dana", kPassword, "198.51.100.7");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->set_cookie_header.ends_with("; Secure")) << r->set_cookie_header;
+  auto cleared = a.Logout(r->cookie_value);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_NE(cleared->find("Max-Age=0"), std::string::npos);
+  EXPECT_TRUE(cleared->ends_with("; Secure")) << *cleared;
+}
+
+TEST_F(AuthTest, WrongPasswordAndUnknownUserLookAlike) {
+  http::Response wrong = LoginAs("dana", "not the password");
+  http::Response unknown = LoginAs("nobody", kPassword);
+  http::Response invalid = LoginAs("Not A Name", kPassword);
+  for (const auto* r : {&wrong, &unknown, &invalid}) {
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(ErrorMessage(*r), "wrong name or password");
+    EXPECT_EQ(HeaderOf(*r, "Set-Cookie"), "");
+  }
+  EXPECT_TRUE(store.state().sessions.empty());
+}
+
+TEST_F(AuthTest, LoginFailsCleanlyWhenTheStoreFails) {
+  store.SetFailWrites(true);
+  http::Response resp = LoginAs("dana", kPassword);
+  EXPECT_EQ(resp.status, 503);
+  EXPECT_EQ(HeaderOf(resp, "Set-Cookie"), "");
+}
+
+TEST_F(AuthTest, BadLoginBodiesGet4xxWithAMessage) {
+  struct Case {
+    std::string body;
+    std::string message_part;
+  };
+  std::vector<Case> cases = {
+      {"", "not valid JSON"},
+      {"{\"name\": \"dana\", ", "not valid JSON"},
+      {"[\"dana\", \"pw\"]", "must be a JSON object"},
+      {"\"dana\"", "must be a JSON object"},
+      {"{\"password\": \"x\"}", "\"name\" is missing"},
+      {"{\"name\": \"dana\"}", "\"password\" is missing"},
+      {"{\"name\": 42, \"password\": \"x\"}", "\"name\" must be a string"},
+      {"{\"name\": \"dana\", \"password\": null}", "\"password\" must be a string"},
+      {"{\"name\": \"dana\", \"password\": [\"x\"]}", "\"password\" must be a string"},
+  };
+  for (const auto& c : cases) {
+    http::Response resp = PostLogin(c.body);
+    EXPECT_EQ(resp.status, 400) << c.body;
+    EXPECT_NE(ErrorMessage(resp).find(c.message_part), std::string::npos) << c.body << " → " << resp.body;
+  }
+  http::Response huge = PostLogin(json{{"name", "dana"}, {"password", std::string(5000, 'x')}}.dump());
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_NE(ErrorMessage(huge).find("4096"), std::string::npos);
+
+  http::Response form = Dispatch(MakeRequest("POST", "/api/v1/session",
+                                             {{"content-type", "application/x-www-form-urlencoded"}},
+                                             "name=dana&password=x"));
+  EXPECT_EQ(form.status, 415);
+  EXPECT_NE(ErrorMessage(form).find("application/json"), std::string::npos);
+  http::Response untyped =
+      Dispatch(MakeRequest("POST", "/api/v1/session", {}, json{{"name", "dana"}, {"password", kPassword}}.dump()));
+  EXPECT_EQ(untyped.status, 415);
+  http::Response charset = Dispatch(MakeRequest("POST", "/api/v1/session",
+                                                {{"content-type", "Application/JSON; charset=utf-8"}},
+                                                json{{"name", "dana"}, {"password", kPassword}}.dump()));
+  EXPECT_EQ(charset.status, 200) << charset.body;
+  EXPECT_EQ(store.state().sessions.size(), 1u);
+}
+
+// ---- authentication through the router --------------------------------------------------
+
+TEST_F(AuthTest, CookieAuthenticatesThroughTheRouter) {
+  auto [cookie, csrf] = SignIn("dana");
+  http::Response who = Dispatch(MakeRequest("GET", "/api/v1/session", {{"cookie", cookie}}));
+  ASSERT_EQ(who.status, 200) << who.body;
+  json body = json::parse(who.body);
+  EXPECT_EQ(body["name"], "dana");
+  EXPECT_EQ(body["role"], "dispatcher");
+  EXPECT_EQ(body["csrf_token"], csrf);
+
+  http::Response things = Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}}));
+  EXPECT_EQ(things.status, 200);
+  EXPECT_EQ(json::parse(things.body)["who"], "dana");
+
+  // Among other cookies, in either order, across several Cookie headers, quoted.
+  std::string value = cookie.substr(cookie.find('=') + 1);
+  for (auto headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"cookie", "theme=dark; " + cookie + "; lang=en"}},
+           {{"cookie", "theme=dark;" + cookie}},
+           {{"cookie", "  ;flag; x=; " + cookie + " ;"}},
+           {{"cookie", "theme=dark"}, {"cookie", cookie}},
+           {{"cookie", "gb_session=\"" + value + "\""}},
+           {{"cookie", "gb_session=stale-value; " + cookie}}}) {
+    EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", headers)).status, 200) << headers.back().second;
+  }
+
+  // No cookie, or a crew member: the route's roles decide.
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things")).status, 401);
+  auto [crew_cookie, crew_csrf] = SignIn("carl");
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", crew_cookie}})).status, 403);
+}
+
+TEST_F(AuthTest, CookieWritesNeedTheCsrfToken) {
+  auto [cookie, csrf] = SignIn("dana");
+  http::Response none = Dispatch(MakeRequest("POST", "/api/v1/things", {{"cookie", cookie}}, "{}"));
+  EXPECT_EQ(none.status, 403);
+  EXPECT_NE(ErrorMessage(none).find("X-CSRF-Token"), std::string::npos);
+
+  std::string wrong_token = csrf;
+  wrong_token[0] = wrong_token[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Dispatch(MakeRequest("POST", "/api/v1/things", {{"cookie", cookie}, {"x-csrf-token", wrong_token}}, "{}"))
+                .status,
+            403);
+  // Another session's token does not do either.
+  auto [other_cookie, other_csrf] = SignIn("dana");
+  EXPECT_EQ(Dispatch(MakeRequest("POST", "/api/v1/things", {{"cookie", cookie}, {"x-csrf-token", other_csrf}}, "{}"))
+                .status,
+            403);
+
+  EXPECT_EQ(
+      Dispatch(MakeRequest("POST", "/api/v1/things", {{"cookie", cookie}, {"x-csrf-token", csrf}}, "{}")).status,
+      201);
+}
+
+TEST_F(AuthTest, BearerTokensWorkWithoutCsrf) {
+  auto secret = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
+  ASSERT_TRUE(secret.ok());
+  std::string bearer = "Bearer " + *secret;
+  EXPECT_EQ(Dispatch(MakeRequest("POST", "/api/v1/things", {{"authorization", bearer}}, "{}")).status, 201);
+  EXPECT_EQ(Dispatch(MakeRequest("POST", "/api/v1/things", {{"authorization", "bearer  " + *secret}}, "{}")).status,
+            201);
+
+  http::Response who = Dispatch(MakeRequest("GET", "/api/v1/session", {{"authorization", bearer}}));
+  ASSERT_EQ(who.status, 200);
+  json body = json::parse(who.body);
+  EXPECT_EQ(body["name"], "cam-12");
+  EXPECT_EQ(body["role"], "edge");
+  EXPECT_FALSE(body.contains("csrf_token"));
+
+  // Machines have no session to end.
+  EXPECT_EQ(Dispatch(MakeRequest("DELETE", "/api/v1/session", {{"authorization", bearer}})).status, 403);
+}
+
+TEST_F(AuthTest, UnknownBearerIsRejectedEvenOnPublicRoutes) {
+  for (const std::string& header :
+       std::vector<std::string>{"Bearer gb_not-a-real-token", "Bearer ", "Bearer", "Bearer " + std::string(600, 'x')}) {
+    http::Response resp = Dispatch(MakeRequest("GET", "/api/v1/public", {{"authorization", header}}));
+    EXPECT_EQ(resp.status, 401) << header;
+  }
+  EXPECT_EQ(ErrorMessage(Dispatch(MakeRequest("GET", "/api/v1/public", {{"authorization", "Bearer gb_nope"}}))),
+            "unknown or revoked token");
+  // Other schemes (a reverse proxy's Basic credentials) are not ours to judge.
+  http::Response basic = Dispatch(MakeRequest("GET", "/api/v1/public", {{"authorization", "Basic ZGFuYTpwdw=="}}));
+  EXPECT_EQ(basic.status, 200);
+  EXPECT_EQ(json::parse(basic.body)["signed_in"], false);
+}
+
+TEST_F(AuthTest, ExpiredSessionIsAnonymous) {
+  auto [cookie, csrf] = SignIn("dana");
+  env.Advance(12 * 60 * kMinute - 1);
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 200);
+  env.Advance(1);
+  http::Response protected_route = Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}}));
+  EXPECT_EQ(protected_route.status, 401);
+  // A stale cookie does not break public pages.
+  http::Response public_route = Dispatch(MakeRequest("GET", "/api/v1/public", {{"cookie", cookie}}));
+  EXPECT_EQ(public_route.status, 200);
+  EXPECT_EQ(json::parse(public_route.body)["signed_in"], false);
+  EXPECT_TRUE(store.state().sessions.empty()) << "the expired session was removed";
+}
+
+TEST_F(AuthTest, SessionsFollowTheUsersCurrentRole) {
+  auto [cookie, csrf] = SignIn("dana");
+  store.SetUserRole("dana", Role::kCrew);
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 403);
+  store.RemoveUser("dana");
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401);
+}
+
+TEST_F(AuthTest, LogoutInvalidatesTheSession) {
+  auto [cookie, csrf] = SignIn("dana");
+  // Logging out is a write: a cookie caller needs the CSRF token.
+  EXPECT_EQ(Dispatch(MakeRequest("DELETE", "/api/v1/session", {{"cookie", cookie}})).status, 403);
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 200);
+
+  http::Response out = Dispatch(MakeRequest("DELETE", "/api/v1/session", {{"cookie", cookie}, {"x-csrf-token", csrf}}));
+  EXPECT_EQ(out.status, 204);
+  std::string cleared = HeaderOf(out, "Set-Cookie");
+  EXPECT_TRUE(cleared.starts_with("gb_session=;")) << cleared;
+  EXPECT_NE(cleared.find("Max-Age=0"), std::string::npos) << cleared;
+
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401);
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/session", {{"cookie", cookie}})).status, 401);
+  FakeState s = store.state();
+  EXPECT_TRUE(s.sessions.empty());
+  EXPECT_EQ(s.audit.back().action, "session.logout");
+  EXPECT_EQ(s.audit.back().actor, "dana");
+
+  // Logging out an unknown or garbled cookie value is harmless.
+  EXPECT_TRUE(auth->Logout("no-such-session").ok());
+  EXPECT_TRUE(auth->Logout("not;a cookie").ok());
+}
+
+// ---- rate limiting ----------------------------------------------------------------------------
+
+TEST_F(AuthTest, RateLimitPerNameKicksInAfterFiveFailuresAndLifts) {
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(LoginAs("dana", "wrong password").status, 401) << i;
+    env.Advance(kMinute);
+  }
+  // Now even the right password is refused, with a hint when to come back.
+  http::Response limited = LoginAs("dana", kPassword);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(ErrorMessage(limited), "too many failed sign-ins; try again in 10 minutes");
+  EXPECT_EQ(HeaderOf(limited, "Retry-After"), std::to_string(10 * 60));
+  // Other users are not affected.
+  EXPECT_EQ(LoginAs("carl", kPassword).status, 200);
+
+  // The window slides: 15 minutes after the first failure one slot frees up.
+  env.Advance(10 * kMinute);  // 15 minutes after the first failure
+  EXPECT_EQ(LoginAs("dana", "wrong again").status, 401);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 429);
+  env.Advance(15 * kMinute);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
+}
+
+TEST_F(AuthTest, SuccessClearsTheNamesFailures) {
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
+}
+
+TEST_F(AuthTest, RateLimitPerAddress) {
+  const std::string attacker = "203.0.113.9";
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(LoginAs("guess" + std::to_string(i), "password123", attacker).status, 401) << i;
+  EXPECT_EQ(LoginAs("dana", kPassword, attacker).status, 429);
+  EXPECT_EQ(LoginAs("dana", kPassword, "198.51.100.7").status, 200) << "other addresses still get in";
+  env.Advance(15 * kMinute);
+  EXPECT_EQ(LoginAs("dana", kPassword, attacker).status, 200);
+}
+
+TEST_F(AuthTest, ParallelFailuresCannotExceedTheLimit) {
+  std::atomic<int> unauthorized{0}, limited{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t)
+    threads.emplace_back([&] {
+      auto r = auth->Login("dana", "wrong password", "198.51.100.7");
+      if (r.status().code() == Code::kUnauthenticated) ++unauthorized;
+      if (r.status().code() == Code::kRateLimited) ++limited;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unauthorized.load(), 5);
+  EXPECT_EQ(limited.load(), 11);
+}
+
+TEST_F(AuthTest, ASuccessDoesNotCountAgainstTheAddress) {
+  for (int i = 0; i < 19; ++i) EXPECT_EQ(LoginAs("guess" + std::to_string(i), "password123").status, 401);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(LoginAs("dana", kPassword).status, 200) << i;
+  EXPECT_EQ(LoginAs("guess-last", "password123").status, 401);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 429);
+}
+
+TEST(LoginRateLimiter, CountsExactlyUnderConcurrency) {
+  FakeClockEnv env(kStart);
+  RateLimitOptions options;
+  options.max_failures_per_name = 400;
+  options.max_failures_per_address = 1'000'000;
+  LoginRateLimiter limiter(&env, options);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&limiter, t] {
+      for (int i = 0; i < 100; ++i) {
+        limiter.RecordFailure("dana", "10.0.0." + std::to_string(t));
+        limiter.RecordFailure("user" + std::to_string(t * 1000 + i), "10.0.0." + std::to_string(t));
+        (void)limiter.Check("dana", "10.0.0.1");
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(limiter.Check("dana", "10.0.0.9").code(), Code::kRateLimited);
+  EXPECT_EQ(limiter.Check("user1", "10.0.0.9").code(), Code::kOk);
+  env.Advance(15 * kMinute);
+  EXPECT_TRUE(limiter.Check("dana", "10.0.0.9").ok());
+  EXPECT_EQ(limiter.RetryAfter("dana", "10.0.0.0").count(), 0);
+}
+
+TEST(LoginRateLimiter, MessageRoundsUpToWholeMinutes) {
+  FakeClockEnv env(kStart);
+  LoginRateLimiter limiter(&env);
+  for (int i = 0; i < 5; ++i) limiter.RecordFailure("dana", "a");
+  EXPECT_EQ(limiter.Check("dana", "b").message(), "too many failed sign-ins; try again in 15 minutes");
+  env.Advance(14 * kMinute + 30'000);
+  EXPECT_EQ(limiter.Check("dana", "b").message(), "too many failed sign-ins; try again in 1 minute");
+  env.Advance(30'000);
+  EXPECT_TRUE(limiter.Check("dana", "b").ok());
+}
+
+TEST(Cookies, ParsesSeveralCookiesRobustly) {
+  http::Request req;
+  req.headers = {{"cookie", "a=1; b = 2 ;;c=\"3\"; novalue; =x; d="}, {"accept", "*/*"}, {"cookie", "e=5=5"}};
+  auto cookies = ParseCookies(req);
+  std::vector<std::pair<std::string, std::string>> want = {{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", ""}, {"e", "5=5"}};
+  EXPECT_EQ(cookies, want);
+}
+
+}  // namespace
+}  // namespace gb::auth
