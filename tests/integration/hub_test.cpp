@@ -402,6 +402,38 @@ TEST_F(HubTest, Open311ReportsAreRoutedAndNeverShowPersonalData) {
   EXPECT_TRUE(err[0].contains("code") && err[0].contains("description"));
 }
 
+TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
+  std::string jpeg = MakeJpeg(400, 300);
+  LatLon p = CentreOf("poster_wall");
+  std::string boundary = "gbBoundary7MA4YWxk";
+  auto field = [&](const std::string& name, const std::string& value) {
+    return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  };
+  std::string body = field("service_code", "graffiti") + field("lat", std::to_string(p.lat)) +
+                     field("long", std::to_string(p.lon)) + field("description", "Tag on the old wall") + "--" +
+                     boundary + "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"wall.jpg\"\r\n" +
+                     "Content-Type: image/jpeg\r\n\r\n" + jpeg + "\r\n--" + boundary + "--\r\n";
+  auto r = f().Anonymous("POST", "/open311/v2/requests.json", body,
+                         {"Content-Type: multipart/form-data; boundary=" + boundary});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto created = json::parse(r.body)[0];
+  std::string id = created["service_request_id"].is_string() ? created["service_request_id"].get<std::string>()
+                                                             : to_string(created["service_request_id"]);
+  auto req = json::parse(f().Anonymous("GET", "/open311/v2/requests/" + id + ".json").body)[0];
+  std::string url = req["media_url"];
+  std::string path = url.substr(url.find("/open311/"));
+  auto photo = f().Anonymous("GET", path);
+  ASSERT_EQ(photo.status, 200) << path;
+  EXPECT_EQ(photo.header("content-type"), "image/jpeg");
+  EXPECT_EQ(photo.body.substr(0, 2), "\xFF\xD8");
+  EXPECT_NE(photo.body, jpeg) << "what is served is the re-encoded photo";
+  // Camera evidence is not a resident's photo: the public cannot fetch it by hash.
+  std::string cam = MakeJpeg(200, 100);
+  std::string ref = "sha256:" + auth::Sha256Hex(cam);
+  ASSERT_EQ(f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, cam, {"Content-Type: image/jpeg"}).status, 201);
+  EXPECT_EQ(f().Anonymous("GET", "/open311/v2/media/" + ref.substr(7) + ".jpg").status, 404);
+}
+
 TEST_F(HubTest, EvidenceIsReencodedAndEveryReadIsAudited) {
   std::string jpeg = MakeJpeg(320, 240);
   std::string ref = "sha256:" + auth::Sha256Hex(jpeg);

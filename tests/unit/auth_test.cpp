@@ -1,9 +1,8 @@
-// Unit tests for accounts, sessions and tokens (src/api/auth), against an in-memory Store.
+// Unit tests for accounts, sessions and tokens (src/api/auth), against a real SQLite store in a
+// fresh temporary directory per test.
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,152 +17,12 @@
 #include "api/router.h"
 #include "core/env.h"
 #include "store/store.h"
+#include "test_store.h"
 
 namespace gb::auth {
 namespace {
 
 using nlohmann::json;
-
-// ---- an in-memory Store: accounts, sessions and audit only --------------------------------
-
-struct FakeState {
-  std::map<std::string, User> users;
-  std::map<std::string, ApiToken> tokens;  // by token_hash
-  std::map<std::string, Session> sessions; // by id_hash
-  std::vector<AuditEntry> audit;
-};
-
-class FakeTxn final : public WriteTxn {
- public:
-  explicit FakeTxn(FakeState& s) : s_(s) {}
-
-  std::optional<std::pair<Id, Id>> FindEventByKey(const std::string&) override { return std::nullopt; }
-  Status InsertEvent(Event&, Id) override { return Status::NotFound("fake store"); }
-  std::vector<Incident> FindOpenIncidents(const std::string&, const GeoBox&, TimeMs) override { return {}; }
-  std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
-  Status InsertIncident(Incident&) override { return Status::NotFound("fake store"); }
-  Status UpdateIncident(const Incident&) override { return Status::NotFound("fake store"); }
-  Status MoveEvents(Id, Id, const std::vector<Id>&) override { return Status::NotFound("fake store"); }
-  std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
-  Status AppendChange(IncidentChange&) override { return Status::NotFound("fake store"); }
-  Status AppendAudit(AuditEntry& entry) override {
-    entry.id = static_cast<Id>(s_.audit.size()) + 1;
-    s_.audit.push_back(entry);
-    return Status::Ok();
-  }
-  Status InsertReport(Report&) override { return Status::NotFound("fake store"); }
-  Result<bool> PutEvidence(const EvidenceRecord&) override { return Status::NotFound("fake store"); }
-  Status PutConfig(const ConfigDoc&) override { return Status::NotFound("fake store"); }
-  Status DeleteConfig(ConfigKind, const std::string&) override { return Status::NotFound("fake store"); }
-  Status PutUser(const User& user) override {
-    s_.users[user.name] = user;
-    return Status::Ok();
-  }
-  Status PutToken(const ApiToken& token) override {
-    s_.tokens[token.token_hash] = token;
-    return Status::Ok();
-  }
-  Status PutSession(const Session& session) override {
-    s_.sessions[session.id_hash] = session;
-    return Status::Ok();
-  }
-  Status DeleteSession(const std::string& id_hash) override {
-    return s_.sessions.erase(id_hash) ? Status::Ok() : Status::NotFound("no such session");
-  }
-  Status PutIdempotentReply(const std::string&, const IdempotentReply&, TimeMs) override {
-    return Status::NotFound("fake store");
-  }
-
- private:
-  FakeState& s_;
-};
-
-class FakeStore final : public Store {
- public:
-  // Commits fn's changes only when it returns OK, like a real transaction.
-  Status Write(const std::function<Status(WriteTxn&)>& fn) override {
-    std::lock_guard write_lock(write_mu_);
-    FakeState staged;
-    {
-      std::lock_guard lock(mu_);
-      if (fail_writes) return Status::Unavailable("the store is down");
-      staged = state_;
-    }
-    FakeTxn txn(staged);
-    Status s = fn(txn);
-    if (!s.ok()) return s;
-    std::lock_guard lock(mu_);
-    state_ = std::move(staged);
-    ++writes;
-    return s;
-  }
-
-  std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
-  std::vector<Incident> ListIncidents(const IncidentFilter&) override { return {}; }
-  std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
-  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override { return {}; }
-  std::vector<IncidentChange> ChangesAfter(Id, int) override { return {}; }
-  Id LastChangeSeq() override { return 0; }
-  std::vector<AuditEntry> ListAudit(const AuditFilter&) override {
-    std::lock_guard lock(mu_);
-    return state_.audit;
-  }
-  std::optional<Report> GetReport(Id) override { return std::nullopt; }
-  std::optional<Report> FindReportByToken(const std::string&) override { return std::nullopt; }
-  std::vector<ReportView> ListReports(const ReportFilter&) override { return {}; }
-  std::optional<EvidenceRecord> GetEvidence(const std::string&) override { return std::nullopt; }
-  std::vector<ConfigDoc> ListConfig(ConfigKind) override { return {}; }
-  std::optional<ConfigDoc> GetConfig(ConfigKind, const std::string&) override { return std::nullopt; }
-  std::optional<User> GetUser(const std::string& name) override {
-    std::lock_guard lock(mu_);
-    auto it = state_.users.find(name);
-    return it == state_.users.end() ? std::nullopt : std::optional<User>(it->second);
-  }
-  std::vector<User> ListUsers() override {
-    std::lock_guard lock(mu_);
-    std::vector<User> out;
-    for (const auto& [n, u] : state_.users) out.push_back(u);
-    return out;
-  }
-  std::optional<ApiToken> FindToken(const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    auto it = state_.tokens.find(hash);
-    return it == state_.tokens.end() ? std::nullopt : std::optional<ApiToken>(it->second);
-  }
-  std::optional<Session> GetSession(const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    auto it = state_.sessions.find(hash);
-    return it == state_.sessions.end() ? std::nullopt : std::optional<Session>(it->second);
-  }
-  std::optional<IdempotentReply> GetIdempotentReply(const std::string&) override { return std::nullopt; }
-  Result<PurgeResult> Purge(const RetentionCutoffs&) override { return Status::NotFound("fake store"); }
-  bool Ping() override { return true; }
-
-  // Test access.
-  FakeState state() {
-    std::lock_guard lock(mu_);
-    return state_;
-  }
-  void SetUserRole(const std::string& name, Role role) {
-    std::lock_guard lock(mu_);
-    state_.users.at(name).role = role;
-  }
-  void RemoveUser(const std::string& name) {
-    std::lock_guard lock(mu_);
-    state_.users.erase(name);
-  }
-  void SetFailWrites(bool fail) {
-    std::lock_guard lock(mu_);
-    fail_writes = fail;
-  }
-  int writes = 0;
-
- private:
-  std::mutex write_mu_;
-  std::mutex mu_;
-  FakeState state_;
-  bool fail_writes = false;
-};
 
 // ---- helpers ---------------------------------------------------------------------------
 
@@ -237,8 +96,20 @@ class AuthTest : public ::testing::Test {
     return {cookie, json::parse(resp.body).value("csrf_token", "")};
   }
 
+  // The whole audit log, newest entry first (the store's order).
+  std::vector<AuditEntry> Audit() { return store.ListAudit(AuditFilter{}); }
+
+  // Changes a user's role the way the accounts code would: PutUser replaces the row.
+  void SetUserRole(const std::string& name, Role role) {
+    std::optional<User> user = store.GetUser(name);
+    ASSERT_TRUE(user) << name;
+    user->role = role;
+    ASSERT_TRUE(store.Write([&](WriteTxn& txn) { return txn.PutUser(*user); }).ok());
+  }
+
   FakeClockEnv env{kStart};
-  FakeStore store;
+  test::TempStore db;                   // a real SQLite file, removed after the test
+  test::FailableStore store{db.store()};
   SessionOptions options;
   std::unique_ptr<SessionAuthenticator> auth;
   http::Router router;
@@ -325,22 +196,24 @@ TEST(PasswordPolicy, AcceptsAndRejectsWithClearMessages) {
 
 TEST_F(AuthTest, AddUserStoresArgon2idHashAndAudits) {
   ASSERT_TRUE(AddUser(store, "priya.o", Role::kPrivacyOfficer, "a long enough secret", "root", &env).ok());
-  FakeState s = store.state();
-  const User& u = s.users.at("priya.o");
-  EXPECT_EQ(u.role, Role::kPrivacyOfficer);
-  EXPECT_TRUE(u.password_hash.starts_with("$argon2id$"));
-  EXPECT_TRUE(VerifyPassword(u.password_hash, "a long enough secret"));
-  EXPECT_EQ(u.created_at, kStart);
-  const AuditEntry& a = s.audit.back();
+  std::optional<User> u = store.GetUser("priya.o");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->role, Role::kPrivacyOfficer);
+  EXPECT_TRUE(u->password_hash.starts_with("$argon2id$"));
+  EXPECT_TRUE(VerifyPassword(u->password_hash, "a long enough secret"));
+  EXPECT_EQ(u->created_at, kStart);
+  std::vector<AuditEntry> audit = Audit();
+  ASSERT_EQ(audit.size(), 3u);  // dana, carl, priya.o
+  const AuditEntry& a = audit.front();
   EXPECT_EQ(a.action, "user.add");
   EXPECT_EQ(a.actor, "root");
   EXPECT_EQ(a.object, "user/priya.o");
   EXPECT_EQ(a.at, kStart);
-  for (const auto& entry : s.audit) EXPECT_EQ(entry.detail.find("a long enough secret"), std::string::npos);
+  for (const auto& entry : audit) EXPECT_EQ(entry.detail.find("a long enough secret"), std::string::npos);
 }
 
 TEST_F(AuthTest, AddUserValidatesNameRoleAndPolicy) {
-  int writes = store.writes;
+  int writes = store.writes();
   for (const char* bad : {"", "a", "Dana", "dana smith", "dana/x", "dänä", "dana@city"}) {
     Status s = AddUser(store, bad, Role::kCrew, kPassword, "root", &env);
     EXPECT_EQ(s.code(), Code::kInvalid) << bad;
@@ -358,8 +231,10 @@ TEST_F(AuthTest, AddUserValidatesNameRoleAndPolicy) {
 
   Status taken = AddUser(store, "dana", Role::kAdmin, "another good password", "root", &env);
   EXPECT_EQ(taken.code(), Code::kConflict);
-  EXPECT_EQ(store.state().users.at("dana").role, Role::kDispatcher);
-  EXPECT_EQ(store.writes, writes + 2) << "only the two valid users were written";
+  ASSERT_TRUE(store.GetUser("dana"));
+  EXPECT_EQ(store.GetUser("dana")->role, Role::kDispatcher);
+  EXPECT_EQ(store.writes(), writes + 2) << "only the two valid users were written";
+  EXPECT_EQ(store.ListUsers().size(), 4u);
 }
 
 TEST_F(AuthTest, AddUserWritesNothingWhenTheStoreFails) {
@@ -377,15 +252,18 @@ TEST_F(AuthTest, TokensAreUniqueAndStoredHashed) {
   EXPECT_EQ(a->size(), 3u + 43u);
   EXPECT_NE(*a, *b);
 
-  FakeState s = store.state();
-  ASSERT_EQ(s.tokens.size(), 2u);
-  const ApiToken& stored = s.tokens.at(Sha256Hex(*a));
-  EXPECT_EQ(stored.name, "cam-12");
-  EXPECT_EQ(stored.role, Role::kEdge);
-  EXPECT_EQ(stored.token_hash.size(), 64u);
-  for (const auto& [hash, t] : s.tokens) EXPECT_NE(hash, *a);
+  ASSERT_EQ(db.CountRows("tokens"), 2);
+  std::optional<ApiToken> stored = store.FindToken(Sha256Hex(*a));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->name, "cam-12");
+  EXPECT_EQ(stored->role, Role::kEdge);
+  EXPECT_EQ(stored->token_hash.size(), 64u);
+  ASSERT_TRUE(store.FindToken(Sha256Hex(*b)));
+  // The two rows are the two hashes, so neither holds a secret itself.
+  EXPECT_FALSE(store.FindToken(*a));
+  EXPECT_FALSE(store.FindToken(*b));
   bool audited = false;
-  for (const auto& e : s.audit) {
+  for (const auto& e : Audit()) {
     EXPECT_EQ(e.detail.find(*a), std::string::npos) << "the secret never reaches the audit log";
     audited = audited || (e.action == "token.create" && e.object == "token/cam-12" && e.actor == "root");
   }
@@ -397,7 +275,7 @@ TEST_F(AuthTest, TokensAreOnlyForMachines) {
   ASSERT_FALSE(human.ok());
   EXPECT_EQ(human.status().code(), Code::kInvalid);
   EXPECT_EQ(CreateToken(store, "Cam 12", Role::kEdge, "root", &env).status().code(), Code::kInvalid);
-  EXPECT_TRUE(store.state().tokens.empty());
+  EXPECT_EQ(db.CountRows("tokens"), 0);
 }
 
 // ---- sign-in -------------------------------------------------------------------------------
@@ -421,15 +299,18 @@ TEST_F(AuthTest, LoginSetsHttpOnlySameSiteStrictCookie) {
 
   // The session is stored under the hash of the cookie value, never the value itself.
   std::string value = cookie.substr(11, cookie.find(';') - 11);
-  FakeState s = store.state();
-  ASSERT_EQ(s.sessions.size(), 1u);
-  const Session& session = s.sessions.begin()->second;
-  EXPECT_EQ(session.id_hash, Sha256Hex(value));
-  EXPECT_EQ(session.user, "dana");
-  EXPECT_EQ(session.expires_at, kStart + 12 * 60 * kMinute);
-  EXPECT_EQ(s.audit.back().action, "session.login");
-  EXPECT_EQ(s.audit.back().actor, "dana");
-  for (const auto& e : s.audit) EXPECT_EQ(e.detail.find(kPassword), std::string::npos);
+  ASSERT_EQ(db.CountRows("sessions"), 1);
+  std::optional<Session> session = store.GetSession(Sha256Hex(value));
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->id_hash, Sha256Hex(value));
+  EXPECT_EQ(session->user, "dana");
+  EXPECT_EQ(session->expires_at, kStart + 12 * 60 * kMinute);
+  EXPECT_FALSE(store.GetSession(value));
+  std::vector<AuditEntry> audit = Audit();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().action, "session.login");
+  EXPECT_EQ(audit.front().actor, "dana");
+  for (const auto& e : audit) EXPECT_EQ(e.detail.find(kPassword), std::string::npos);
 }
 
 TEST_F(AuthTest, SecureCookieOption) {
@@ -454,7 +335,7 @@ TEST_F(AuthTest, WrongPasswordAndUnknownUserLookAlike) {
     EXPECT_EQ(ErrorMessage(*r), "wrong name or password");
     EXPECT_EQ(HeaderOf(*r, "Set-Cookie"), "");
   }
-  EXPECT_TRUE(store.state().sessions.empty());
+  EXPECT_EQ(db.CountRows("sessions"), 0);
 }
 
 TEST_F(AuthTest, LoginFailsCleanlyWhenTheStoreFails) {
@@ -501,7 +382,7 @@ TEST_F(AuthTest, BadLoginBodiesGet4xxWithAMessage) {
                                                 {{"content-type", "Application/JSON; charset=utf-8"}},
                                                 json{{"name", "dana"}, {"password", kPassword}}.dump()));
   EXPECT_EQ(charset.status, 200) << charset.body;
-  EXPECT_EQ(store.state().sessions.size(), 1u);
+  EXPECT_EQ(db.CountRows("sessions"), 1);
 }
 
 // ---- authentication through the router --------------------------------------------------
@@ -603,14 +484,16 @@ TEST_F(AuthTest, ExpiredSessionIsAnonymous) {
   http::Response public_route = Dispatch(MakeRequest("GET", "/api/v1/public", {{"cookie", cookie}}));
   EXPECT_EQ(public_route.status, 200);
   EXPECT_EQ(json::parse(public_route.body)["signed_in"], false);
-  EXPECT_TRUE(store.state().sessions.empty()) << "the expired session was removed";
+  EXPECT_EQ(db.CountRows("sessions"), 0) << "the expired session was removed";
 }
 
 TEST_F(AuthTest, SessionsFollowTheUsersCurrentRole) {
   auto [cookie, csrf] = SignIn("dana");
-  store.SetUserRole("dana", Role::kCrew);
+  SetUserRole("dana", Role::kCrew);
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 403);
-  store.RemoveUser("dana");
+  // The Store offers no way to remove a user; an operator can still delete the row.
+  ASSERT_TRUE(db.Exec("DELETE FROM users WHERE name = 'dana'").ok());
+  ASSERT_FALSE(store.GetUser("dana"));
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401);
 }
 
@@ -628,10 +511,11 @@ TEST_F(AuthTest, LogoutInvalidatesTheSession) {
 
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401);
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/session", {{"cookie", cookie}})).status, 401);
-  FakeState s = store.state();
-  EXPECT_TRUE(s.sessions.empty());
-  EXPECT_EQ(s.audit.back().action, "session.logout");
-  EXPECT_EQ(s.audit.back().actor, "dana");
+  EXPECT_EQ(db.CountRows("sessions"), 0);
+  std::vector<AuditEntry> audit = Audit();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().action, "session.logout");
+  EXPECT_EQ(audit.front().actor, "dana");
 
   // Logging out an unknown or garbled cookie value is harmless.
   EXPECT_TRUE(auth->Logout("no-such-session").ok());

@@ -14,6 +14,8 @@
 #include "district/codec.h"
 #include "district/district.h"
 #include "district/persist.h"
+#include "store/store.h"
+#include "test_store.h"
 
 namespace gb {
 namespace {
@@ -770,89 +772,23 @@ TEST(FeatureCollection, Errors) {
 
 // ---- the store --------------------------------------------------------------------------
 
-// Keeps config documents in memory; everything else is unused by the district module.
-class FakeStore final : public Store {
- public:
-  using Docs = std::map<std::pair<ConfigKind, std::string>, ConfigDoc>;
+constexpr ConfigKind kAllConfigKinds[] = {ConfigKind::kArea,    ConfigKind::kCamera, ConfigKind::kDepartment,
+                                           ConfigKind::kRoutingRule, ConfigKind::kService, ConfigKind::kSensor,
+                                           ConfigKind::kSetting};
 
-  class Txn final : public WriteTxn {
-   public:
-    explicit Txn(Docs& docs) : docs_(docs) {}
-    Status PutConfig(const ConfigDoc& doc) override {
-      ++puts;
-      docs_[{doc.kind, doc.id}] = doc;
-      return Status::Ok();
-    }
-    Status DeleteConfig(ConfigKind kind, const std::string& id) override {
-      return docs_.erase({kind, id}) ? Status::Ok() : Status::NotFound("no such config");
-    }
-    std::optional<std::pair<Id, Id>> FindEventByKey(const std::string&) override { return std::nullopt; }
-    Status InsertEvent(Event&, Id) override { return Unused(); }
-    std::vector<Incident> FindOpenIncidents(const std::string&, const GeoBox&, TimeMs) override { return {}; }
-    std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
-    Status InsertIncident(Incident&) override { return Unused(); }
-    Status UpdateIncident(const Incident&) override { return Unused(); }
-    Status MoveEvents(Id, Id, const std::vector<Id>&) override { return Unused(); }
-    std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
-    Status AppendChange(IncidentChange&) override { return Unused(); }
-    Status AppendAudit(AuditEntry&) override { return Unused(); }
-    Status InsertReport(Report&) override { return Unused(); }
-    Result<bool> PutEvidence(const EvidenceRecord&) override { return Unused(); }
-    Status PutUser(const User&) override { return Unused(); }
-    Status PutToken(const ApiToken&) override { return Unused(); }
-    Status PutSession(const Session&) override { return Unused(); }
-    Status DeleteSession(const std::string&) override { return Unused(); }
-    Status PutIdempotentReply(const std::string&, const IdempotentReply&, TimeMs) override { return Unused(); }
-    int puts = 0;
+// Every stored configuration document, of every kind.
+std::size_t CountConfigDocs(Store& store) {
+  std::size_t n = 0;
+  for (ConfigKind kind : kAllConfigKinds) n += store.ListConfig(kind).size();
+  return n;
+}
 
-   private:
-    static Status Unused() { return Status::Internal("not used by the district module"); }
-    Docs& docs_;
-  };
-
-  // All or nothing, like the real store.
-  Status Write(const std::function<Status(WriteTxn&)>& fn) override {
-    Docs copy = docs;
-    Txn txn(copy);
-    Status s = fn(txn);
-    if (s.ok()) docs = std::move(copy);
-    last_puts = txn.puts;
-    return s;
-  }
-  std::vector<ConfigDoc> ListConfig(ConfigKind kind) override {
-    std::vector<ConfigDoc> out;
-    for (const auto& [key, doc] : docs)
-      if (key.first == kind) out.push_back(doc);
-    std::reverse(out.begin(), out.end());  // the loader must not rely on the store's order
-    return out;
-  }
-  std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) override {
-    auto it = docs.find({kind, id});
-    if (it == docs.end()) return std::nullopt;
-    return it->second;
-  }
-
-  std::optional<Incident> GetIncident(Id) override { return std::nullopt; }
-  std::vector<Incident> ListIncidents(const IncidentFilter&) override { return {}; }
-  std::vector<Event> EventsOfIncident(Id, int) override { return {}; }
-  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override { return {}; }
-  std::vector<IncidentChange> ChangesAfter(Id, int) override { return {}; }
-  Id LastChangeSeq() override { return 0; }
-  std::vector<AuditEntry> ListAudit(const AuditFilter&) override { return {}; }
-  std::optional<Report> GetReport(Id) override { return std::nullopt; }
-  std::optional<Report> FindReportByToken(const std::string&) override { return std::nullopt; }
-  std::vector<ReportView> ListReports(const ReportFilter&) override { return {}; }
-  std::optional<EvidenceRecord> GetEvidence(const std::string&) override { return std::nullopt; }
-  std::optional<User> GetUser(const std::string&) override { return std::nullopt; }
-  std::vector<User> ListUsers() override { return {}; }
-  std::optional<ApiToken> FindToken(const std::string&) override { return std::nullopt; }
-  std::optional<Session> GetSession(const std::string&) override { return std::nullopt; }
-  std::optional<IdempotentReply> GetIdempotentReply(const std::string&) override { return std::nullopt; }
-  Result<PurgeResult> Purge(const RetentionCutoffs&) override { return Status::Internal("unused"); }
-  bool Ping() override { return true; }
-
-  Docs docs;
-  int last_puts = 0;
+// A real store for the district module. ListConfig answers in reverse: the loader must not
+// rely on the store's order.
+struct PersistStore {
+  PersistStore() { store.SetReverseConfigLists(true); }
+  test::TempStore db;
+  test::FailableStore store{db.store()};
 };
 
 template <typename T, typename Id>
@@ -872,11 +808,12 @@ District SortedById(District d) {
 
 TEST(Persist, SaveThenLoadRoundTripsTheDemo) {
   const District& d = Demo();
-  FakeStore store;
+  PersistStore p;
+  test::FailableStore& store = p.store;
   ASSERT_TRUE(store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, d); }).ok());
   std::size_t entities =
       d.areas.size() + d.cameras.size() + d.departments.size() + d.rules.size() + d.services.size() + d.sensors.size();
-  EXPECT_EQ(store.docs.size(), entities + 1);
+  EXPECT_EQ(CountConfigDocs(store), entities + 1);
 
   auto settings = store.GetConfig(ConfigKind::kSetting, "district");
   ASSERT_TRUE(settings);
@@ -892,43 +829,65 @@ TEST(Persist, SaveThenLoadRoundTripsTheDemo) {
 }
 
 TEST(Persist, LoadErrors) {
-  FakeStore store;
-  auto none = LoadDistrictFromStore(store);
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.status().code(), Code::kNotFound);
+  {
+    PersistStore p;
+    auto none = LoadDistrictFromStore(p.store);
+    ASSERT_FALSE(none.ok());
+    EXPECT_EQ(none.status().code(), Code::kNotFound);
+  }
 
-  ASSERT_TRUE(store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, Tiny()); }).ok());
-  ASSERT_TRUE(LoadDistrictFromStore(store).ok());
+  // Each case damages a store of its own that holds the tiny district.
+  auto tiny_store = [] {
+    auto p = std::make_unique<PersistStore>();
+    EXPECT_TRUE(p->store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, Tiny()); }).ok());
+    EXPECT_TRUE(LoadDistrictFromStore(p->store).ok());
+    return p;
+  };
 
-  FakeStore corrupt = store;
-  corrupt.docs[{ConfigKind::kCamera, "cam-a"}].json = "{not json";
-  ExpectInvalid(LoadDistrictFromStore(corrupt), {"stored camera 'cam-a'", "not valid JSON"});
+  auto corrupt = tiny_store();
+  ASSERT_TRUE(corrupt->store
+                  .Write([](WriteTxn& txn) { return txn.PutConfig({ConfigKind::kCamera, "cam-a", "{not json"}); })
+                  .ok());
+  ExpectInvalid(LoadDistrictFromStore(corrupt->store), {"stored camera 'cam-a'", "not valid JSON"});
 
-  FakeStore renamed = store;
-  renamed.docs[{ConfigKind::kDepartment, "clean"}].id = "cleaning";
-  ExpectInvalid(LoadDistrictFromStore(renamed), {"stored department 'cleaning'", "differs"});
+  // The department "clean" stored under another id.
+  auto renamed = tiny_store();
+  auto clean = renamed->store.GetConfig(ConfigKind::kDepartment, "clean");
+  ASSERT_TRUE(clean);
+  ASSERT_TRUE(renamed->store
+                  .Write([&](WriteTxn& txn) {
+                    GB_RETURN_IF_ERROR(txn.DeleteConfig(ConfigKind::kDepartment, "clean"));
+                    return txn.PutConfig({ConfigKind::kDepartment, "cleaning", clean->json});
+                  })
+                  .ok());
+  ExpectInvalid(LoadDistrictFromStore(renamed->store), {"stored department 'cleaning'", "differs"});
 
-  FakeStore dangling = store;
-  dangling.docs.erase({ConfigKind::kDepartment, "clean"});
-  ExpectInvalid(LoadDistrictFromStore(dangling), {"stored district", "department 'clean'"});
+  auto dangling = tiny_store();
+  ASSERT_TRUE(dangling->store
+                  .Write([](WriteTxn& txn) { return txn.DeleteConfig(ConfigKind::kDepartment, "clean"); })
+                  .ok());
+  ExpectInvalid(LoadDistrictFromStore(dangling->store), {"stored district", "department 'clean'"});
 }
 
 TEST(Persist, SaveRejectsAnInvalidDistrictAndWritesNothing) {
-  FakeStore store;
+  PersistStore p;
+  test::FailableStore& store = p.store;
   District d = Tiny();
   d.rules[0].department = "nobody";
   ExpectInvalid(store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, d); }), {"department 'nobody'"});
-  EXPECT_EQ(store.last_puts, 0);
-  EXPECT_TRUE(store.docs.empty());
+  EXPECT_EQ(store.last_write_mutations(), 0);
+  EXPECT_EQ(CountConfigDocs(store), 0u);
 
   d = Tiny();
   d.departments[1].name = "Bad \xff name";
   ExpectInvalid(store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, d); }), {"department 'clean'", "UTF-8"});
-  EXPECT_EQ(store.last_puts, 0);
+  EXPECT_EQ(store.last_write_mutations(), 0);
+  EXPECT_EQ(CountConfigDocs(store), 0u);
 }
 
 TEST(Persist, ReplaceDistrictDropsStaleDocuments) {
-  FakeStore store;
+  PersistStore p;
+  test::FailableStore& store = p.store;
   ASSERT_TRUE(ReplaceDistrict(store, Tiny()).ok());
   District smaller = Tiny();
   smaller.sensors.clear();

@@ -35,20 +35,6 @@ std::string TrimSlash(std::string s) {
   return s;
 }
 
-// The report that published the photo `ref`, through Store::FindReportByMedia when the
-// store offers it. Without that lookup no photo is served: serving any stored evidence by
-// hash would publish camera evidence too (DESIGN.md §4.7).
-template <typename S>
-std::optional<Report> FindReportByMedia(S& store, const std::string& ref) {
-  if constexpr (requires {
-                  { store.FindReportByMedia(ref) } -> std::convertible_to<std::optional<Report>>;
-                }) {
-    return store.FindReportByMedia(ref);
-  } else {
-    return std::nullopt;
-  }
-}
-
 // The format to answer in when the path's extension is not json or xml: JSON when the
 // client asks for it, otherwise XML, the spec's required format.
 Format FallbackFormat(const http::Request& req) {
@@ -250,7 +236,7 @@ class Open311Api {
   http::Response Media(const http::Request& req) {
     const std::string& hex = req.Param("hex");
     std::string ref = "sha256:" + hex;
-    if (!EvidenceStore::IsValidRef(ref) || !FindReportByMedia(ctx_.store, ref))
+    if (!EvidenceStore::IsValidRef(ref) || !ctx_.store.FindReportByMedia(ref))
       return open311::Error(Format::kJson, 404, "no such photo");
     std::string etag = "\"" + hex + "\"";
     if (req.Header("if-none-match") == etag) {

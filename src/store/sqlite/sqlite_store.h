@@ -88,6 +88,7 @@ class SqliteStore final : public Store {
 
   std::optional<Report> GetReport(Id id) override;
   std::optional<Report> FindReportByToken(const std::string& token) override;
+  std::optional<Report> FindReportByMedia(const std::string& media_ref) override;
   std::vector<ReportView> ListReports(const ReportFilter& filter) override;
 
   std::optional<EvidenceRecord> GetEvidence(const std::string& hash) override;
