@@ -10,6 +10,11 @@
 # exactly the same number of bytes; wrk sends the same Cookie header to both.
 # Target: hub req/s ÷ nginx req/s ≥ 0.5.
 #
+# wrk, the hub (one thread per core) and nginx (one worker) share the machine's cores, so on
+# a busy machine the scheduler decides much of the req/s; the script then says so, and it
+# always prints each server's own CPU time per request (user + system, from /proc), which
+# other load barely moves.
+#
 # Usage: bench/rest_get_bench.sh [path/to/glassbrain]   (default: $GLASSBRAIN_BIN, else
 # build/release/glassbrain next to this script's checkout). GLASSBRAIN_BENCH_SHORT=1 runs
 # wrk for 2 s per server instead of 10 s.

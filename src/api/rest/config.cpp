@@ -54,7 +54,7 @@ void RegisterConfigRoutes(http::Router& router, HubContext& ctx) {
     router.Add("GET", base + "/{id}", readers, [&ctx, kind = kind](http::Request& req) {
       auto doc = ctx.store.GetConfig(kind, req.Param("id"));
       if (!doc) return http::JsonError(404, "no " + std::string(ConfigKindName(kind)) + " '" + req.Param("id") + "'");
-      return http::Json(200, ConfigDocToJson(*doc).dump());
+      return http::Json(200, doc->json);  // stored as the compact dump already
     }, "One of the " + what);
     router.Add("PUT", base + "/{id}", admin, Idempotent(ctx, [&ctx, kind = kind](http::Request& req) {
       auto body = JsonBody(req, ctx.settings.max_json_body_bytes);

@@ -284,6 +284,7 @@ struct FaceDetector::Sized {
   cv::dnn::Net net;
   cv::Size size;
   std::vector<cv::String> outputs;
+  cv::Mat rgb, tensor;  // reused from run to run
 };
 
 FaceDetector::FaceDetector(std::shared_ptr<const FaceModel> model) : model_(std::move(model)) {}
@@ -338,10 +339,9 @@ Result<std::vector<Face>> FaceDetector::Run(Sized& sized, const cv::Mat& input, 
     return Status::Internal("face detector input of the wrong size or type");
   }
   // NHWC float, RGB scaled to [-1, 1], as the model was trained.
-  cv::Mat rgb, tensor;
-  cv::cvtColor(input, rgb, cv::COLOR_BGR2RGB);
-  rgb.convertTo(tensor, CV_32F, 1.0 / 127.5, -1.0);
-  const cv::Mat blob({1, h, w, 3}, CV_32F, tensor.ptr<float>());
+  cv::cvtColor(input, sized.rgb, cv::COLOR_BGR2RGB);
+  sized.rgb.convertTo(sized.tensor, CV_32F, 1.0 / 127.5, -1.0);
+  const cv::Mat blob({1, h, w, 3}, CV_32F, sized.tensor.ptr<float>());
   std::vector<cv::Mat> outs;
   try {
     sized.net.setInput(blob);
