@@ -25,6 +25,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
   std::uint16_t bound_port = 0;
+  std::thread stopper;  // waits out the grace period; joined by Run() before it returns
 
   Impl(ServerOptions o, const Router& r, RequestObserver obs)
       : options(std::move(o)), router(r), observer(std::move(obs)) {}
@@ -180,13 +181,13 @@ struct Server::Impl {
       signals.cancel(ec);
       // Requests in flight finish; then the loop stops, dropping idle keep-alive connections.
       auto deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
-      std::thread([this, deadline] {
+      stopper = std::thread([this, deadline] {
         while (in_flight > 0 && std::chrono::steady_clock::now() < deadline)
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         // Give responses just handed to the socket a moment to leave.
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         ioc.stop();
-      }).detach();
+      });
     });
   }
 };
@@ -230,6 +231,7 @@ void Server::Run() {
   for (int i = 1; i < n; ++i) pool.emplace_back([&im] { im.ioc.run(); });
   im.ioc.run();
   for (auto& t : pool) t.join();
+  if (im.stopper.joinable()) im.stopper.join();
 }
 
 void Server::Stop() { impl_->BeginStop(); }

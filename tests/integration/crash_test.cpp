@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -53,6 +54,11 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr int kKillCycles = 5;
+// A kill lands either before a batch's commit (its re-send answers "stored") or after it but
+// before the answer arrives (the re-send answers "duplicate"); which one depends on timing.
+// Until both have happened, a few more kills follow, while the run is still short.
+constexpr int kMaxKillCycles = 10;
+constexpr auto kExtraCyclesUntil = 15s;
 constexpr int kEventsPerBatch = 200;
 constexpr unsigned kSeed = 20261124;  // the kill delays; timing still varies run to run
 constexpr auto kReadyTimeout = 60s;   // generous: sanitizer builds start slowly on busy machines
@@ -155,6 +161,7 @@ struct Batch {
   std::vector<std::int64_t> incident_ids;  // as acknowledged
   int attempts = 0;
   bool acked = false;
+  std::string resent_answer;  // "stored", "duplicate" or "mixed" when it had to be re-sent
 };
 
 Batch MakeBatch(int b) {
@@ -379,9 +386,16 @@ class Sender {
         Problem("batch " + std::to_string(next) + " answered 'duplicate' on its first sending");
       if (b.attempts > 1) {
         ++resent_batches_;
-        if (duplicate == o.items.size()) ++resent_all_duplicate_;
-        else if (stored == o.items.size()) ++resent_all_stored_;
-        else ++resent_mixed_;
+        if (duplicate == o.items.size()) {
+          ++resent_all_duplicate_;
+          b.resent_answer = "duplicate";
+        } else if (stored == o.items.size()) {
+          ++resent_all_stored_;
+          b.resent_answer = "stored";
+        } else {
+          ++resent_mixed_;
+          b.resent_answer = "mixed";
+        }
       }
       for (const auto& [status, incident] : o.items) {
         if (incident <= 0) Problem("batch " + std::to_string(next) + ": an acknowledged item has no incident id");
@@ -434,7 +448,7 @@ class Sender {
   std::atomic<bool> in_flight_{false};
   std::atomic<int> acked_batches_{0};
   std::atomic<int> failed_posts_{0};
-  int resent_batches_ = 0, resent_all_duplicate_ = 0, resent_all_stored_ = 0, resent_mixed_ = 0;
+  std::atomic<int> resent_batches_{0}, resent_all_duplicate_{0}, resent_all_stored_{0}, resent_mixed_{0};
   int replay_checks_ = 0;
   std::vector<Batch> batches_;  // the sender's until it is joined
 
@@ -491,6 +505,47 @@ class Db {
  private:
   sqlite3* db_ = nullptr;
 };
+
+// Waits until the hub writes to the WAL (its modification time or size changes): the frames
+// of the batch in flight are being written, and the sync that makes them a commit follows.
+bool WaitForWalWrite(const std::string& wal_path, std::chrono::milliseconds limit) {
+  struct stat before{};
+  bool existed = ::stat(wal_path.c_str(), &before) == 0;
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    struct stat now{};
+    bool exists = ::stat(wal_path.c_str(), &now) == 0;
+    if (exists != existed ||
+        (exists && (now.st_size != before.st_size || now.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                    now.st_mtim.tv_nsec != before.st_mtim.tv_nsec)))
+      return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+// Polls the store (read-only, beside the running hub) until `key` is committed; false on timeout.
+// SQLite makes a WAL commit visible to other connections only after it is synced, so this
+// returns just after the commit, while the hub is still building its answer.
+bool WaitUntilCommitted(const std::string& db_path, const std::string& key, std::chrono::milliseconds limit) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  bool found = false;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE idempotency_key = ?1", -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 1000);
+    auto deadline = Clock::now() + limit;
+    while (!found && Clock::now() < deadline) {
+      sqlite3_bind_text(stmt, 1, key.c_str(), static_cast<int>(key.size()), SQLITE_STATIC);
+      found = sqlite3_step(stmt) == SQLITE_ROW;
+      sqlite3_reset(stmt);
+      if (!found) std::this_thread::sleep_for(200us);
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return found;
+}
 
 class CrashTest : public ::testing::Test {
  protected:
@@ -553,17 +608,46 @@ TEST_F(CrashTest, KillNineDuringBatchIngestLosesNoAcknowledgedEventAndStoresNoDu
 
   std::mt19937 rng(kSeed);
   std::uniform_int_distribution<int> delay_ms(50, 400);
-  int kills_in_flight = 0;
-  std::vector<int> delays;
-  for (int cycle = 0; cycle < kKillCycles; ++cycle) {
-    // At least one batch goes through on each incarnation, so every restart is exercised.
-    ASSERT_TRUE(wait_for_acks(sender.acked_batches_ + 1)) << "no batch was acknowledged in cycle " << cycle;
-    int delay = delay_ms(rng);
-    delays.push_back(delay);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-    if (sender.in_flight_) ++kills_in_flight;
+  struct Kill {
+    std::string moment;
+    int batch_in_flight;
+  };
+  std::vector<Kill> kills;
+  for (;;) {
+    // At least one batch goes through on each incarnation (after a restart, the first is the
+    // re-sent one), so every restart is exercised.
+    ASSERT_TRUE(wait_for_acks(sender.acked_batches_ + 1)) << "no batch was acknowledged after kill " << kills.size();
+    const int cycle = static_cast<int>(kills.size());
+    if (cycle >= kKillCycles &&
+        ((sender.resent_all_duplicate_ > 0 && sender.resent_all_stored_ > 0) || cycle >= kMaxKillCycles ||
+         Clock::now() - test_started > kExtraCyclesUntil))
+      break;
+    // The moment of the kill, in turn: after a random delay; as soon as the hub writes the
+    // WAL (while the batch in flight commits); as soon as that commit is visible (while the
+    // hub builds its answer).
+    Kill k{"", sender.acked_batches_.load()};
+    const std::string key = "crash/" + std::to_string(k.batch_in_flight) + "/" + std::to_string(kEventsPerBatch - 1);
+    switch (cycle % 3) {
+      case 0: {
+        int delay = delay_ms(rng);
+        k.moment = std::to_string(delay) + " ms";
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        break;
+      }
+      case 1:
+        ASSERT_TRUE(WaitForWalWrite(db_path_ + "-wal", kProgressTimeout)) << "the hub never wrote its WAL";
+        k.moment = "a WAL write";
+        break;
+      case 2:
+        ASSERT_TRUE(WaitUntilCommitted(db_path_, key, kProgressTimeout)) << key << " was never committed";
+        k.moment = "a commit";
+        break;
+    }
+    // Batches are acknowledged in order, so the one in flight is the first not acknowledged.
+    k.batch_in_flight = sender.acked_batches_.load();
     hub_->Kill();
-    ASSERT_TRUE(hub_->Start()) << "restart after kill " << cycle + 1;
+    kills.push_back(k);
+    ASSERT_TRUE(hub_->Start()) << "restart after kill " << kills.size();
   }
   // Let the last incarnation take the re-sent batch and one more, then stop sending.
   ASSERT_TRUE(wait_for_acks(sender.acked_batches_ + 2));
@@ -650,10 +734,19 @@ TEST_F(CrashTest, KillNineDuringBatchIngestLosesNoAcknowledgedEventAndStoresNoDu
 
   double total = std::chrono::duration<double>(Clock::now() - test_started).count();
   std::ostringstream summary;
-  summary << "seed " << kSeed << ", kill delays (ms):";
-  for (int d : delays) summary << " " << d;
+  summary << "seed " << kSeed << "; kills (moment -> the batch in flight):";
+  for (const auto& k : kills) {
+    summary << "\n  after " << k.moment << " -> batch " << k.batch_in_flight << ": ";
+    if (static_cast<size_t>(k.batch_in_flight) >= batches.size()) {
+      summary << "never sent";
+      continue;
+    }
+    const Batch& b = batches[static_cast<size_t>(k.batch_in_flight)];
+    summary << (b.resent_answer.empty() ? std::string("acknowledged before the kill")
+                                        : "re-sent, answered " + b.resent_answer);
+  }
   summary << "\n" << batches.size() << " batches / " << acked.size() << " events acknowledged, " << incidents
-          << " incidents; " << kKillCycles << " kills, " << kills_in_flight << " with a batch in flight; "
+          << " incidents; " << kills.size() << " kills; "
           << sender.failed_posts_ << " failed posts; " << sender.resent_batches_ << " batches re-sent ("
           << sender.resent_all_duplicate_ << " all duplicate: committed before the kill, " << sender.resent_all_stored_
           << " all stored, " << sender.resent_mixed_ << " mixed); " << sender.replay_checks_
