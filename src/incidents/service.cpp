@@ -143,18 +143,22 @@ Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchSt
   return incident->id;
 }
 
-namespace {
 // Writes back every incident a batch touched, with one stream change each and an audit
 // entry for the ones it created (their creation and routing are state changes).
-Status Flush(WriteTxn& txn, const std::map<Id, Incident>& touched, const std::set<Id>& created,
-             const std::function<Status(const Incident&, bool)>& record) {
-  for (const auto& [id, incident] : touched) {
-    GB_RETURN_IF_ERROR(txn.UpdateIncident(incident));
-    GB_RETURN_IF_ERROR(record(incident, created.count(id) > 0));
+Status IncidentService::Flush(WriteTxn& txn, const BatchState& batch, const Actor& actor) {
+  for (const auto& [id, inc] : batch.touched) {
+    GB_RETURN_IF_ERROR(txn.UpdateIncident(inc));
+    if (!batch.created.count(id)) {
+      GB_RETURN_IF_ERROR(Record(txn, inc, "updated", actor, "", ""));
+      continue;
+    }
+    nlohmann::json detail = {{"state", StateName(inc.state)}, {"department_id", inc.department_id},
+                             {"explanation", inc.explanation}, {"unrouted", inc.unrouted}};
+    GB_RETURN_IF_ERROR(
+        Record(txn, inc, "created", Actor{"system", Role::kAdmin, true}, "incident.create", detail.dump()));
   }
   return Status::Ok();
 }
-}  // namespace
 
 Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> events, const Actor& actor) {
   auto catalog = catalog_.Get();
@@ -187,12 +191,7 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
       batch.keys.emplace(e.idempotency_key, std::make_pair(e.id, *incident));
       out = {IngestOutcome::Kind::kStored, *incident, e.id, ""};
     }
-    return Flush(txn, batch.touched, batch.created, [&](const Incident& inc, bool is_new) {
-      if (!is_new) return Record(txn, inc, "updated", actor, "", "");
-      nlohmann::json detail = {{"state", StateName(inc.state)}, {"department_id", inc.department_id},
-                               {"explanation", inc.explanation}, {"unrouted", inc.unrouted}};
-      return Record(txn, inc, "created", Actor{"system", Role::kAdmin, true}, "incident.create", detail.dump());
-    });
+    return Flush(txn, batch, actor);
   });
   if (!s.ok()) return s;
   return outcomes;
@@ -225,12 +224,7 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor) {
     AuditEntry entry{0, env_->NowMs(), ActorName(actor), "report.submit", "report/" + std::to_string(report.id), "",
                      nlohmann::json{{"service_code", report.service_code}, {"incident_id", *incident}}.dump()};
     GB_RETURN_IF_ERROR(txn.AppendAudit(entry));
-    return Flush(txn, batch.touched, batch.created, [&](const Incident& inc, bool is_new) {
-      if (!is_new) return Record(txn, inc, "updated", actor, "", "");
-      nlohmann::json detail = {{"state", StateName(inc.state)}, {"department_id", inc.department_id},
-                               {"explanation", inc.explanation}, {"unrouted", inc.unrouted}};
-      return Record(txn, inc, "created", Actor{"system", Role::kAdmin, true}, "incident.create", detail.dump());
-    });
+    return Flush(txn, batch, actor);
   });
 }
 

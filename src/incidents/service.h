@@ -74,6 +74,7 @@ class IncidentService {
   struct BatchState;
   Result<Id> Correlate(WriteTxn& txn, const Event& event, BatchState& batch, const Catalog& catalog);
   Status OpenIncident(WriteTxn& txn, const Event& event, const Catalog& catalog, Incident& out);
+  Status Flush(WriteTxn& txn, const BatchState& batch, const Actor& actor);
   Status Record(WriteTxn& txn, const Incident& incident, std::string type, const Actor& actor, std::string action,
                 std::string detail_json);
 
