@@ -5,7 +5,9 @@
 //
 // The picture is messi5.jpg from the Debian package opencv-doc, scaled to 864 rows and
 // cropped to 1152 columns (a player's face and a crowd of small faces); without opencv-doc a
-// generated picture without faces is used, and the report says so.
+// generated picture without faces is used, and the report says so. Both the picture and the
+// baseline come from tests/support/test_jpeg.h (LoadBenchPhoto, ReencodeJpeg), shared with
+// open311_post_bench.
 //
 // Work is measured on one core: OpenCV's own worker threads are switched off, since the hub
 // runs many requests side by side on its HTTP worker threads. Both the thread's CPU time and
@@ -17,7 +19,6 @@
 // succeeded (the 40 ms target only prints), 1 otherwise.
 
 #include <time.h>
-#include <turbojpeg.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,74 +26,20 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "privacy/image/anonymizer.h"
+#include "support/test_jpeg.h"
 
 namespace gb {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kPhoto = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
-constexpr int kWidth = 1152, kHeight = 864;
 constexpr double kTargetMs = 40.0;
-
-struct TjDeleter {
-  void operator()(void* h) const { tjDestroy(h); }
-};
-
-std::string Encode(const cv::Mat& bgr, int quality) {
-  std::unique_ptr<void, TjDeleter> h(tjInitCompress());
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  if (tjCompress2(h.get(), bgr.data, bgr.cols, static_cast<int>(bgr.step), bgr.rows, TJPF_BGR, &buf,
-                  &size, TJSAMP_420, quality, 0) != 0) {
-    return {};
-  }
-  std::string out(reinterpret_cast<const char*>(buf), size);
-  tjFree(buf);
-  return out;
-}
-
-cv::Mat Decode(const std::string& jpeg) {
-  std::unique_ptr<void, TjDeleter> h(tjInitDecompress());
-  auto* src = reinterpret_cast<unsigned char*>(const_cast<char*>(jpeg.data()));
-  int w = 0, ht = 0, ss = 0, cs = 0;
-  if (tjDecompressHeader3(h.get(), src, jpeg.size(), &w, &ht, &ss, &cs) != 0) return {};
-  cv::Mat bgr(ht, w, CV_8UC3);
-  if (tjDecompress2(h.get(), src, jpeg.size(), bgr.data, w, static_cast<int>(bgr.step), ht,
-                    TJPF_BGR, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0) {
-    return {};
-  }
-  return bgr;
-}
-
-// The 1-megapixel input and a description of where it came from.
-std::pair<std::string, std::string> MakeInput() {
-  std::ifstream in(kPhoto, std::ios::binary);
-  const std::string photo((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  cv::Mat src = photo.empty() ? cv::Mat() : Decode(photo);
-  if (!src.empty()) {
-    const double s = static_cast<double>(kHeight) / src.rows;
-    cv::Mat scaled;
-    cv::resize(src, scaled, cv::Size(), s, s, cv::INTER_CUBIC);
-    if (scaled.cols >= kWidth) {
-      const cv::Mat crop = scaled(cv::Rect((scaled.cols - kWidth) / 2, 0, kWidth, kHeight)).clone();
-      return {Encode(crop, 90), "messi5.jpg (opencv-doc) scaled and cropped"};
-    }
-  }
-  cv::Mat m(kHeight, kWidth, CV_8UC3);
-  cv::randu(m, cv::Scalar::all(0), cv::Scalar::all(255));
-  cv::GaussianBlur(m, m, cv::Size(0, 0), 3);
-  return {Encode(m, 90), "generated texture WITHOUT faces (install opencv-doc for the real input)"};
-}
 
 // CPU time of the calling thread: the work done on one core, whatever else the machine runs.
 double ThreadCpuMs() {
@@ -143,15 +90,16 @@ int Run() {
   const int runs = short_run ? 5 : 41;
   cv::setNumThreads(1);
 
-  const auto [input, source] = MakeInput();
+  const testing::BenchPhoto photo = testing::LoadBenchPhoto();
+  const std::string& input = photo.jpeg;
   if (input.empty()) {
     std::fprintf(stderr, "anonymize_bench: cannot build the input image\n");
     return 1;
   }
   std::printf(
       "anonymize_bench: %dx%d JPEG, %zu bytes, from %s; %d runs%s, one core; machine load %.1f\n",
-      kWidth, kHeight, input.size(), source.c_str(), runs, short_run ? " (short)" : "",
-      LoadAverage());
+      testing::kBenchPhotoWidth, testing::kBenchPhotoHeight, input.size(), photo.source.c_str(),
+      runs, short_run ? " (short)" : "", LoadAverage());
 
   auto created = Anonymizer::Create();
   if (!created.ok()) {
@@ -163,7 +111,7 @@ int Run() {
 
   // Same-run baseline: decode and re-encode, nothing else.
   const int quality = anonymizer->options().jpeg_quality;
-  auto baseline_once = [&] { return !Encode(Decode(input), quality).empty(); };
+  auto baseline_once = [&] { return !testing::ReencodeJpeg(input, quality).empty(); };
   baseline_once();
   // The first call also sets the networks up for this image size (about 0.2 s, once).
   auto first = anonymizer->Process(input);

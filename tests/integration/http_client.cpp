@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace gb::testing {
@@ -117,6 +119,61 @@ std::string HttpClient::SendRaw(const std::string& bytes, std::chrono::milliseco
 
 std::string HttpClient::ReadFor(const std::string& request, std::chrono::milliseconds duration) {
   return SendRaw(request, duration);
+}
+
+KeepAliveClient::KeepAliveClient(std::uint16_t port) : fd_(Connect(port)) {
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // no delay for a short head
+}
+
+KeepAliveClient::~KeepAliveClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool KeepAliveClient::ReadMore(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  pollfd p{fd_, POLLIN, 0};
+  if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+  char chunk[65536];
+  ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+  if (n <= 0) return false;
+  buf_.append(chunk, static_cast<size_t>(n));
+  return true;
+}
+
+HttpReply KeepAliveClient::Request(const std::string& method, const std::string& target, const std::string& body,
+                                   const std::vector<std::string>& headers, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto fail = [this] {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    return HttpReply{};
+  };
+  if (fd_ < 0) return HttpReply{};
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n";
+  req += body;
+  for (size_t off = 0; off < req.size();) {
+    ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return fail();
+    off += static_cast<size_t>(n);
+  }
+  size_t head_end;
+  while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos)
+    if (!ReadMore(deadline)) return fail();
+  HttpReply head = ParseReply(buf_.substr(0, head_end + 4));
+  const std::string length = head.header("content-length");
+  if (head.status == 0 || length.empty() || !head.header("transfer-encoding").empty()) return fail();
+  const size_t end = head_end + 4 + std::strtoull(length.c_str(), nullptr, 10);
+  while (buf_.size() < end)
+    if (!ReadMore(deadline)) return fail();
+  HttpReply reply = ParseReply(buf_.substr(0, end));
+  buf_.erase(0, end);
+  if (reply.header("connection") == "close") fail();
+  return reply;
 }
 
 }  // namespace gb::testing

@@ -1,5 +1,7 @@
-// A small blocking HTTP/1.1 client over loopback sockets for the integration tests. One
-// request per connection (Connection: close) unless raw bytes are sent with SendRaw.
+// Small blocking HTTP/1.1 clients over loopback sockets for the integration tests and the
+// benchmarks. HttpClient: one request per connection (Connection: close) unless raw bytes
+// are sent with SendRaw. KeepAliveClient: many requests, one after another, on one
+// connection.
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,32 @@ class HttpClient {
 
  private:
   std::uint16_t port_;
+};
+
+// One keep-alive connection: requests go one at a time and each reply is read to the end of
+// its Content-Length (replies without one, such as event streams, are not supported).
+// No cookies. Not thread-safe: one caller at a time.
+class KeepAliveClient {
+ public:
+  // Connects; throws std::runtime_error when it cannot.
+  explicit KeepAliveClient(std::uint16_t port);
+  ~KeepAliveClient();
+  KeepAliveClient(const KeepAliveClient&) = delete;
+  KeepAliveClient& operator=(const KeepAliveClient&) = delete;
+
+  // Sends one request (Host and Content-Length are added; `headers` are "Name: value" lines)
+  // and reads its reply. Status 0 when the connection failed or closed, the reply could not
+  // be parsed or had no Content-Length, or no reply came within `timeout`; the connection is
+  // unusable after that.
+  HttpReply Request(const std::string& method, const std::string& target, const std::string& body = "",
+                    const std::vector<std::string>& headers = {},
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  bool ReadMore(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  std::string buf_;  // bytes received and not yet consumed
 };
 
 HttpReply ParseReply(const std::string& raw);

@@ -1,12 +1,11 @@
 // The hub end to end: a real SQLite file, the real HTTP server on loopback, the demo
 // district. Each test states a behaviour a user of the hub depends on.
-#include <turbojpeg.h>
-
 #include <boost/geometry.hpp>
 #include <set>
 
 #include "api/auth/crypto.h"
 #include "hub_fixture.h"
+#include "support/test_jpeg.h"
 
 namespace gb::testing {
 namespace {
@@ -50,25 +49,6 @@ class HubTest : public ::testing::Test {
   static HubFixture* fixture_;
 };
 HubFixture* HubTest::fixture_ = nullptr;
-
-std::string MakeJpeg(int w, int h) {
-  std::vector<unsigned char> rgb(static_cast<size_t>(w * h * 3));
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      unsigned char* p = &rgb[static_cast<size_t>((y * w + x) * 3)];
-      p[0] = static_cast<unsigned char>(x * 255 / w);
-      p[1] = static_cast<unsigned char>(y * 255 / h);
-      p[2] = 128;
-    }
-  tjhandle tj = tjInitCompress();
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  tjCompress2(tj, rgb.data(), w, 0, h, TJPF_RGB, &out, &size, TJSAMP_420, 90, 0);
-  std::string jpeg(reinterpret_cast<char*>(out), size);
-  tjFree(out);
-  tjDestroy(tj);
-  return jpeg;
-}
 
 TEST_F(HubTest, HealthReadinessAndMetricsAnswer) {
   auto h = f().Anonymous("GET", "/healthz");
@@ -403,7 +383,7 @@ TEST_F(HubTest, Open311ReportsAreRoutedAndNeverShowPersonalData) {
 }
 
 TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
-  std::string jpeg = MakeJpeg(400, 300);
+  std::string jpeg = GradientJpeg(400, 300);
   LatLon p = CentreOf("poster_wall");
   std::string boundary = "gbBoundary7MA4YWxk";
   auto field = [&](const std::string& name, const std::string& value) {
@@ -428,14 +408,14 @@ TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
   EXPECT_EQ(photo.body.substr(0, 2), "\xFF\xD8");
   EXPECT_NE(photo.body, jpeg) << "what is served is the re-encoded photo";
   // Camera evidence is not a resident's photo: the public cannot fetch it by hash.
-  std::string cam = MakeJpeg(200, 100);
+  std::string cam = GradientJpeg(200, 100);
   std::string ref = "sha256:" + auth::Sha256Hex(cam);
   ASSERT_EQ(f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, cam, {"Content-Type: image/jpeg"}).status, 201);
   EXPECT_EQ(f().Anonymous("GET", "/open311/v2/media/" + ref.substr(7) + ".jpg").status, 404);
 }
 
 TEST_F(HubTest, EvidenceIsReencodedAndEveryReadIsAudited) {
-  std::string jpeg = MakeJpeg(320, 240);
+  std::string jpeg = GradientJpeg(320, 240);
   std::string ref = "sha256:" + auth::Sha256Hex(jpeg);
   auto put = f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, jpeg, {"Content-Type: image/jpeg"});
   ASSERT_EQ(put.status, 201) << put.body;

@@ -10,7 +10,6 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
-#include <turbojpeg.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -28,50 +27,24 @@
 #include <vector>
 
 #include "privacy/image/blazeface.h"
+#include "support/test_jpeg.h"
 
 namespace gb {
 namespace {
 
 using namespace std::string_literals;
 
-constexpr const char* kFacePhoto = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
-constexpr const char* kFacePhotoPackage = "opencv-doc";
+using testing::DecodeJpegBgr;
+using testing::kFacePhoto;
+using testing::kFacePhotoPackage;
+using testing::ReadFileOrEmpty;
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-struct TjDeleter {
-  void operator()(void* h) const { tjDestroy(h); }
-};
-
-// Encodes BGR pixels with turbojpeg (4:2:0; `flags` may ask for a progressive file).
+// Encodes BGR pixels (4:2:0; `flags` may ask for a progressive file); a failure fails the test.
 std::string Encode(const cv::Mat& bgr, int quality = 90, int flags = 0) {
-  std::unique_ptr<void, TjDeleter> h(tjInitCompress());
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  const int rc = tjCompress2(h.get(), bgr.data, bgr.cols, static_cast<int>(bgr.step), bgr.rows,
-                             TJPF_BGR, &buf, &size, TJSAMP_420, quality, flags);
-  EXPECT_EQ(rc, 0) << tjGetErrorStr2(h.get());
-  std::string out(reinterpret_cast<const char*>(buf), size);
-  tjFree(buf);
+  std::string error;
+  std::string out = testing::EncodeJpeg(bgr, quality, flags, &error);
+  EXPECT_FALSE(out.empty()) << error;
   return out;
-}
-
-// Decodes a JPEG to BGR; an empty Mat when turbojpeg reports any error or warning.
-cv::Mat Decode(const std::string& jpeg) {
-  std::unique_ptr<void, TjDeleter> h(tjInitDecompress());
-  auto* src = reinterpret_cast<unsigned char*>(const_cast<char*>(jpeg.data()));
-  int w = 0, ht = 0, ss = 0, cs = 0;
-  if (tjDecompressHeader3(h.get(), src, jpeg.size(), &w, &ht, &ss, &cs) != 0) return {};
-  cv::Mat bgr(ht, w, CV_8UC3);
-  if (tjDecompress2(h.get(), src, jpeg.size(), bgr.data, w, static_cast<int>(bgr.step), ht,
-                    TJPF_BGR, TJFLAG_STOPONWARNING) != 0) {
-    return {};
-  }
-  return bgr;
 }
 
 // A textured test picture: gradients, blocks of colour and noise (so that the entropy-coded
@@ -225,7 +198,7 @@ TEST_F(AnonymizerTest, BlursEveryFaceOfARealPhoto) {
   if (photo.empty()) {
     GTEST_SKIP() << kFacePhoto << " is missing: install the Debian package " << kFacePhotoPackage;
   }
-  const cv::Mat before = Decode(photo);
+  const cv::Mat before = DecodeJpegBgr(photo);
   ASSERT_FALSE(before.empty());
   const std::vector<cv::Rect> faces = FullResolutionFaces(before);
   ASSERT_GE(faces.size(), 1u) << "the reference cascade no longer finds the face in the photo";
@@ -233,7 +206,7 @@ TEST_F(AnonymizerTest, BlursEveryFaceOfARealPhoto) {
   auto r = A().Process(photo);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_GE(r->faces_blurred, 1);
-  const cv::Mat after = Decode(r->jpeg);
+  const cv::Mat after = DecodeJpegBgr(r->jpeg);
   ASSERT_FALSE(after.empty());
   ASSERT_EQ(after.size(), before.size());
 
@@ -262,7 +235,7 @@ TEST_F(AnonymizerTest, BlursFacesPastedAtKnownSizes) {
   if (photo.empty()) {
     GTEST_SKIP() << kFacePhoto << " is missing: install the Debian package " << kFacePhotoPackage;
   }
-  const cv::Mat source = Decode(photo);
+  const cv::Mat source = DecodeJpegBgr(photo);
   ASSERT_FALSE(source.empty());
   const std::vector<cv::Rect> found = FullResolutionFaces(source);
   ASSERT_EQ(found.size(), 1u) << "the reference cascades no longer agree on the face";
@@ -295,7 +268,7 @@ TEST_F(AnonymizerTest, BlursFacesPastedAtKnownSizes) {
   auto r = A().Process(input);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_GE(r->faces_blurred, static_cast<int>(pasted.size()));
-  const cv::Mat after = Decode(r->jpeg);
+  const cv::Mat after = DecodeJpegBgr(r->jpeg);
   ASSERT_EQ(after.size(), canvas.size());
   for (const cv::Rect& f : pasted) {
     // Detail measured at the source's scale, so that enlarged copies (smooth already) are
@@ -310,7 +283,7 @@ TEST_F(AnonymizerTest, BlursFacesPastedAtKnownSizes) {
   }
   // The plain background between the rows is left alone: it is what re-encoding alone makes.
   // (Only well left of the largest copy, whose crop holds face-like patches of the stands.)
-  const cv::Mat reencoded = Decode(Encode(Decode(input), A().options().jpeg_quality));
+  const cv::Mat reencoded = DecodeJpegBgr(Encode(DecodeJpegBgr(input), A().options().jpeg_quality));
   const cv::Rect gap(0, 330, 700, 120);
   EXPECT_LE(cv::norm(after(gap), reencoded(gap), cv::NORM_INF), 2.0);
 }
@@ -324,7 +297,8 @@ TEST_F(AnonymizerTest, StripsEveryMetadataSegment) {
                              "GLASSBRAIN-COMMENT", "ICC_PROFILE"}) {
     ASSERT_NE(tagged.find(needle), std::string::npos) << needle;
   }
-  ASSERT_FALSE(Decode(tagged).empty()) << "the spliced test input must itself be a valid JPEG";
+  ASSERT_FALSE(DecodeJpegBgr(tagged).empty())
+      << "the spliced test input must itself be a valid JPEG";
 
   auto r = A().Process(tagged);
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -332,7 +306,7 @@ TEST_F(AnonymizerTest, StripsEveryMetadataSegment) {
   EXPECT_EQ(r->jpeg.find("GLASSBRAIN"), std::string::npos);
   EXPECT_EQ(r->jpeg.find("Exif"), std::string::npos);
   EXPECT_EQ(r->jpeg.find("ICC_PROFILE"), std::string::npos);
-  const cv::Mat out = Decode(r->jpeg);
+  const cv::Mat out = DecodeJpegBgr(r->jpeg);
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(out.cols, 320);
   EXPECT_EQ(out.rows, 240);
@@ -350,7 +324,7 @@ TEST_F(AnonymizerTest, AppliesExifOrientationBeforeDroppingIt) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->width, 120);
   EXPECT_EQ(r->height, 200);
-  const cv::Mat out = Decode(r->jpeg);
+  const cv::Mat out = DecodeJpegBgr(r->jpeg);
   ASSERT_EQ(out.size(), cv::Size(120, 200));
   const cv::Scalar top = cv::mean(out(cv::Rect(0, 0, 120, 90)));
   const cv::Scalar bottom = cv::mean(out(cv::Rect(0, 110, 120, 90)));
@@ -456,7 +430,7 @@ TEST_F(AnonymizerTest, HashAndDimensionsDescribeTheOutput) {
   char hex[crypto_hash_sha256_BYTES * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   EXPECT_EQ(r->sha256_hex, hex);
-  const cv::Mat out = Decode(r->jpeg);
+  const cv::Mat out = DecodeJpegBgr(r->jpeg);
   ASSERT_EQ(out.size(), m.size());
   EXPECT_EQ(JpegDimensions(r->jpeg).value(), std::make_pair(333, 211));
 }
@@ -472,25 +446,16 @@ TEST_F(AnonymizerTest, AcceptsProgressiveGreyscaleAndTinyImagesButNotCmyk) {
 
   cv::Mat gray;
   cv::cvtColor(Pattern(200, 100), gray, cv::COLOR_BGR2GRAY);
-  std::unique_ptr<void, TjDeleter> h(tjInitCompress());
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  ASSERT_EQ(tjCompress2(h.get(), gray.data, 200, static_cast<int>(gray.step), 100, TJPF_GRAY, &buf,
-                        &size, TJSAMP_GRAY, 90, 0),
-            0);
-  const std::string gray_jpeg(reinterpret_cast<const char*>(buf), size);
-  tjFree(buf);
+  const std::string gray_jpeg = testing::EncodeJpeg(gray);  // TJPF_GRAY, TJSAMP_GRAY
+  ASSERT_FALSE(gray_jpeg.empty());
   auto g = A().Process(gray_jpeg);
   ASSERT_TRUE(g.ok()) << g.status().message();
-  EXPECT_FALSE(Decode(g->jpeg).empty());
+  EXPECT_FALSE(DecodeJpegBgr(g->jpeg).empty());
 
   cv::Mat cmyk(64, 64, CV_8UC4, cv::Scalar(10, 20, 30, 40));
-  buf = nullptr;
-  ASSERT_EQ(tjCompress2(h.get(), cmyk.data, 64, static_cast<int>(cmyk.step), 64, TJPF_CMYK, &buf,
-                        &size, TJSAMP_444, 90, 0),
-            0);
-  const std::string cmyk_jpeg(reinterpret_cast<const char*>(buf), size);
-  tjFree(buf);
+  const std::string cmyk_jpeg = testing::EncodeJpeg(cmyk.data, 64, 64, static_cast<int>(cmyk.step),
+                                                    TJPF_CMYK, 90, TJSAMP_444);
+  ASSERT_FALSE(cmyk_jpeg.empty());
   auto c = A().Process(cmyk_jpeg);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kUnsupported) << c.status().message();
@@ -584,7 +549,7 @@ class BlazeFaceTest : public ::testing::Test {
     auto detector = image::FaceDetector::Create(*model);
     ASSERT_TRUE(detector.ok()) << detector.status().message();
     detector_ = std::move(detector).value();
-    const cv::Mat photo = Decode(ReadFileOrEmpty(kFacePhoto));
+    const cv::Mat photo = DecodeJpegBgr(ReadFileOrEmpty(kFacePhoto));
     if (photo.empty()) GTEST_SKIP() << kFacePhoto << ": install " << kFacePhotoPackage;
     // Messi's face is about 37 px wide at (226, 94) in messi5.jpg.
     face_ = photo(cv::Rect(180, 48, 128, 128)).clone();

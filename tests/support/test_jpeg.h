@@ -1,0 +1,159 @@
+// Test JPEGs, shared by the unit tests, the integration tests and the benchmarks so that
+// each does not carry its own copy of the turbojpeg calls.
+//
+//   EncodeJpeg      8-bit pixels (BGR, RGB, grey, CMYK, … as a TJPF_* format) or a BGR / grey
+//                   cv::Mat to a baseline or progressive JPEG
+//   DecodeJpegBgr   a JPEG to a BGR cv::Mat
+//   ReencodeJpeg    decode + encode, nothing else: the benchmarks' baseline (what any
+//                   re-encoding of a picture costs, without detection)
+//   GradientJpeg    a generated w×h picture: red grows left to right, green top to bottom
+//   LoadBenchPhoto  the 1-megapixel (1152×864) picture with faces the benchmarks use:
+//                   messi5.jpg from the Debian package opencv-doc, scaled to 864 rows and
+//                   cropped to the middle 1152 columns; a generated texture without faces
+//                   when the package is missing (BenchPhoto::real says which)
+//
+// Contract: nothing here throws or reports to a test framework (benchmarks use it too).
+// Encoders return "" when turbojpeg refuses the input, with turbojpeg's reason in *error
+// when `error` is given; DecodeJpegBgr returns an empty Mat on any error, and on any warning
+// when `flags` holds TJFLAG_STOPONWARNING (the default). Output depends only on the
+// arguments (and, for LoadBenchPhoto, on whether the photo is installed): the same call
+// gives the same bytes. Every call uses its own turbojpeg handle, so any thread may call.
+// Link the CMake target gb_test_support (turbojpeg and OpenCV core + imgproc).
+#pragma once
+
+#include <turbojpeg.h>
+
+#include <cstddef>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gb::testing {
+
+// The photo with faces used by the anonymizer tests and, scaled, by the benchmarks.
+inline constexpr const char* kFacePhoto = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";
+inline constexpr const char* kFacePhotoPackage = "opencv-doc";
+// The size of LoadBenchPhoto's picture: 1 megapixel.
+inline constexpr int kBenchPhotoWidth = 1152, kBenchPhotoHeight = 864;
+
+namespace internal {
+struct TjDeleter {
+  void operator()(void* h) const { tjDestroy(h); }
+};
+using TjHandle = std::unique_ptr<void, TjDeleter>;
+}  // namespace internal
+
+// The whole file, or "" when it cannot be read.
+inline std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Encodes `height` rows of `width` pixels in `pixel_format` (TJPF_BGR, TJPF_RGB, TJPF_GRAY,
+// TJPF_CMYK, …), `pitch` bytes from one row to the next (0: packed rows). `subsampling` is a
+// TJSAMP_* value (TJSAMP_GRAY for grey pixels); `flags` are tjCompress2's (e.g.
+// TJFLAG_PROGRESSIVE).
+inline std::string EncodeJpeg(const unsigned char* pixels, int width, int height, int pitch, int pixel_format,
+                              int quality = 90, int subsampling = TJSAMP_420, int flags = 0,
+                              std::string* error = nullptr) {
+  internal::TjHandle h(tjInitCompress());
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  if (!h || tjCompress2(h.get(), pixels, width, pitch, height, pixel_format, &buf, &size, subsampling, quality,
+                        flags) != 0) {
+    if (error) *error = h ? tjGetErrorStr2(h.get()) : "turbojpeg did not start";
+    tjFree(buf);
+    return {};
+  }
+  std::string out(reinterpret_cast<const char*>(buf), size);
+  tjFree(buf);
+  return out;
+}
+
+// Encodes a CV_8UC3 (BGR, 4:2:0) or CV_8UC1 (grey) Mat; any other type gives "".
+inline std::string EncodeJpeg(const cv::Mat& image, int quality = 90, int flags = 0, std::string* error = nullptr) {
+  if (image.type() != CV_8UC3 && image.type() != CV_8UC1) {
+    if (error) *error = "only 8-bit BGR or grey pictures are encoded";
+    return {};
+  }
+  const bool grey = image.type() == CV_8UC1;
+  return EncodeJpeg(image.data, image.cols, image.rows, static_cast<int>(image.step), grey ? TJPF_GRAY : TJPF_BGR,
+                    quality, grey ? TJSAMP_GRAY : TJSAMP_420, flags, error);
+}
+
+// Decodes to BGR. `flags` are tjDecompress2's (add TJFLAG_LIMITSCANS to refuse files with
+// too many progressive scans, as the hub does).
+inline cv::Mat DecodeJpegBgr(std::string_view jpeg, int flags = TJFLAG_STOPONWARNING) {
+  internal::TjHandle h(tjInitDecompress());
+  if (!h || jpeg.empty()) return {};
+  auto* src = reinterpret_cast<const unsigned char*>(jpeg.data());
+  int w = 0, ht = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(h.get(), src, jpeg.size(), &w, &ht, &subsampling, &colorspace) != 0) return {};
+  cv::Mat bgr(ht, w, CV_8UC3);
+  if (tjDecompress2(h.get(), src, jpeg.size(), bgr.data, w, static_cast<int>(bgr.step), ht, TJPF_BGR, flags) != 0) {
+    return {};
+  }
+  return bgr;
+}
+
+// Decodes as the hub does (TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) and encodes again at
+// `quality` (4:2:0); "" when either step fails.
+inline std::string ReencodeJpeg(std::string_view jpeg, int quality) {
+  const cv::Mat bgr = DecodeJpegBgr(jpeg, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
+  return bgr.empty() ? std::string() : EncodeJpeg(bgr, quality);
+}
+
+// A w×h picture (4:2:0, quality 90) whose red grows from left to right and green from top
+// to bottom, blue 128: small files that decode without surprises.
+inline std::string GradientJpeg(int width, int height) {
+  std::vector<unsigned char> rgb(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      unsigned char* p = &rgb[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + x) * 3];
+      p[0] = static_cast<unsigned char>(x * 255 / width);
+      p[1] = static_cast<unsigned char>(y * 255 / height);
+      p[2] = 128;
+    }
+  }
+  return EncodeJpeg(rgb.data(), width, height, 0, TJPF_RGB);
+}
+
+struct BenchPhoto {
+  cv::Mat pixels;      // BGR, kBenchPhotoWidth × kBenchPhotoHeight
+  std::string jpeg;    // `pixels` encoded at quality 90, 4:2:0
+  bool real = false;   // messi5.jpg (faces) rather than the generated texture (no faces)
+  std::string source;  // says which, for reports
+};
+
+// The benchmarks' 1-megapixel input. `jpeg` is empty only if encoding failed.
+inline BenchPhoto LoadBenchPhoto() {
+  BenchPhoto photo;
+  const cv::Mat src = DecodeJpegBgr(ReadFileOrEmpty(kFacePhoto));
+  if (!src.empty()) {
+    const double s = static_cast<double>(kBenchPhotoHeight) / src.rows;
+    cv::Mat scaled;
+    cv::resize(src, scaled, cv::Size(), s, s, cv::INTER_CUBIC);
+    if (scaled.cols >= kBenchPhotoWidth && scaled.rows == kBenchPhotoHeight) {
+      photo.pixels =
+          scaled(cv::Rect((scaled.cols - kBenchPhotoWidth) / 2, 0, kBenchPhotoWidth, kBenchPhotoHeight)).clone();
+      photo.real = true;
+      photo.source = "messi5.jpg (opencv-doc) scaled and cropped";
+    }
+  }
+  if (!photo.real) {
+    photo.pixels.create(kBenchPhotoHeight, kBenchPhotoWidth, CV_8UC3);
+    cv::randu(photo.pixels, cv::Scalar::all(0), cv::Scalar::all(255));
+    cv::GaussianBlur(photo.pixels, photo.pixels, cv::Size(0, 0), 3);
+    photo.source = "generated texture WITHOUT faces (install opencv-doc for the real input)";
+  }
+  photo.jpeg = EncodeJpeg(photo.pixels, 90);
+  return photo;
+}
+
+}  // namespace gb::testing
