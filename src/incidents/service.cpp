@@ -23,10 +23,41 @@ std::string_view OutcomeName(IngestOutcome::Kind k) {
 
 // Incidents a transaction has touched, kept in memory and written once at the end, so that
 // a batch of a thousand observations of one situation costs one update, not a thousand.
+// They are also found by place in memory: their stored last_seen_at is stale until the
+// flush, so the store's search may miss them, and scanning all of them for every event
+// would make a batch cost grow with the square of its size.
 struct IncidentService::BatchState {
-  std::map<Id, Incident> touched;
+  explicit BatchState(double cell_degrees) : cell_degrees(cell_degrees) {}
+
+  Incident& Touch(Incident incident, bool is_new) {
+    if (is_new) created.insert(incident.id);
+    Incident& kept = touched.emplace(incident.id, std::move(incident)).first->second;
+    by_cell[CellOf(kept.location.lat, kept.location.lon)].push_back(&kept);
+    return kept;
+  }
+
+  // Calls fn(incident) for every touched incident that may lie inside `box`.
+  template <typename Fn>
+  void ForEachNear(const GeoBox& box, Fn fn) const {
+    const std::int64_t row_lo = Index(box.min_corner().y()), row_hi = Index(box.max_corner().y());
+    const std::int64_t col_lo = Index(box.min_corner().x()), col_hi = Index(box.max_corner().x());
+    for (std::int64_t row = row_lo; row <= row_hi; ++row)
+      for (std::int64_t col = col_lo; col <= col_hi; ++col)
+        if (auto it = by_cell.find(Key(row, col)); it != by_cell.end())
+          for (const Incident* incident : it->second) fn(*incident);
+  }
+
+  std::map<Id, Incident> touched;  // std::map: stable addresses for by_cell, flushed in id order
   std::set<Id> created;
   std::unordered_map<std::string, std::pair<Id, Id>> keys;  // idempotency key → (event, incident)
+
+ private:
+  std::int64_t Index(double degrees) const { return static_cast<std::int64_t>(std::floor(degrees / cell_degrees)); }
+  static std::int64_t Key(std::int64_t row, std::int64_t col) { return row * (std::int64_t{1} << 32) + col; }
+  std::int64_t CellOf(double lat, double lon) const { return Key(Index(lat), Index(lon)); }
+
+  double cell_degrees;  // square cells as tall as the join distance, so a box spans few
+  std::unordered_map<std::int64_t, std::vector<const Incident*>> by_cell;
 };
 
 namespace {
@@ -65,8 +96,10 @@ Status IncidentService::Validate(const Event& e) const {
 
 Status IncidentService::Record(WriteTxn& txn, const Incident& incident, std::string type, const Actor& actor,
                                std::string action, std::string detail_json) {
-  IncidentChange change{0, incident.id, env_->NowMs(), std::move(type), incident.department_id, incident.area_id,
-                        IncidentToJson(incident).dump()};
+  // Stamped with the incident's updated_at, which every caller has just set: no change is
+  // newer than its incident, so purging the log by time takes all changes of a purged one.
+  IncidentChange change{0, incident.id, incident.updated_at, std::move(type), incident.department_id, incident.area_id,
+                        IncidentJsonText(incident)};
   GB_RETURN_IF_ERROR(txn.AppendChange(change));
   if (action.empty()) return Status::Ok();
   AuditEntry entry{0, change.at, ActorName(actor), std::move(action), "incident/" + std::to_string(incident.id), "",
@@ -96,41 +129,41 @@ Status IncidentService::OpenIncident(WriteTxn& txn, const Event& event, const Ca
 }
 
 Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchState& batch, const Catalog& catalog) {
-  double dlat = options_.join_distance_m / 111'000.0;
-  double dlon = dlat / std::max(0.01, std::cos(event.location.lat * 3.141592653589793 / 180));
+  const double dlat = JoinDistanceDegrees();
+  const double dlon = dlat / std::max(0.01, std::cos(event.location.lat * 3.141592653589793 / 180));
   GeoBox box(GeoPoint(event.location.lon - dlon, event.location.lat - dlat),
              GeoPoint(event.location.lon + dlon, event.location.lat + dlat));
-  TimeMs since = event.observed_at - options_.join_window_ms;
+  const TimeMs since = event.observed_at - options_.join_window_ms;
   Id best = 0;
   double best_d = 0;
-  auto consider = [&](const Incident& c) {
-    if (c.category != event.category || !IsOpen(c.state) || c.last_seen_at < since) return;
-    double d = DistanceMeters(c.location, event.location);
+  auto consider = [&](Id id, LatLon where, TimeMs last_seen_at) {
+    if (last_seen_at < since) return;
+    double d = DistanceMeters(where, event.location);
     if (d <= options_.join_distance_m && (best == 0 || d < best_d)) {
-      best = c.id;
+      best = id;
       best_d = d;
     }
   };
-  for (const auto& c : txn.FindOpenIncidents(event.category, box, since)) {
-    auto it = batch.touched.find(c.id);
-    consider(it == batch.touched.end() ? c : it->second);
-  }
-  for (const auto& [id, c] : batch.touched) consider(c);
+  for (const auto& c : txn.FindOpenIncidents(event.category, box, since))
+    if (!batch.touched.count(c.id)) consider(c.id, c.location, c.last_seen_at);  // else fresher below
+  batch.ForEachNear(box, [&](const Incident& c) {
+    if (c.category == event.category && IsOpen(c.state)) consider(c.id, c.location, c.last_seen_at);
+  });
 
   Incident* incident;
   if (best != 0) {
     auto it = batch.touched.find(best);
-    if (it == batch.touched.end()) {
+    if (it != batch.touched.end()) {
+      incident = &it->second;
+    } else {
       auto fresh = txn.GetIncident(best);
       if (!fresh) return Status::Internal("incident " + std::to_string(best) + " vanished during correlation");
-      it = batch.touched.emplace(best, std::move(*fresh)).first;
+      incident = &batch.Touch(std::move(*fresh), false);
     }
-    incident = &it->second;
   } else {
     Incident opened;
     GB_RETURN_IF_ERROR(OpenIncident(txn, event, catalog, opened));
-    batch.created.insert(opened.id);
-    incident = &batch.touched.emplace(opened.id, std::move(opened)).first->second;
+    incident = &batch.Touch(std::move(opened), true);
   }
   incident->event_count += 1;
   incident->last_seen_at = std::max(incident->last_seen_at, event.observed_at);
@@ -168,7 +201,7 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
   for (const auto& e : events) checks.push_back(Validate(e));  // outside the write lock
 
   Status s = store_.Write([&](WriteTxn& txn) -> Status {
-    BatchState batch;
+    BatchState batch(JoinDistanceDegrees());
     for (size_t i = 0; i < events.size(); ++i) {
       Event& e = events[i];
       IngestOutcome& out = outcomes[i];
@@ -211,7 +244,7 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor) {
   if (!report.media.empty()) event.evidence.push_back(report.media);
   GB_RETURN_IF_ERROR(Validate(event));
   return store_.Write([&](WriteTxn& txn) -> Status {
-    BatchState batch;
+    BatchState batch(JoinDistanceDegrees());
     auto incident = Correlate(txn, event, batch, *catalog);
     if (!incident.ok()) return incident.status();
     report.incident_id = *incident;

@@ -123,6 +123,13 @@ struct RetentionCutoffs {
   std::vector<std::pair<std::string, TimeMs>> category_events_before;
 };
 
+// Where an open incident is and when it was last seen: what correlation ranks by.
+struct IncidentCandidate {
+  Id id = 0;
+  LatLon location;
+  TimeMs last_seen_at = 0;
+};
+
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
@@ -132,10 +139,11 @@ class WriteTxn {
   virtual std::optional<std::pair<Id, Id>> FindEventByKey(const std::string& key) = 0;
   // Stores the event linked to `incident_id`; fills event.id. REQUIRES: key not stored.
   virtual Status InsertEvent(Event& event, Id incident_id) = 0;
-  // Open incidents of `category` inside `box` whose last_seen_at ≥ since, nearest first
-  // is NOT guaranteed: the caller ranks them.
-  virtual std::vector<Incident> FindOpenIncidents(const std::string& category, const GeoBox& box,
-                                                  TimeMs since) = 0;
+  // Open incidents of `category` inside `box` whose stored last_seen_at ≥ since, in no
+  // particular order: the caller ranks them. Only what ranking needs is read; GetIncident
+  // reads the one that wins.
+  virtual std::vector<IncidentCandidate> FindOpenIncidents(const std::string& category, const GeoBox& box,
+                                                           TimeMs since) = 0;
   virtual std::optional<Incident> GetIncident(Id id) = 0;
   // Stores a new incident; fills incident.id.
   virtual Status InsertIncident(Incident& incident) = 0;

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/geometry/algorithms/within.hpp>
+#include <cmath>
+#include <cstdint>
+#include <nlohmann/json.hpp>
 
 #include "core/geo.h"
+#include "core/json_writer.h"
 #include "core/model.h"
 #include "core/time.h"
 
@@ -19,6 +23,11 @@ TEST(Time, ParsesAndFormatsRfc3339) {
   EXPECT_EQ(ParseRfc3339("2026-11-24T10:15:02Z"), *t - 120);
   EXPECT_EQ(ParseRfc3339("1969-12-31T23:59:59.500Z"), -500);
   EXPECT_EQ(FormatRfc3339(-500), "1969-12-31T23:59:59.500Z");
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2024-02-29T23:59:59.999Z")), "2024-02-29T23:59:59.999Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("0099-01-02T03:04:05.006Z"), false), "0099-01-02T03:04:05Z");
+  // Beyond four-digit years (never parsed, but a TimeMs can hold them) the text stays whole.
+  EXPECT_EQ(FormatRfc3339(400'000'000'000'000 + 7), "14645-06-30T15:06:40.007Z");
 }
 
 TEST(Time, RejectsMalformedAndImpossibleDates) {
@@ -83,6 +92,35 @@ TEST(Model, NamesRoundTrip) {
   EXPECT_EQ(ParseSourceKind("sensor"), SourceKind::kSensor);
   EXPECT_TRUE(IsOpen(IncidentState::kDispatched));
   EXPECT_FALSE(IsOpen(IncidentState::kMerged));
+}
+
+TEST(JsonWriter, WritesNestedDocumentsThatParseBack) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("id").Int(-42);
+  w.Key("text").String("quote \" backslash \\ newline \n tab \t bell \x07 café ✓");
+  w.Key("list").BeginArray().Int(1).Double(0.1).Bool(true).Null().BeginObject().EndObject().BeginArray().EndArray();
+  w.EndArray();
+  w.Key("nan").Double(std::nan(""));
+  w.Key("big").Int(INT64_MAX);
+  w.EndObject();
+  auto j = nlohmann::json::parse(out);  // throws on malformed text
+  EXPECT_EQ(j["id"], -42);
+  EXPECT_EQ(j["text"], "quote \" backslash \\ newline \n tab \t bell \x07 café ✓");
+  EXPECT_EQ(j["list"].dump(), "[1,0.1,true,null,{},[]]");
+  EXPECT_TRUE(j["nan"].is_null());
+  EXPECT_EQ(j["big"].get<std::int64_t>(), INT64_MAX);
+  EXPECT_NE(out.find("\\u0007"), std::string::npos);
+  EXPECT_EQ(out.find('\n'), std::string::npos);
+}
+
+TEST(JsonWriter, DoublesReadBackExactly) {
+  for (double v : {31.230412345678, 121.4737, 1e-7, 0.87, 1.0, -0.0, 6.02214076e23}) {
+    std::string out;
+    JsonWriter(out).BeginArray().Double(v).EndArray();
+    EXPECT_EQ(nlohmann::json::parse(out)[0].get<double>(), v) << out;
+  }
 }
 
 }  // namespace

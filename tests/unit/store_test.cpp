@@ -116,7 +116,8 @@ GeoBox Box(double min_lat, double min_lon, double max_lat, double max_lon) {
   return GeoBox(GeoPoint(min_lon, min_lat), GeoPoint(max_lon, max_lat));
 }
 
-std::vector<Id> Ids(const std::vector<Incident>& v) {
+template <typename T>  // Incident or IncidentCandidate
+std::vector<Id> Ids(const std::vector<T>& v) {
   std::vector<Id> ids;
   for (const auto& i : v) ids.push_back(i.id);
   std::sort(ids.begin(), ids.end());
@@ -141,6 +142,26 @@ TEST_F(StoreTest, MigrationsCreateTheSchemaAndReopeningKeepsVersionAndData) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->category, "dumped_waste");
   EXPECT_TRUE(store().Ping());
+}
+
+TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsData) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite::Migrations()[0].version, 1);
+  ASSERT_EQ(sqlite3_exec(db, sqlite::Migrations()[0].sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "PRAGMA user_version = 1;"
+                         "INSERT INTO incident_changes (incident_id, at, type, department_id, area_id, json)"
+                         " VALUES (7, 1, 'created', 'roads', 'ward-1', '{}');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  EXPECT_EQ(Scalar("PRAGMA user_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'incident_changes_by_incident'"), 0);
+  EXPECT_EQ(store().ChangesAfter(0, 10).size(), 1u);
 }
 
 TEST_F(StoreTest, WalModeIsPersistentInTheFile) {
@@ -425,12 +446,18 @@ TEST_F(StoreTest, FindOpenIncidentsRespectsCategoryBoxTimeAndState) {
   Id routed = AddIncident(MakeIncident("illegal_parking", here, kT0, IncidentState::kInProgress));
 
   const GeoBox box = Box(31.2300, 121.4730, 31.2310, 121.4745);
-  std::vector<Incident> found;
+  std::vector<IncidentCandidate> found;
   ASSERT_TRUE(W([&](WriteTxn& t) {
                 found = t.FindOpenIncidents("illegal_parking", box, kT0 - 600'000);
                 return Status::Ok();
               }).ok());
   EXPECT_EQ(Ids(found), (std::vector<Id>{a, near, routed}));
+  for (const auto& c : found) {  // what correlation ranks by is read back as stored
+    if (c.id != near) continue;
+    EXPECT_EQ(c.location.lat, 31.2308);
+    EXPECT_EQ(c.location.lon, 121.4741);
+    EXPECT_EQ(c.last_seen_at, kT0);
+  }
 
   // A point exactly on the box edge is inside.
   ASSERT_TRUE(W([&](WriteTxn& t) {
@@ -1004,8 +1031,9 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
                 unlinked_new.requested_at = now - day;
                 GB_RETURN_IF_ERROR(t.InsertReport(unlinked_new));
 
-                for (Id inc : {old_closed.id, recent_closed.id}) {
-                  IncidentChange c{0, inc, inc == old_closed.id ? now - day : now - day, "updated", "", "", "{}"};
+                // A change is stamped with its incident's updated_at (as the incident service does).
+                for (const Incident* inc : {&old_closed, &recent_closed}) {
+                  IncidentChange c{0, inc->id, inc->updated_at, "updated", "", "", "{}"};
                   GB_RETURN_IF_ERROR(t.AppendChange(c));
                 }
                 IncidentChange ancient{0, old_open.id, now - 200 * day, "created", "", "", "{}"};

@@ -185,7 +185,8 @@ class FailableStore final : public Store {
       ++mutations;
       return inner_.InsertEvent(event, incident_id);
     }
-    std::vector<Incident> FindOpenIncidents(const std::string& category, const GeoBox& box, TimeMs since) override {
+    std::vector<IncidentCandidate> FindOpenIncidents(const std::string& category, const GeoBox& box,
+                                                     TimeMs since) override {
       return inner_.FindOpenIncidents(category, box, since);
     }
     std::optional<Incident> GetIncident(Id id) override { return inner_.GetIncident(id); }

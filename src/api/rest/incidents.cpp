@@ -107,7 +107,7 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
     auto inc = ctx.store.GetIncident(*id);
     if (!inc || (req.principal->role == Role::kCrew && inc->assignee != req.principal->name))
       return http::JsonError(404, "no incident " + std::to_string(*id));
-    return http::Json(200, IncidentToJson(*inc).dump());
+    return http::Json(200, IncidentJsonText(*inc));
   }, "One incident");
 
   router.Add("GET", "/api/v1/incidents/{id}/events", desk, [&ctx](http::Request& req) {
@@ -137,7 +137,7 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
       }
     auto result = ctx.incidents.Transition(*id, tr, ActorOf(req));
     if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentToJson(*result).dump());
+    return http::Json(200, IncidentJsonText(*result));
   }), "Move an incident to another state: {\"to\", \"note\", \"assignee\"}");
 
   router.Add("POST", "/api/v1/incidents/{id}/merge", desk, Idempotent(ctx, [&ctx](http::Request& req) {
@@ -149,7 +149,7 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
     if (!ids.ok()) return http::ErrorFor(ids.status());
     auto result = ctx.incidents.Merge(*id, *ids, ActorOf(req));
     if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentToJson(*result).dump());
+    return http::Json(200, IncidentJsonText(*result));
   }), "Merge other incidents into this one: {\"incidents\": [ids]}");
 
   router.Add("POST", "/api/v1/incidents/{id}/split", desk, Idempotent(ctx, [&ctx](http::Request& req) {
@@ -161,7 +161,7 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
     if (!ids.ok()) return http::ErrorFor(ids.status());
     auto result = ctx.incidents.Split(*id, *ids, ActorOf(req));
     if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(201, IncidentToJson(*result).dump());
+    return http::Json(201, IncidentJsonText(*result));
   }), "Split events off into a new incident: {\"events\": [ids]}");
 
   router.Add("GET", "/api/v1/tasks", {Role::kCrew}, [&ctx](http::Request& req) {

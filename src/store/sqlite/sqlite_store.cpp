@@ -14,6 +14,7 @@ namespace gb {
 namespace {
 
 using sqlite::Database;
+using sqlite::GroupSync;
 using sqlite::Query;
 using sqlite::SqlKey;
 
@@ -140,7 +141,7 @@ const SqlKey kInsertEvent(
     "confidence, attributes, evidence, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 // One range of grid cells; see GridCell.
 const SqlKey kFindOpenIncidents(
-    "SELECT " GB_INCIDENT_COLS " FROM incidents i"
+    "SELECT i.id, i.lat, i.lon, i.last_seen_at FROM incidents i"
     " WHERE i.category = ?1 AND i.open = 1 AND i.cell BETWEEN ?2 AND ?3 AND i.last_seen_at >= ?4"
     " AND i.lat BETWEEN ?5 AND ?6 AND i.lon BETWEEN ?7 AND ?8");
 const SqlKey kGetIncident("SELECT " GB_INCIDENT_COLS " FROM incidents i WHERE i.id = ?1");
@@ -222,7 +223,6 @@ const SqlKey kEventCategories(
 const SqlKey kPurgeEventsOfCategory("DELETE FROM events WHERE category = ?1 AND observed_at < ?2");
 const SqlKey kPurgeEventsOfDoomed("DELETE FROM events WHERE incident_id IN (" GB_DOOMED_INCIDENTS ")");
 const SqlKey kPurgeReportsOfDoomed("DELETE FROM reports WHERE incident_id IN (" GB_DOOMED_INCIDENTS ")");
-const SqlKey kPurgeChangesOfDoomed("DELETE FROM incident_changes WHERE incident_id IN (" GB_DOOMED_INCIDENTS ")");
 const SqlKey kPurgeDoomed("DELETE FROM incidents WHERE open = 0 AND updated_at < ?1");
 const SqlKey kPurgeUnlinkedReports("DELETE FROM reports WHERE incident_id IS NULL AND requested_at < ?1");
 const SqlKey kPurgeChangesBefore("DELETE FROM incident_changes WHERE at < ?1");
@@ -344,9 +344,10 @@ class SqliteWriteTxn final : public WriteTxn {
     return Status::Ok();
   }
 
-  std::vector<Incident> FindOpenIncidents(const std::string& category, const GeoBox& box, TimeMs since) override {
+  std::vector<IncidentCandidate> FindOpenIncidents(const std::string& category, const GeoBox& box,
+                                                   TimeMs since) override {
     if (!Active()) return {};
-    std::vector<Incident> out;
+    std::vector<IncidentCandidate> out;
     const double min_lat = box.min_corner().y(), max_lat = box.max_corner().y();
     const double min_lon = box.min_corner().x(), max_lon = box.max_corner().x();
     if (!(min_lat <= max_lat && min_lon <= max_lon)) return out;  // empty or NaN box
@@ -356,10 +357,7 @@ class SqliteWriteTxn final : public WriteTxn {
       Query q = db_.Use(kFindOpenIncidents);
       q.Bind(1, category).Bind(2, cell_lo).Bind(3, cell_hi).Bind(4, since);
       q.Bind(5, min_lat).Bind(6, max_lat).Bind(7, min_lon).Bind(8, max_lon);
-      while (q.Step()) {
-        ReadIncident(q, 0, out.emplace_back());
-        Remember(out.back());
-      }
+      while (q.Step()) out.push_back({q.Int(0), {q.Double(1), q.Double(2)}, q.Int(3)});
       Note(q.status());
     };
     if (row_hi - row_lo >= kMaxRowRanges) {
@@ -606,11 +604,12 @@ class SqliteWriteTxn final : public WriteTxn {
       GB_RETURN_IF_ERROR(q.Run());
       out.events += db_.Changes();
     }
-    // Closed incidents with everything hanging off them, then the old stream log.
+    // Closed incidents with everything hanging off them, then the old stream log (which
+    // holds every change of those incidents: the incident service stamps a change with its
+    // incident's updated_at).
     if (c.incidents_before != 0) {
       GB_RETURN_IF_ERROR(run(kPurgeEventsOfDoomed, c.incidents_before, out.events));
       GB_RETURN_IF_ERROR(run(kPurgeReportsOfDoomed, c.incidents_before, out.reports));
-      GB_RETURN_IF_ERROR(run(kPurgeChangesOfDoomed, c.incidents_before, out.changes));
       GB_RETURN_IF_ERROR(run(kPurgeDoomed, c.incidents_before, out.incidents));
       GB_RETURN_IF_ERROR(db_.Use(kRecountStates).Run());
       GB_RETURN_IF_ERROR(run(kPurgeUnlinkedReports, c.incidents_before, out.reports));
@@ -726,7 +725,8 @@ Status Configure(Database& db, bool writer, int cache_kib) {
   }
   GB_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
   GB_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
-  GB_RETURN_IF_ERROR(db.Exec(writer ? "PRAGMA synchronous = FULL" : "PRAGMA query_only = ON"));
+  // The writer's commits are made durable by GroupSync after the write lock is released.
+  GB_RETURN_IF_ERROR(db.Exec(writer ? "PRAGMA synchronous = NORMAL" : "PRAGMA query_only = ON"));
   if (writer) {
     // The writer checkpoints (copies the WAL into the database file) after the commit that
     // takes the WAL past 4096 pages (32 MiB) instead of SQLite's 1000: a 1,000-event batch
@@ -815,12 +815,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   if (!s.ok()) return Status::Unavailable("cannot use the SQLite database " + path + ": " + s.message());
   int readers = options.max_readers > 0 ? options.max_readers
                                         : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(*writer), std::make_unique<Readers>(path, readers, options.reader_cache_kib)));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*writer),
+                                                      std::make_unique<Readers>(path, readers, options.reader_cache_kib),
+                                                      GroupSync::SyncFile(path + "-wal")));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Database> writer, std::unique_ptr<Readers> readers)
-    : writer_(std::move(writer)), readers_(std::move(readers)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Database> writer, std::unique_ptr<Readers> readers,
+                         std::function<Status()> sync_wal)
+    : writer_(std::move(writer)), readers_(std::move(readers)), durable_(std::move(sync_wal)) {}
 
 SqliteStore::~SqliteStore() {
   readers_.reset();
@@ -830,6 +832,13 @@ SqliteStore::~SqliteStore() {
 Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
   if (write_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id())
     return Status::Internal("Store::Write called from inside a Write callback");
+  GB_RETURN_IF_ERROR(durable_.Broken());
+  std::uint64_t ticket = 0;
+  GB_RETURN_IF_ERROR(Commit(fn, ticket));
+  return durable_.WaitDurable(ticket);  // outside the lock: the next writer runs meanwhile
+}
+
+Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint64_t& ticket) {
   std::lock_guard lock(write_mu_);
   write_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   struct ClearOwner {
@@ -867,6 +876,7 @@ Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
     rollback();
     return WithContext(commit, "cannot commit the write transaction");
   }
+  ticket = durable_.Committed();
   return Status::Ok();
 }
 

@@ -1,8 +1,11 @@
 // The embedded Store engine: one SQLite file in WAL mode.
 //
 // Connections: one writer, guarded by a mutex, runs every Write() as BEGIN IMMEDIATE …
-// COMMIT with synchronous=FULL, so an OK return means the transaction is in the fsync'd WAL
-// and survives kill -9 or power loss. Reads use a pool of reader connections (created on
+// COMMIT; Write() then releases the mutex and waits until the WAL is fsync'd (GroupSync:
+// one fsync serves every commit waiting for it, and the next transaction runs meanwhile),
+// so an OK return means the transaction survives kill -9 or power loss. Readers may see a
+// transaction a few milliseconds before its Write() returns; a power loss in that window
+// loses it, and its writer was never told it was stored. Reads use a pool of reader connections (created on
 // first use, at most one per hardware thread and at least two); each read is one statement,
 // hence one consistent snapshot of committed data, and never waits for the writer.
 //
@@ -40,8 +43,8 @@
 //   keeps those (it updates the incident in the same Write anyway).
 // - Purge, in one transaction: events older than their category's cutoff; closed incidents
 //   (resolved, rejected, merged) with updated_at < incidents_before, with their events,
-//   reports and changes; reports without an incident requested before incidents_before;
-//   stream changes older than incidents_before; audit entries before audit_before; evidence
+//   reports; reports without an incident requested before incidents_before; stream changes
+//   older than incidents_before (a change is never newer than its incident's updated_at); audit entries before audit_before; evidence
 //   records created before evidence_before (their hashes are returned whether or not a
 //   remaining event still names them: retention wins). Expired sessions and idempotent
 //   replies older than the latest of the cutoffs go too. A zero cutoff purges nothing.
@@ -57,6 +60,7 @@
 #include <vector>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/group_sync.h"
 #include "store/store.h"
 
 namespace gb {
@@ -108,12 +112,16 @@ class SqliteStore final : public Store {
 
  private:
   class Readers;
-  SqliteStore(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<Readers> readers);
+  SqliteStore(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<Readers> readers,
+              std::function<Status()> sync_wal);
+  // Write() under the write mutex, up to COMMIT; fills the commit's durability ticket.
+  Status Commit(const std::function<Status(WriteTxn&)>& fn, std::uint64_t& ticket);
 
   std::mutex write_mu_;
   std::atomic<std::thread::id> write_owner_{};
   std::unique_ptr<sqlite::Database> writer_;
   std::unique_ptr<Readers> readers_;
+  sqlite::GroupSync durable_;
 };
 
 }  // namespace gb

@@ -1,0 +1,65 @@
+// GroupSync: makes commits durable after the write lock is released, one fsync for every
+// commit that is waiting (group commit).
+//
+// The writer commits with synchronous=NORMAL, so COMMIT writes the transaction's WAL frames
+// but does not fsync them; the transaction is then visible to readers, and survives the
+// process being killed (the frames are in the operating system's cache), but not yet a power
+// loss. Write() takes a ticket under its lock (Committed), releases the lock and waits
+// (WaitDurable) until a sync that started after its COMMIT has finished. While one batch
+// waits for the disk the next one already runs its transaction; when several wait, the first
+// to arrive syncs for all. A power loss can only lose transactions whose Write() has not
+// returned yet: SQLite's WAL checksums drop frames that were not completely written.
+//
+// A failed sync is permanent: after fsync fails, Linux may drop the dirty pages and report
+// success to a later fsync, so no later success could be trusted. Every later WaitDurable
+// (and Write, which checks Broken first) answers Unavailable until the process restarts and
+// SQLite recovers from the WAL on disk.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "core/status.h"
+
+namespace gb::sqlite {
+
+class GroupSync {
+ public:
+  // `sync` makes everything written so far to the WAL durable (for SQLite: fdatasync of the
+  // -wal file). Tests pass their own to count calls and inject failures.
+  explicit GroupSync(std::function<Status()> sync) : sync_(std::move(sync)) {}
+
+  // A sync of the file at `wal_path`, opened on first use and kept open.
+  static std::function<Status()> SyncFile(std::string wal_path);
+
+  // Records that one more transaction has committed; returns its ticket. Call right after
+  // COMMIT returns, still holding the write lock, so tickets follow WAL order.
+  std::uint64_t Committed() { return committed_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+
+  // Returns OK once every commit up to `ticket` is on stable storage.
+  Status WaitDurable(std::uint64_t ticket);
+
+  // Not OK once a sync has failed (see above).
+  Status Broken();
+
+  // How many syncs ran: fewer than tickets when commits were grouped.
+  std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
+
+ private:
+  std::function<Status()> sync_;
+  std::atomic<std::uint64_t> committed_{0};
+  std::atomic<std::uint64_t> syncs_{0};
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::uint64_t durable_ = 0;  // every ticket up to this one is durable
+  bool syncing_ = false;       // a leader is inside sync_
+  Status failed_;              // the first failure, kept for good
+};
+
+}  // namespace gb::sqlite
