@@ -169,9 +169,8 @@ Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchSt
   incident->last_seen_at = std::max(incident->last_seen_at, event.observed_at);
   incident->updated_at = env_->NowMs();
   if (!event.evidence.empty()) {
-    auto views = incident->views;
-    for (auto& v : ViewsOf(event)) views.push_back(std::move(v));
-    incident->views = SelectViews(std::move(views));
+    for (auto& v : ViewsOf(event)) incident->views.push_back(std::move(v));
+    incident->views = SelectViews(std::move(incident->views));
   }
   return incident->id;
 }

@@ -529,6 +529,82 @@ TEST_F(StoreTest, FindOpenIncidentsAcrossGridCellBorders) {
               }).ok());
 }
 
+TEST_F(StoreTest, FindOpenIncidentsFollowsChangesInsideAndAcrossTransactions) {
+  const GeoBox box = Box(31.2300, 121.4730, 31.2310, 121.4745);
+  const GeoBox world = Box(-90, -180, 90, 180);
+  Incident a = MakeIncident("noise", {31.2304, 121.4737}, kT0);
+  Incident b = MakeIncident("noise", {31.2306, 121.4739}, kT0);
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_TRUE(t.FindOpenIncidents("noise", box, 0).empty());  // loads the (empty) index
+                GB_RETURN_IF_ERROR(t.InsertIncident(a));
+                GB_RETURN_IF_ERROR(t.InsertIncident(b));
+                EXPECT_EQ(Ids(t.FindOpenIncidents("noise", box, 0)), (std::vector<Id>{a.id, b.id}));
+                b.location = {31.30, 121.50};  // moved away
+                b.last_seen_at = kT0 + 5;
+                GB_RETURN_IF_ERROR(t.UpdateIncident(b));
+                a.state = IncidentState::kResolved;
+                GB_RETURN_IF_ERROR(t.UpdateIncident(a));
+                EXPECT_TRUE(t.FindOpenIncidents("noise", box, 0).empty());
+                auto moved = t.FindOpenIncidents("noise", world, kT0 + 5);  // a box wider than the grid
+                EXPECT_EQ(Ids(moved), (std::vector<Id>{b.id}));
+                EXPECT_TRUE(t.FindOpenIncidents("noise", world, kT0 + 6).empty());
+                EXPECT_TRUE(t.FindOpenIncidents("graffiti", world, 0).empty());
+                return Status::Ok();
+              }).ok());
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_TRUE(t.FindOpenIncidents("noise", box, 0).empty());
+                EXPECT_EQ(Ids(t.FindOpenIncidents("noise", Box(31.29, 121.49, 31.31, 121.51), 0)),
+                          (std::vector<Id>{b.id}));
+                a.state = IncidentState::kRouted;  // reopened
+                return t.UpdateIncident(a);
+              }).ok());
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_EQ(Ids(t.FindOpenIncidents("noise", box, 0)), (std::vector<Id>{a.id}));
+                return Status::Ok();
+              }).ok());
+}
+
+TEST_F(StoreTest, FindOpenIncidentsForgetsWhatWasRolledBack) {
+  const GeoBox box = Box(31.2300, 121.4730, 31.2310, 121.4745);
+  Incident kept = MakeIncident("noise", {31.2304, 121.4737}, kT0);
+  AddIncident(kept);
+  Status s = W([&](WriteTxn& t) {
+    EXPECT_EQ(t.FindOpenIncidents("noise", box, 0).size(), 1u);
+    Incident gone = MakeIncident("noise", {31.2305, 121.4738}, kT0);
+    GB_RETURN_IF_ERROR(t.InsertIncident(gone));
+    EXPECT_EQ(t.FindOpenIncidents("noise", box, 0).size(), 2u);
+    return Status::Invalid("changed my mind");
+  });
+  EXPECT_EQ(s.code(), Code::kInvalid);
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_EQ(t.FindOpenIncidents("noise", box, 0).size(), 1u);
+                return Status::Ok();
+              }).ok());
+}
+
+TEST_F(StoreTest, FindOpenIncidentsSeesCommitsOfAnotherConnection) {
+  const GeoBox box = Box(31.2300, 121.4730, 31.2310, 121.4745);
+  Id closed_elsewhere = AddIncident(MakeIncident("noise", {31.2304, 121.4737}, kT0));
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_EQ(Ids(t.FindOpenIncidents("noise", box, 0)), (std::vector<Id>{closed_elsewhere}));
+                return Status::Ok();
+              }).ok());
+  // Another process on the same file closes it and opens another one.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string sql = "UPDATE incidents SET state = 'resolved', open = 0 WHERE id = " +
+                    std::to_string(closed_elsewhere) +
+                    "; INSERT INTO incidents (category, state, open, lat, lon, opened_at, updated_at, last_seen_at)"
+                    " VALUES ('noise', 'routed', 1, 31.2305, 121.4738, 0, 0, 0);";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  const Id opened_elsewhere = sqlite3_last_insert_rowid(db);
+  sqlite3_close(db);
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                EXPECT_EQ(Ids(t.FindOpenIncidents("noise", box, 0)), (std::vector<Id>{opened_elsewhere}));
+                return Status::Ok();
+              }).ok());
+}
+
 TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
   const IncidentState states[] = {IncidentState::kNew, IncidentState::kRouted, IncidentState::kResolved};
   const char* categories[] = {"noise", "dumped_waste"};

@@ -14,13 +14,11 @@ namespace {
 //   of all were purged.
 // - A link to "no incident" is NULL, shown to callers as id 0.
 // - events.evidence and incidents.views use the encodings of store/sqlite/encoding.h.
-// - incidents.open is 1 unless the state is resolved, rejected or merged, and incidents.cell
-//   is the grid cell of the location (see GridCell in sqlite_store.cpp); the store sets both.
-//   The partial index of open incidents by (category, cell, lat, lon) answers
-//   FindOpenIncidents with one short range scan per grid row the box touches, testing the
-//   exact box on the index entries before reading any row. (An R*Tree kept by triggers was
-//   measured first: a new incident cost about 1.5 times as much, since every R*Tree insert
-//   rewrites node blobs and the triggers force a statement journal.)
+// - incidents.open is 1 unless the state is resolved, rejected or merged; the store sets it.
+//   Correlation finds open incidents in memory (store/sqlite/open_index.h); the partial index
+//   of open incidents serves its loading. (Up to v1 a grid-cell column with a partial index
+//   on (category, cell, lat, lon) answered each search with a range scan; the memory index
+//   costs a fraction of a query per ingested event.)
 // - incident_state_counts holds one row per state, kept by the store's own statements (not
 //   triggers: a trigger makes SQLite open a statement journal for every insert, which cost
 //   more than the insert itself), so /metrics does not count the table.
@@ -172,8 +170,12 @@ CREATE TABLE idempotency (
 // v2: the change log loses its index by incident. Only purge used it, to delete the changes
 // of purged incidents, and those are all older than the purge's cutoff, so the purge by time
 // takes them; the index cost every ingested batch a few dozen scattered page writes.
+// Open incidents are no longer searched by grid cell in SQL (see above).
 constexpr const char kSchemaV2[] = R"sql(
 DROP INDEX incident_changes_by_incident;
+DROP INDEX incidents_open_by_cell;
+ALTER TABLE incidents DROP COLUMN cell;
+CREATE INDEX incidents_open ON incidents(id) WHERE open = 1;
 )sql";
 
 constexpr Migration kMigrations[] = {

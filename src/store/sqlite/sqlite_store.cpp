@@ -139,21 +139,19 @@ const SqlKey kFindEventByKey("SELECT id, coalesce(incident_id, 0) FROM events WH
 const SqlKey kInsertEvent(
     "INSERT INTO events (idempotency_key, source_kind, source_id, category, rule, observed_at, lat, lon, "
     "confidence, attributes, evidence, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-// One range of grid cells; see GridCell.
-const SqlKey kFindOpenIncidents(
-    "SELECT i.id, i.lat, i.lon, i.last_seen_at FROM incidents i"
-    " WHERE i.category = ?1 AND i.open = 1 AND i.cell BETWEEN ?2 AND ?3 AND i.last_seen_at >= ?4"
-    " AND i.lat BETWEEN ?5 AND ?6 AND i.lon BETWEEN ?7 AND ?8");
+// What the open-incident index holds (see open_index.h), through the partial index.
+const SqlKey kLoadOpenIncidents("SELECT id, category, lat, lon, last_seen_at FROM incidents WHERE open = 1");
+const SqlKey kDataVersion("PRAGMA data_version");
 const SqlKey kGetIncident("SELECT " GB_INCIDENT_COLS " FROM incidents i WHERE i.id = ?1");
 const SqlKey kInsertIncident(
     "INSERT INTO incidents (category, state, open, lat, lon, area_id, department_id, routing_rule_id, explanation, "
-    "unrouted, priority, opened_at, updated_at, last_seen_at, event_count, views, assignee, merged_into, note, cell) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+    "unrouted, priority, opened_at, updated_at, last_seen_at, event_count, views, assignee, merged_into, note) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
 const SqlKey kUpdateIncident(
     "UPDATE incidents SET category = ?1, state = ?2, open = ?3, lat = ?4, lon = ?5, area_id = ?6, "
     "department_id = ?7, routing_rule_id = ?8, explanation = ?9, unrouted = ?10, priority = ?11, opened_at = ?12, "
     "updated_at = ?13, last_seen_at = ?14, event_count = ?15, views = ?16, assignee = ?17, merged_into = ?18, "
-    "note = ?19, cell = ?20 WHERE id = ?21");
+    "note = ?19 WHERE id = ?20");
 // The columns that indexes and the per-state counts depend on. When none of them changes,
 // the narrow UPDATE below leaves every index alone, which makes the common update (a new
 // observation joins an open incident) several times cheaper.
@@ -162,7 +160,7 @@ const SqlKey kIncidentIndexedCols(
 const SqlKey kUpdateIncidentNarrow(
     "UPDATE incidents SET area_id = ?6, routing_rule_id = ?8, explanation = ?9, unrouted = ?10, priority = ?11, "
     "opened_at = ?12, updated_at = ?13, last_seen_at = ?14, event_count = ?15, views = ?16, merged_into = ?18, "
-    "note = ?19 WHERE id = ?21");
+    "note = ?19 WHERE id = ?20");
 const SqlKey kCountState("UPDATE incident_state_counts SET n = n + ?2 WHERE state = ?1");
 const SqlKey kRecountStates(
     "UPDATE incident_state_counts SET n = (SELECT count(*) FROM incidents i WHERE i.state = incident_state_counts.state)");
@@ -233,25 +231,6 @@ const SqlKey kPurgeIdempotent("DELETE FROM idempotency WHERE at < ?1");
 
 int Clamp(int v, int lo, int hi) { return std::max(lo, std::min(v, hi)); }
 
-// The grid behind FindOpenIncidents: rows of 0.004° latitude (about 440 m) and columns of
-// 0.001° longitude (about 100 m or less), numbered row * 2^20 + column, so that the cells of
-// one row form one contiguous key range. Tall rows mean a correlation box (tens of metres)
-// usually lies in one row, hence one range scan. Rounding is monotonic, so every point
-// inside a box lies in a cell between the box corners' cells.
-constexpr double kRowsPerDegree = 250;
-constexpr double kColumnsPerDegree = 1000;
-constexpr std::int64_t kRowStride = std::int64_t{1} << 20;
-std::int64_t GridIndex(double degrees, double offset, double per_degree) {
-  double v = std::floor((degrees + offset) * per_degree);
-  if (!(v >= 0)) return 0;  // also NaN
-  return static_cast<std::int64_t>(std::min(v, 2 * offset * per_degree));
-}
-std::int64_t CellRow(double lat) { return GridIndex(lat, 90, kRowsPerDegree); }
-std::int64_t CellColumn(double lon) { return GridIndex(lon, 180, kColumnsPerDegree); }
-std::int64_t GridCell(LatLon p) { return CellRow(p.lat) * kRowStride + CellColumn(p.lon); }
-// Boxes taller than this many rows are searched as one band of whole rows instead.
-constexpr std::int64_t kMaxRowRanges = 8;
-
 // The report an event of source kind `report` came from: its source_id is "report-<id>"
 // (as the incident service writes it) or the bare decimal id. 0 when it is neither.
 Id ReportIdOfSource(std::string_view source_id) {
@@ -293,7 +272,7 @@ Status WithContext(const Status& s, std::string_view context) {
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
-  explicit SqliteWriteTxn(Database& db) : db_(db) {}
+  SqliteWriteTxn(Database& db, sqlite::OpenIncidentIndex& open) : db_(db), open_(open) {}
 
   // The first failure of a method that cannot report one; Write() will not commit.
   const Status& error() const { return error_; }
@@ -347,25 +326,17 @@ class SqliteWriteTxn final : public WriteTxn {
   std::vector<IncidentCandidate> FindOpenIncidents(const std::string& category, const GeoBox& box,
                                                    TimeMs since) override {
     if (!Active()) return {};
-    std::vector<IncidentCandidate> out;
-    const double min_lat = box.min_corner().y(), max_lat = box.max_corner().y();
-    const double min_lon = box.min_corner().x(), max_lon = box.max_corner().x();
-    if (!(min_lat <= max_lat && min_lon <= max_lon)) return out;  // empty or NaN box
-    const std::int64_t row_lo = CellRow(min_lat), row_hi = CellRow(max_lat);
-    const std::int64_t col_lo = CellColumn(min_lon), col_hi = CellColumn(max_lon);
-    auto scan = [&](std::int64_t cell_lo, std::int64_t cell_hi) {
-      Query q = db_.Use(kFindOpenIncidents);
-      q.Bind(1, category).Bind(2, cell_lo).Bind(3, cell_hi).Bind(4, since);
-      q.Bind(5, min_lat).Bind(6, max_lat).Bind(7, min_lon).Bind(8, max_lon);
-      while (q.Step()) out.push_back({q.Int(0), {q.Double(1), q.Double(2)}, q.Int(3)});
-      Note(q.status());
-    };
-    if (row_hi - row_lo >= kMaxRowRanges) {
-      scan(row_lo * kRowStride + col_lo, row_hi * kRowStride + col_hi);
-    } else {
-      for (std::int64_t row = row_lo; row <= row_hi; ++row) scan(row * kRowStride + col_lo, row * kRowStride + col_hi);
+    if (!open_.loaded()) {
+      open_.BeginLoad();
+      Query q = db_.Use(kLoadOpenIncidents);
+      while (q.Step()) open_.Put(q.Int(0), std::string(q.View(1)), {q.Double(2), q.Double(3)}, q.Int(4));
+      if (!q.status().ok()) {
+        open_.Invalidate();
+        Note(q.status());
+        return {};
+      }
     }
-    return out;
+    return open_.Find(category, box, since);
   }
 
   std::optional<Incident> GetIncident(Id id) override {
@@ -384,6 +355,7 @@ class SqliteWriteTxn final : public WriteTxn {
     incident.id = db_.LastInsertRowid();
     ++state_delta_[static_cast<std::size_t>(incident.state)];
     Remember(incident);
+    File(incident);
     return Status::Ok();
   }
 
@@ -412,7 +384,7 @@ class SqliteWriteTxn final : public WriteTxn {
     {
       Query q = db_.Use(narrow ? kUpdateIncidentNarrow : kUpdateIncident);
       BindIncident(q, incident);
-      q.Bind(21, incident.id);
+      q.Bind(20, incident.id);
       GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot update the incident"));
       if (db_.Changes() == 0) {
         cache_.erase(incident.id);
@@ -422,6 +394,7 @@ class SqliteWriteTxn final : public WriteTxn {
     --state_delta_[static_cast<std::size_t>(old.state)];
     ++state_delta_[static_cast<std::size_t>(incident.state)];
     Remember(incident);
+    File(incident);
     return Status::Ok();
   }
 
@@ -646,6 +619,16 @@ class SqliteWriteTxn final : public WriteTxn {
     cache_.insert_or_assign(incident.id, incident);
   }
 
+  // Keeps the open-incident index equal to the table as this transaction sees it. Before
+  // the index is loaded there is nothing to keep: loading reads the transaction's view.
+  void File(const Incident& incident) {
+    if (!open_.loaded()) return;
+    if (IsOpen(incident.state))
+      open_.Put(incident.id, incident.category, incident.location, incident.last_seen_at);
+    else
+      open_.Remove(incident.id);
+  }
+
   struct IndexedColumns {
     std::string category;
     IncidentState state = IncidentState::kNew;
@@ -681,13 +664,13 @@ class SqliteWriteTxn final : public WriteTxn {
         .Bind(16, buf_)
         .Bind(17, in.assignee)
         .Bind(18, in.merged_into)
-        .Bind(19, in.note)
-        .Bind(20, GridCell(in.location));
+        .Bind(19, in.note);
   }
 
   static constexpr std::size_t kMaxCachedIncidents = 4096;
 
   Database& db_;
+  sqlite::OpenIncidentIndex& open_;
   Status error_;
   std::string buf_;  // encoded evidence list or views, bound without a copy
   std::unordered_map<Id, Incident> cache_;
@@ -849,6 +832,7 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
   Database& db = *writer_;
   auto rollback = [&] {
     if (db.InTransaction()) (void)db.Use(kRollback).Run();
+    open_index_.Invalidate();  // it may hold what was rolled back
   };
   {
     Status begin = db.Use(kBegin).Run();
@@ -857,7 +841,14 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
       return WithContext(begin, "cannot start a write transaction");
     }
   }
-  SqliteWriteTxn txn(db);
+  {
+    // Another connection's commit (another process on this file) may have changed incidents.
+    Query q = db.Use(kDataVersion);
+    std::int64_t version = q.Step() ? q.Int(0) : -1;
+    if (!q.status().ok() || version != data_version_) open_index_.Invalidate();
+    data_version_ = version;
+  }
+  SqliteWriteTxn txn(db, open_index_);
   Status s;
   try {
     s = fn(txn);
