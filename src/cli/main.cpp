@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
   std::string store_url, name, role_name, file, evidence_dir;
   auto* user = app.add_subcommand("user", "Manage staff accounts");
   user->require_subcommand(1);
-  auto* user_add = user->add_subcommand("add", "Add or replace an account; the password is read from standard input");
+  auto* user_add = user->add_subcommand("add", "Add an account (a new name); the password is read from standard input");
   user_add->add_option("--store", store_url, "Store URL")->required();
   user_add->add_option("--name", name, "Account name")->required();
   user_add->add_option("--role", role_name, "admin, dispatcher, crew, privacy_officer or auditor")->required();

@@ -4,6 +4,7 @@
 
 #include "api/auth/crypto.h"
 #include "api/metrics.h"
+#include "core/json_writer.h"
 #include "ingest/event_json.h"
 #include "privacy/image/anonymizer.h"
 
@@ -35,20 +36,24 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
     for (size_t k = 0; k < index.size(); ++k) all[index[k]] = (*outcomes)[k];
 
     std::int64_t counts[3] = {0, 0, 0};
-    nlohmann::json results = nlohmann::json::array();
+    std::string body;
+    body.reserve(32 * all.size() + 16);
+    JsonWriter w(body);  // a thousand small objects: written directly, not as a tree
+    w.BeginObject().Key("results").BeginArray();
     for (const auto& o : all) {
       ++counts[static_cast<int>(o.kind)];
-      nlohmann::json r = {{"status", OutcomeName(o.kind)}};
+      w.BeginObject().Key("status").String(OutcomeName(o.kind));
       if (o.kind == IngestOutcome::Kind::kRejected)
-        r["error"] = o.error;
+        w.Key("error").String(o.error);
       else
-        r["incident_id"] = o.incident_id;
-      results.push_back(std::move(r));
+        w.Key("incident_id").Int(o.incident_id);
+      w.EndObject();
     }
+    w.EndArray().EndObject();
     for (auto kind : {IngestOutcome::Kind::kStored, IngestOutcome::Kind::kDuplicate, IngestOutcome::Kind::kRejected})
       if (counts[static_cast<int>(kind)])
         ctx.metrics.CountIngest("http", std::string(OutcomeName(kind)), counts[static_cast<int>(kind)]);
-    return http::Json(200, nlohmann::json{{"results", std::move(results)}}.dump());
+    return http::Json(200, std::move(body));
   }, "Ingest up to 1,000 events; answers per item, after a durable commit");
 
   router.Add("PUT", "/api/v1/evidence/{ref}", machines, [&ctx](http::Request& req) {

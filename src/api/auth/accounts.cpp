@@ -20,6 +20,16 @@ Status CheckAccountName(std::string_view name, std::string_view what) {
   return Status::Ok();
 }
 
+namespace {
+
+// What the audit log says about a new account or token: who created it, and its role.
+AuditEntry AccountAudit(std::string actor, std::string action, std::string object, Role role, TimeMs at) {
+  return AuditEntry{0, at, std::move(actor), std::move(action), std::move(object), "",
+                    nlohmann::json{{"role", RoleName(role)}}.dump()};
+}
+
+}  // namespace
+
 Status AddUser(Store& store, std::string name, Role role, std::string_view password, std::string actor, Env* env) {
   GB_RETURN_IF_ERROR(CheckAccountName(name, "user name"));
   if (!IsHumanRole(role))
@@ -39,12 +49,7 @@ Status AddUser(Store& store, std::string name, Role role, std::string_view passw
   }
   user.created_at = env->NowMs();
 
-  AuditEntry audit;
-  audit.at = user.created_at;
-  audit.actor = std::move(actor);
-  audit.action = "user.add";
-  audit.object = "user/" + name;
-  audit.detail = nlohmann::json{{"role", RoleName(role)}}.dump();
+  AuditEntry audit = AccountAudit(std::move(actor), "user.add", "user/" + name, role, user.created_at);
 
   return store.Write([&](WriteTxn& txn) -> Status {
     GB_RETURN_IF_ERROR(txn.PutUser(user));
@@ -65,12 +70,7 @@ Result<std::string> CreateToken(Store& store, std::string name, Role role, std::
   token.token_hash = Sha256Hex(secret);
   token.created_at = env->NowMs();
 
-  AuditEntry audit;
-  audit.at = token.created_at;
-  audit.actor = std::move(actor);
-  audit.action = "token.create";
-  audit.object = "token/" + name;
-  audit.detail = nlohmann::json{{"role", RoleName(role)}}.dump();
+  AuditEntry audit = AccountAudit(std::move(actor), "token.create", "token/" + name, role, token.created_at);
 
   Status s = store.Write([&](WriteTxn& txn) -> Status {
     GB_RETURN_IF_ERROR(txn.PutToken(token));
