@@ -2,6 +2,7 @@
 // district. Each test states a behaviour a user of the hub depends on.
 #include <boost/geometry.hpp>
 #include <set>
+#include <thread>
 
 #include "api/auth/crypto.h"
 #include "hub_fixture.h"
@@ -460,6 +461,48 @@ TEST_F(HubTest, KeepAliveAnswersPipelinedRequestsInOrder) {
   ASSERT_NE(first, std::string::npos);
   ASSERT_NE(second, std::string::npos);
   EXPECT_LT(first, second);
+}
+
+TEST_F(HubTest, IdempotencyKeyReplaysTheAnswerInsteadOfActingTwice) {
+  LatLon p = CentreOf("construction_site");
+  json r = Batch(json::array({MakeEvent("t9/helmet", "no_helmet", p.lat, p.lon)}));
+  std::string id = to_string(r["results"][0]["incident_id"]);
+  auto disp = f().SignIn("dispatcher");
+  const std::string body = json{{"to", "dispatched"}, {"assignee", "crew1"}}.dump();
+  auto first = disp.Send("POST", "/api/v1/incidents/" + id + "/transitions", body, {"Idempotency-Key: k-42"});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("idempotent-replayed"), "");
+  auto again = disp.Send("POST", "/api/v1/incidents/" + id + "/transitions", body, {"Idempotency-Key: k-42"});
+  EXPECT_EQ(again.status, 200) << "a retry of the same request is answered as the first was, not 409";
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  EXPECT_EQ(again.body, first.body);
+  auto audit = json::parse(f().SignIn("auditor").Get("/api/v1/audit?object=incident/" + id).body)["items"];
+  int transitions = 0;
+  for (const auto& a : audit) transitions += a["action"] == "incident.transition";
+  EXPECT_EQ(transitions, 1);
+}
+
+TEST_F(HubTest, ConcurrentRequestsWithOneIdempotencyKeyActOnce) {
+  const std::string doc = json{{"id", "night-desk"}, {"name", "Night desk"}, {"email", "night@example.org"},
+                               {"phone", "+86 21 5550 0100"}, {"hours", "24/7"}, {"description", "Nights"}}.dump();
+  std::vector<HubFixture::Session> admins;
+  for (int i = 0; i < 6; ++i) admins.push_back(f().SignIn("admin"));
+  std::vector<int> statuses(admins.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < admins.size(); ++i)
+    threads.emplace_back([&, i] {
+      statuses[i] = admins[i].Send("PUT", "/api/v1/departments/night-desk", doc, {"Idempotency-Key: same"}).status;
+    });
+  for (auto& t : threads) t.join();
+  // The key is scoped per caller, and every session here is the same caller "admin".
+  int ok = 0;
+  for (int s : statuses) {
+    EXPECT_TRUE(s == 200 || s == 409) << s;
+    ok += s == 200;
+  }
+  EXPECT_GE(ok, 1);
+  auto audit = json::parse(f().SignIn("auditor").Get("/api/v1/audit?object=department/night-desk").body)["items"];
+  EXPECT_EQ(audit.size(), 1u) << audit.dump();
 }
 
 TEST_F(HubTest, AdminChangesTheDistrictAndTheRouterFollows) {

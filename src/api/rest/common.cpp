@@ -1,6 +1,9 @@
 #include "api/rest/common.h"
 
 #include <charconv>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
 
 namespace gb::rest {
 
@@ -36,12 +39,37 @@ Actor ActorOf(const http::Request& req) {
 }
 
 http::Handler Idempotent(HubContext& ctx, http::Handler handler) {
-  return [&ctx, handler = std::move(handler)](http::Request& req) {
+  // Scopes whose first request is still running. A second one with the same key meanwhile
+  // gets 409 instead of acting twice; the store only holds the answer once the first ends.
+  struct InFlight {
+    std::mutex mu;
+    std::unordered_set<std::string> scopes;
+  };
+  auto in_flight = std::make_shared<InFlight>();
+  return [&ctx, in_flight, handler = std::move(handler)](http::Request& req) {
     std::string_view key = req.Header("idempotency-key");
     if (key.empty()) return handler(req);
     if (key.size() > 200) return http::JsonError(400, "Idempotency-Key is longer than 200 characters");
     std::string scope = (req.principal ? req.principal->name : std::string("-")) + "\n" + req.method + "\n" +
                         req.path + "\n" + std::string(key);
+    {
+      std::lock_guard lock(in_flight->mu);
+      if (!in_flight->scopes.insert(scope).second) {
+        http::Response busy =
+            http::JsonError(409, "a request with this Idempotency-Key is still being handled; retry it shortly");
+        busy.SetHeader("Retry-After", "1");
+        return busy;
+      }
+    }
+    struct Release {
+      InFlight& f;
+      const std::string& scope;
+      ~Release() {
+        std::lock_guard lock(f.mu);
+        f.scopes.erase(scope);
+      }
+    } release{*in_flight, scope};
+    // Looked up only now: an earlier request with this key stored its answer before it left.
     if (auto seen = ctx.store.GetIdempotentReply(scope)) {
       http::Response r = http::Json(seen->status, seen->body);
       r.SetHeader("Idempotent-Replayed", "true");

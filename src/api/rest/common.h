@@ -27,7 +27,8 @@ Actor ActorOf(const http::Request& req);
 
 // Wraps a write handler: a request with an Idempotency-Key header that was already answered
 // (same caller, method and path) gets the stored answer again instead of a second effect.
-// Only successful (2xx) answers are remembered.
+// Only successful (2xx) answers are remembered. While the first request with a key is still
+// being handled, another one with the same key gets 409 with Retry-After (within this hub).
 http::Handler Idempotent(HubContext& ctx, http::Handler handler);
 
 // {"items": [...], "next_cursor": "123"} — next_cursor is null on the last page.
