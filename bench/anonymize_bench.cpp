@@ -159,7 +159,7 @@ int Run() {
     for (const Variant& v : variants) {
       AnonymizerOptions o;
       v.change(o);
-      auto a = Anonymizer::Create(Anonymizer::kDefaultCascadeDir, o);
+      auto a = Anonymizer::Create(o);
       if (!a.ok()) {
         std::fprintf(stderr, "anonymize_bench: %s\n", a.status().message().c_str());
         return 1;

@@ -8,6 +8,9 @@
 namespace gb {
 namespace {
 
+// 1e+06 would read badly in a message; limits are whole numbers.
+std::string Number(double v) { return std::to_string(static_cast<long long>(v)); }
+
 template <typename T>
 Status Read(const toml::table& t, const std::string& table, const char* key, T& out, double min, double max) {
   const toml::node* node = t.get(key);
@@ -24,7 +27,7 @@ Status Read(const toml::table& t, const std::string& table, const char* key, T& 
   } else {
     auto v = node->value<double>();
     if (!v || *v < min || *v > max)
-      return Status::Invalid(name + " must be a number from " + std::to_string(min) + " to " + std::to_string(max));
+      return Status::Invalid(name + " must be a number from " + Number(min) + " to " + Number(max));
     out = static_cast<T>(*v);
   }
   return Status::Ok();
@@ -72,7 +75,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   };
   const auto& server = table("server");
   GB_RETURN_IF_ERROR(CheckKeys(server, "server", {"listen", "threads", "max_body_bytes", "idle_timeout_s",
-                                                  "shutdown_grace_s"}));
+                                                  "shutdown_grace_s", "secure_cookies"}));
   std::string listen;
   GB_RETURN_IF_ERROR(Read(server, "server", "listen", listen, 0, 0));
   if (!listen.empty()) GB_RETURN_IF_ERROR(ParseListen(listen, o));
@@ -83,6 +86,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(server, "server", "shutdown_grace_s", grace, 0, 600));
   o.server.idle_timeout = std::chrono::seconds(static_cast<int>(idle));
   o.server.shutdown_grace = std::chrono::seconds(static_cast<int>(grace));
+  GB_RETURN_IF_ERROR(Read(server, "server", "secure_cookies", o.secure_cookies, 0, 0));
 
   const auto& store = table("store");
   GB_RETURN_IF_ERROR(CheckKeys(store, "store", {"url", "evidence_dir"}));
@@ -90,9 +94,8 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(store, "store", "evidence_dir", o.evidence_dir, 0, 0));
 
   const auto& paths = table("paths");
-  GB_RETURN_IF_ERROR(CheckKeys(paths, "paths", {"web_dir", "cascade_dir"}));
+  GB_RETURN_IF_ERROR(CheckKeys(paths, "paths", {"web_dir"}));
   GB_RETURN_IF_ERROR(Read(paths, "paths", "web_dir", o.web_dir, 0, 0));
-  GB_RETURN_IF_ERROR(Read(paths, "paths", "cascade_dir", o.cascade_dir, 0, 0));
 
   const auto& corr = table("correlation");
   GB_RETURN_IF_ERROR(CheckKeys(corr, "correlation", {"join_distance_m", "join_window_minutes"}));
@@ -105,7 +108,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(CheckKeys(o311, "open311", {"require_api_key", "posts_per_minute", "public_base_url",
                                                  "jurisdiction_id", "max_media_bytes"}));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "require_api_key", o.api.open311_require_api_key, 0, 0));
-  GB_RETURN_IF_ERROR(Read(o311, "open311", "posts_per_minute", o.api.open311_posts_per_minute, 1, 100000));
+  GB_RETURN_IF_ERROR(Read(o311, "open311", "posts_per_minute", o.api.open311_posts_per_minute, 0, 100000));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "public_base_url", o.api.public_base_url, 0, 0));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "jurisdiction_id", o.api.jurisdiction_id, 0, 0));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "max_media_bytes", o.api.max_media_bytes, 1024, 64 << 20));

@@ -87,10 +87,12 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   p.incidents = std::make_unique<IncidentService>(*p.store, *p.catalog, env, p.options.correlation);
   GB_RETURN_IF_ERROR(env->CreateDirs(p.options.evidence_dir));
   p.evidence = std::make_unique<EvidenceStore>(p.options.evidence_dir, env);
-  auto anonymizer = Anonymizer::Create(p.options.cascade_dir);
+  auto anonymizer = Anonymizer::Create();
   if (!anonymizer.ok()) return anonymizer.status();
   p.anonymizer = std::move(*anonymizer);
-  p.sessions = std::make_unique<auth::SessionAuthenticator>(*p.store, env);
+  auth::SessionOptions session_options;
+  session_options.secure_cookie = p.options.secure_cookies;
+  p.sessions = std::make_unique<auth::SessionAuthenticator>(*p.store, env, session_options);
   p.ctx = std::make_unique<HubContext>(HubContext{*p.store, *p.catalog, *p.incidents, *p.evidence, *p.anonymizer,
                                                   p.metrics, env, p.options.api});
 

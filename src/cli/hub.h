@@ -17,11 +17,11 @@ struct HubOptions {
   std::string store_url;                 // "sqlite:PATH"
   std::string evidence_dir;              // default: next to the SQLite file, "<file>.evidence"
   std::string web_dir;                   // static files served at /
-  std::string cascade_dir = "/usr/share/opencv4/haarcascades";
   http::ServerOptions server;
   ApiSettings api;
   CorrelationOptions correlation;
   int purge_interval_minutes = 60;       // 0: only `glassbrain purge` removes old data
+  bool secure_cookies = false;           // mark session cookies Secure (serving over HTTPS)
 };
 
 class Hub {

@@ -505,6 +505,22 @@ TEST_F(HubTest, ConcurrentRequestsWithOneIdempotencyKeyActOnce) {
   EXPECT_EQ(audit.size(), 1u) << audit.dump();
 }
 
+// Behind HTTPS the session cookie must never travel in clear; the attribute is off by
+// default so that the demo works on plain http://localhost.
+TEST(HubCookies, SecureCookiesAddTheSecureAttribute) {
+  for (bool secure : {false, true}) {
+    HubFixture hub([secure](HubOptions& o) { o.secure_cookies = secure; });
+    HttpClient c(hub.port());
+    auto r = c.Request("POST", "/api/v1/session", json{{"name", "admin"}, {"password", kPassword}}.dump(),
+                       {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string cookie = r.header("set-cookie");
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+    EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
+    EXPECT_EQ(cookie.find("; Secure") != std::string::npos, secure) << cookie;
+  }
+}
+
 TEST_F(HubTest, AdminChangesTheDistrictAndTheRouterFollows) {
   auto admin = f().SignIn("admin");
   auto dept = admin.Send("PUT", "/api/v1/departments/street-art",

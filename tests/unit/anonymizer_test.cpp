@@ -153,7 +153,7 @@ double LaplacianVariance(const cv::Mat& bgr, const cv::Rect& r) {
 // both find at full resolution. (Either cascade alone also reports a box on Messi's shoulder
 // in messi5.jpg, which is not a face.)
 std::vector<cv::Rect> FullResolutionFaces(const cv::Mat& bgr) {
-  const std::string dir = std::string(Anonymizer::kDefaultCascadeDir) + "/";
+  const std::string dir = "/usr/share/opencv4/haarcascades/";  // Debian's opencv-data
   cv::CascadeClassifier frontal(dir + "haarcascade_frontalface_default.xml");
   cv::CascadeClassifier alt(dir + "haarcascade_frontalface_alt.xml");
   EXPECT_FALSE(frontal.empty());
@@ -497,7 +497,7 @@ std::string TempFile(const std::string& name, const std::string& bytes) {
 TEST(AnonymizerCreateTest, MissingFaceModelIsAClearError) {
   AnonymizerOptions o;
   o.face_model = "/nonexistent/models/face.onnx";
-  auto a = Anonymizer::Create(Anonymizer::kDefaultCascadeDir, o);
+  auto a = Anonymizer::Create(o);
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), Code::kUnavailable);
   EXPECT_NE(a.status().message().find("/nonexistent/models/face.onnx"), std::string::npos)
@@ -515,7 +515,7 @@ TEST(AnonymizerCreateTest, UnusableFaceModelIsAClearError) {
         {"truncated.onnx", model.substr(0, model.size() / 2)}}) {
     AnonymizerOptions o;
     o.face_model = TempFile(name, bytes);
-    auto a = Anonymizer::Create(Anonymizer::kDefaultCascadeDir, o);
+    auto a = Anonymizer::Create(o);
     ASSERT_FALSE(a.ok()) << name;
     EXPECT_EQ(a.status().code(), Code::kUnavailable) << name;
     EXPECT_NE(a.status().message().find(o.face_model), std::string::npos) << a.status().message();
@@ -529,7 +529,7 @@ TEST(AnonymizerCreateTest, OptionsOutOfRangeAreInvalid) {
   auto invalid = [](void (*change)(AnonymizerOptions&)) {
     AnonymizerOptions o;
     change(o);
-    return Anonymizer::Create(Anonymizer::kDefaultCascadeDir, o).status().code() == Code::kInvalid;
+    return Anonymizer::Create(o).status().code() == Code::kInvalid;
   };
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.face_threshold = 1.0; }));
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.face_threshold = 0.0; }));

@@ -277,8 +277,7 @@ Anonymizer::~Anonymizer() = default;
 
 const AnonymizerOptions& Anonymizer::options() const { return impl_->options; }
 
-Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(std::string /*cascade_dir*/,
-                                                       AnonymizerOptions options) {
+Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(AnonymizerOptions options) {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   if (options.min_face_px < 1 || options.min_person_px < 1 || options.detect_long_side < 0 ||
       !(options.face_threshold > 0.0 && options.face_threshold < 1.0) || options.jpeg_quality < 1 ||

