@@ -1,5 +1,6 @@
 // Unit tests of the pure parts of the Open311 API: documents and their JSON/XML forms,
-// query and body parsing, the multipart parser and the post limiter. No server, no store.
+// query and body parsing, the multipart parser and the post limiter (with the sliding window
+// log it shares with the sign-in limiter). No server, no store.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "api/open311/format.h"
 #include "api/open311/limiter.h"
 #include "api/open311/parse.h"
+#include "api/rate_window.h"
 #include "core/env.h"
 #include "core/time.h"
 
@@ -843,6 +845,105 @@ TEST(Open311Post, FieldRules) {
   // The first non-empty value of a repeated field counts.
   http::Params repeated = {{"service_code", ""}, {"service_code", "b"}, {"lat", "1"}, {"long", "2"}};
   EXPECT_EQ(parse(repeated)->service_code, "b");
+}
+
+// ---- the sliding window log ---------------------------------------------------------------
+TEST(SlidingWindowLog, AnEventExactlyOneWindowOldHasLeft) {
+  SlidingWindowLog log(100);
+  log.Record("k", 1'000);
+  log.Record("k", 1'050);
+  EXPECT_EQ(log.Count("k", 1'000), 2u);
+  EXPECT_EQ(log.Count("k", 1'099), 2u);
+  EXPECT_EQ(log.Count("k", 1'100), 1u);  // 1'000 is exactly 100 old: out
+  EXPECT_EQ(log.Count("k", 1'149), 1u);
+  EXPECT_EQ(log.Count("k", 1'150), 0u);
+  EXPECT_EQ(log.KeyCount(), 0u) << "a key left empty is dropped";
+  EXPECT_EQ(log.Count("never", 0), 0u);
+}
+
+TEST(SlidingWindowLog, ReadyAtIsWhenTheCountDropsBelowMax) {
+  SlidingWindowLog log(100);
+  EXPECT_EQ(log.ReadyAt("k", 1, 500), 500) << "an unknown key is ready now";
+  for (TimeMs t : {1'000, 1'010, 1'020}) log.Record("k", t);
+  EXPECT_EQ(log.ReadyAt("k", 4, 1'020), 1'020);
+  EXPECT_EQ(log.ReadyAt("k", 3, 1'020), 1'100);  // the oldest must leave
+  EXPECT_EQ(log.ReadyAt("k", 2, 1'020), 1'110);  // the two oldest must leave
+  EXPECT_EQ(log.ReadyAt("k", 1, 1'020), 1'120);
+  EXPECT_EQ(log.ReadyAt("k", 3, 1'099), 1'100);
+  EXPECT_EQ(log.ReadyAt("k", 3, 1'100), 1'100) << "ready exactly when the oldest is window_ms old";
+  EXPECT_EQ(log.Count("k", 1'100), 2u);
+  EXPECT_EQ(log.ReadyAt("k", 1, 1'200), 1'200);
+  EXPECT_EQ(log.KeyCount(), 0u);
+}
+
+TEST(SlidingWindowLog, RemoveOneTakesBackOneRecordedTime) {
+  SlidingWindowLog log(100);
+  log.Record("k", 10);
+  log.Record("k", 20);
+  log.Record("k", 20);
+  EXPECT_FALSE(log.RemoveOne("k", 15));
+  EXPECT_FALSE(log.RemoveOne("other", 20));
+  EXPECT_EQ(log.Count("k", 20), 3u);
+  EXPECT_TRUE(log.RemoveOne("k", 20));  // one of the two equal times, not both
+  EXPECT_EQ(log.Count("k", 20), 2u);
+  EXPECT_EQ(log.ReadyAt("k", 2, 20), 110);
+  EXPECT_TRUE(log.RemoveOne("k", 10));
+  EXPECT_EQ(log.ReadyAt("k", 1, 20), 120);
+  EXPECT_TRUE(log.RemoveOne("k", 20));
+  EXPECT_EQ(log.KeyCount(), 0u) << "removing the last time drops the key";
+  EXPECT_FALSE(log.RemoveOne("k", 20));
+}
+
+TEST(SlidingWindowLog, EraseAndSweep) {
+  SlidingWindowLog log(100);
+  log.Record("a", 0);
+  log.Record("b", 0);
+  log.Record("b", 60);
+  log.Record("c", 90);
+  log.Erase("a");
+  log.Erase("missing");
+  EXPECT_EQ(log.KeyCount(), 2u);
+  EXPECT_EQ(log.Count("a", 0), 0u);
+  log.Sweep(100);  // b's first time leaves, b and c stay
+  EXPECT_EQ(log.KeyCount(), 2u);
+  EXPECT_EQ(log.Count("b", 100), 1u);
+  log.Sweep(160);  // b is stale now
+  EXPECT_EQ(log.KeyCount(), 1u);
+  EXPECT_EQ(log.Count("c", 160), 1u);
+}
+
+TEST(SlidingWindowLog, AtTheKeyCapStaleKeysGoFirstThenTheLeastRecentlyUsed) {
+  SlidingWindowLog log(100, 3);
+  log.Record("a", 0);
+  log.Record("b", 50);
+  log.Record("c", 60);
+  log.Record("a", 70);  // a is now more recently used than b
+  log.Record("d", 80);  // no key is stale at 80: b (last used at 50) makes room
+  EXPECT_EQ(log.KeyCount(), 3u);
+  EXPECT_EQ(log.Count("b", 80), 0u);
+  EXPECT_EQ(log.Count("a", 80), 2u);
+  EXPECT_EQ(log.Count("c", 80), 1u);
+  EXPECT_EQ(log.Count("d", 80), 1u);
+  log.Record("c", 90);  // a known key never evicts
+  EXPECT_EQ(log.KeyCount(), 3u);
+
+  // At 170 a (last used at 70) has left the window: it goes, and only it.
+  log.Record("e", 170);
+  EXPECT_EQ(log.KeyCount(), 3u);
+  EXPECT_EQ(log.Count("a", 170), 0u);
+  EXPECT_EQ(log.Count("c", 170), 1u);
+  EXPECT_EQ(log.Count("d", 170), 1u);
+  EXPECT_EQ(log.Count("e", 170), 1u);
+
+  // At 500 every key has left the window: all of them go, not just enough to make room.
+  log.Record("f", 500);
+  EXPECT_EQ(log.KeyCount(), 1u);
+
+  SlidingWindowLog one(100, 0);  // a cap below 1 is taken as 1
+  one.Record("x", 0);
+  one.Record("y", 1);
+  EXPECT_EQ(one.KeyCount(), 1u);
+  EXPECT_EQ(one.Count("y", 1), 1u);
 }
 
 // ---- the post limiter ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Key(std::string_view s) { return std::string(s.substr(0, kMaxKeyBytes)); }
+std::string_view Key(std::string_view s) { return s.substr(0, kMaxKeyBytes); }
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -40,10 +40,6 @@ bool PlausibleSecret(std::string_view v) {
   });
 }
 
-void Prune(std::deque<TimeMs>& q, TimeMs now, TimeMs window) {
-  while (!q.empty() && q.front() <= now - window) q.pop_front();
-}
-
 Status Limited(std::chrono::milliseconds wait) {
   long long minutes = std::max<long long>(1, (wait.count() + 59'999) / 60'000);
   return Status::RateLimited("too many failed sign-ins; try again in " + std::to_string(minutes) +
@@ -54,31 +50,18 @@ Status Limited(std::chrono::milliseconds wait) {
 
 // ---- LoginRateLimiter -------------------------------------------------------------------
 
-LoginRateLimiter::LoginRateLimiter(Env* env, RateLimitOptions options) : env_(env), options_(options) {
+LoginRateLimiter::LoginRateLimiter(Env* env, RateLimitOptions options)
+    : env_(env), options_(options), by_name_(options.window.count()), by_address_(options.window.count()) {
   options_.max_failures_per_name = std::max(1, options_.max_failures_per_name);
   options_.max_failures_per_address = std::max(1, options_.max_failures_per_address);
 }
 
-TimeMs LoginRateLimiter::RetryAtLocked(Map& map, std::string_view key, int max, TimeMs now) {
-  auto it = map.find(Key(key));
-  if (it == map.end()) return 0;
-  Failures& q = it->second;
-  Prune(q, now, options_.window.count());
-  if (q.empty()) {
-    map.erase(it);
-    return 0;
-  }
-  if (static_cast<int>(q.size()) < max) return 0;
-  // Check passes again once the count drops below max, i.e. when the failure at index
-  // size - max leaves the window.
-  return q[q.size() - static_cast<size_t>(max)] + options_.window.count();
-}
-
 std::chrono::milliseconds LoginRateLimiter::RetryAfterLocked(std::string_view name, std::string_view address,
                                                              TimeMs now) {
-  TimeMs at = std::max(RetryAtLocked(by_name_, name, options_.max_failures_per_name, now),
-                       RetryAtLocked(by_address_, address, options_.max_failures_per_address, now));
-  return std::chrono::milliseconds(at > now ? at - now : 0);
+  auto name_max = static_cast<size_t>(options_.max_failures_per_name);
+  auto address_max = static_cast<size_t>(options_.max_failures_per_address);
+  TimeMs at = std::max(by_name_.ReadyAt(Key(name), name_max, now), by_address_.ReadyAt(Key(address), address_max, now));
+  return std::chrono::milliseconds(at - now);  // ReadyAt is never before now
 }
 
 std::chrono::milliseconds LoginRateLimiter::RetryAfter(std::string_view name, std::string_view address) {
@@ -97,18 +80,13 @@ Result<LoginRateLimiter::Attempt> LoginRateLimiter::Begin(std::string_view name,
   auto wait = RetryAfterLocked(name, address, now);
   if (wait.count() > 0) return Limited(wait);
   RecordFailureLocked(name, address, now);
-  return Attempt{Key(name), Key(address), now};
+  return Attempt{std::string(Key(name)), std::string(Key(address)), now};
 }
 
 void LoginRateLimiter::Succeeded(const Attempt& attempt) {
   std::lock_guard lock(mu_);
-  by_name_.erase(attempt.name);
-  auto it = by_address_.find(attempt.address);
-  if (it == by_address_.end()) return;
-  Failures& q = it->second;
-  auto pos = std::find(q.begin(), q.end(), attempt.at);
-  if (pos != q.end()) q.erase(pos);
-  if (q.empty()) by_address_.erase(it);
+  by_name_.Erase(attempt.name);
+  by_address_.RemoveOne(attempt.address, attempt.at);
 }
 
 void LoginRateLimiter::RecordFailure(std::string_view name, std::string_view address) {
@@ -117,18 +95,12 @@ void LoginRateLimiter::RecordFailure(std::string_view name, std::string_view add
 }
 
 void LoginRateLimiter::RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now) {
-  by_name_[Key(name)].push_back(now);
-  by_address_[Key(address)].push_back(now);
-  if (++failures_since_sweep_ >= kSweepEvery) SweepLocked(now);
-}
-
-void LoginRateLimiter::SweepLocked(TimeMs now) {
-  failures_since_sweep_ = 0;
-  for (Map* map : {&by_name_, &by_address_}) {
-    for (auto it = map->begin(); it != map->end();) {
-      Prune(it->second, now, options_.window.count());
-      it = it->second.empty() ? map->erase(it) : std::next(it);
-    }
+  by_name_.Record(Key(name), now);
+  by_address_.Record(Key(address), now);
+  if (++failures_since_sweep_ >= kSweepEvery) {
+    failures_since_sweep_ = 0;
+    by_name_.Sweep(now);
+    by_address_.Sweep(now);
   }
 }
 

@@ -23,16 +23,15 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "api/http.h"
+#include "api/rate_window.h"
 #include "api/router.h"
 #include "core/env.h"
 #include "core/status.h"
@@ -78,16 +77,14 @@ class LoginRateLimiter {
  private:
   std::chrono::milliseconds RetryAfterLocked(std::string_view name, std::string_view address, TimeMs now);
   void RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now);
-  using Failures = std::deque<TimeMs>;
-  using Map = std::unordered_map<std::string, Failures>;
-  TimeMs RetryAtLocked(Map& map, std::string_view key, int max, TimeMs now);
-  void SweepLocked(TimeMs now);
 
   Env* env_;
   RateLimitOptions options_;
   std::mutex mu_;
-  Map by_name_;
-  Map by_address_;
+  // Guarded by mu_: the failures per name and per address, and how many were recorded since
+  // both logs were last swept of stale keys.
+  SlidingWindowLog by_name_;
+  SlidingWindowLog by_address_;
   unsigned failures_since_sweep_ = 0;
 };
 

@@ -10,11 +10,10 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
+#include "api/rate_window.h"
 #include "core/env.h"
 
 namespace gb::open311 {
@@ -32,14 +31,10 @@ class SlidingWindowLimiter {
   std::size_t KeyCount() const;
 
  private:
-  void Evict(TimeMs now);  // REQUIRES: mu_ held
-
   Env* env_;
   const int limit_;
-  const TimeMs window_ms_;
-  const std::size_t max_keys_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::deque<TimeMs>> hits_;
+  SlidingWindowLog log_;  // guarded by mu_
 };
 
 }  // namespace gb::open311
