@@ -41,20 +41,28 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
+namespace {
+
+// std::to_chars: the shortest text that reads back to the same value, without locale.
+template <typename Number>
+void AppendNumber(std::string& out, Number value) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
 JsonWriter& JsonWriter::Int(std::int64_t value) {
   Separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_.append(buf, r.ptr);
+  AppendNumber(out_, value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Double(double value) {
   if (!std::isfinite(value)) return Null();
   Separate();
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_.append(buf, r.ptr);
+  AppendNumber(out_, value);
   return *this;
 }
 
