@@ -44,8 +44,8 @@ struct Hub::Parts {
 };
 
 std::string DefaultEvidenceDir(const std::string& store_url) {
-  std::string path = store_url.starts_with("sqlite:") ? store_url.substr(7) : "glassbrain";
-  return path + ".evidence";
+  std::string path = SqlitePathOf(store_url);
+  return (path.empty() ? "glassbrain" : path) + ".evidence";
 }
 
 Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::string& evidence_dir, Env* env) {

@@ -29,15 +29,29 @@ int Fail(const Status& s) {
   return s.code() == Code::kInvalid ? 2 : 1;
 }
 
-Result<std::unique_ptr<Store>> Open(const std::string& url) {
-  if (url.starts_with("sqlite:")) {
-    auto parent = std::filesystem::path(url.substr(7)).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-  }
+// Opens the store of a command. Only `import` and `demo` create one (with its directory):
+// every other command needs an existing store, so that a mistyped path is an error instead
+// of a new empty database.
+Status StoreExists(const std::string& url) {
+  const std::string path = SqlitePathOf(url);
+  std::error_code ec;
+  if (path.empty() || std::filesystem::exists(path, ec)) return Status::Ok();
+  return Status::NotFound("there is no store at " + path + "; create one with: glassbrain import --store " + url +
+                          " DISTRICT_DIR");
+}
+
+enum class IfMissing { kCreate, kFail };
+Result<std::unique_ptr<Store>> Open(const std::string& url, IfMissing if_missing = IfMissing::kFail) {
+  if (if_missing == IfMissing::kFail) GB_RETURN_IF_ERROR(StoreExists(url));
+  auto parent = std::filesystem::path(SqlitePathOf(url)).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // OpenStore names the failure
   return OpenStore(url);
 }
 
 int Serve(HubOptions options) {
+  Status exists = StoreExists(options.store_url);
+  if (!exists.ok()) return Fail(exists);
   auto hub = Hub::Open(std::move(options));
   if (!hub.ok()) return Fail(hub.status());
   Status s = (*hub)->Listen();
@@ -54,7 +68,7 @@ int Demo(HubOptions options, std::string data_dir, const std::string& district_d
   }
   std::filesystem::create_directories(data_dir);
   options.store_url = "sqlite:" + data_dir + "/glassbrain.db";
-  auto store = Open(options.store_url);
+  auto store = Open(options.store_url, IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   bool fresh = !LoadDistrictFromStore(**store).ok();
   std::vector<std::pair<std::string, Role>> accounts = {{"admin", Role::kAdmin},
@@ -106,7 +120,7 @@ int ReadPasswordFromStdin(std::string& password) {
 }
 
 int Import(const std::string& url, const std::string& file) {
-  auto store = Open(url);
+  auto store = Open(url, IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   if (std::filesystem::is_directory(file)) {
     auto district = LoadDistrictDir(file);
@@ -167,7 +181,8 @@ int Purge(const std::string& url, const std::string& evidence_dir) {
                         Env::Default());
   if (!r.ok()) return Fail(r.status());
   std::cout << "purged " << r->events << " events, " << r->incidents << " incidents, " << r->reports << " reports, "
-            << r->audit << " audit entries, " << r->evidence_hashes.size() << " evidence images\n";
+            << r->audit << " audit entries, " << r->evidence_hashes.size() << " evidence image"
+            << (r->evidence_hashes.size() == 1 ? "" : "s") << "\n";
   return 0;
 }
 
@@ -245,12 +260,16 @@ int main(int argc, char** argv) {
   }
   if (user_add->parsed() || token_create->parsed()) {
     auto role = ParseRole(role_name);
-    if (!role) return Fail(Status::Invalid("unknown role '" + role_name + "'"));
+    if (!role)
+      return Fail(Status::Invalid("unknown role '" + role_name + "'; use " +
+                                  (user_add->parsed() ? "admin, dispatcher, crew, privacy_officer or auditor"
+                                                      : "edge or integration")));
+    std::string password;  // read before the store is touched, while the user is at the prompt
+    if (user_add->parsed())
+      if (int rc = ReadPasswordFromStdin(password)) return rc;
     auto store = Open(store_url);
     if (!store.ok()) return Fail(store.status());
     if (user_add->parsed()) {
-      std::string password;
-      if (int rc = ReadPasswordFromStdin(password)) return rc;
       Status s = auth::AddUser(**store, name, *role, password, "cli");
       if (!s.ok()) return Fail(s);
       std::cout << "added " << name << " (" << role_name << ")\n";

@@ -17,12 +17,18 @@ std::string_view ConfigKindName(ConfigKind k) {
   return "unknown";
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
+std::string SqlitePathOf(const std::string& url) {
   constexpr std::string_view kSqlite = "sqlite:";
-  if (url.starts_with(kSqlite)) {
-    std::string path = url.substr(kSqlite.size());
-    // "sqlite:///var/lib/x.db" is accepted as the usual URL spelling of "sqlite:/var/lib/x.db".
-    if (path.starts_with("//")) path.erase(0, 2);
+  if (!url.starts_with(kSqlite)) return "";
+  std::string path = url.substr(kSqlite.size());
+  // "sqlite:///var/lib/x.db" is accepted as the usual URL spelling of "sqlite:/var/lib/x.db".
+  if (path.starts_with("//")) path.erase(0, 2);
+  return path;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
+  if (url.starts_with("sqlite:")) {
+    std::string path = SqlitePathOf(url);
     if (path.empty()) return Status::Invalid("the store URL 'sqlite:' needs a file path, e.g. sqlite:data/glassbrain.db");
     if (path == ":memory:" || path.starts_with("file:"))
       return Status::Invalid("the store URL '" + url + "' must name a plain file path, e.g. sqlite:data/glassbrain.db");

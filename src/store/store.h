@@ -231,5 +231,7 @@ class Store {
 // Opens a store from a URL: "sqlite:PATH" (created with its schema if missing; migrations
 // applied). Returns Invalid for an unknown scheme, Unavailable if it cannot be opened.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+// The file of a "sqlite:PATH" URL ("sqlite:///abs" names /abs); "" for any other URL.
+std::string SqlitePathOf(const std::string& url);
 
 }  // namespace gb

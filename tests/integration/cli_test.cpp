@@ -257,7 +257,7 @@ class PurgeTest : public ::testing::Test {
   void ExpectOnlyTheOldOneGone(const RunResult& r) {
     EXPECT_EQ(r.exit, 0) << r;
     // The summary names what went; only the old image was past retention.
-    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\b1 evidence image)"))) << r;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\b1 evidence image\b)"))) << r;
     EXPECT_FALSE(fs::exists(old_path_)) << "the expired file is still on disk";
     EXPECT_TRUE(fs::exists(new_path_)) << "a file within retention was deleted";
     EXPECT_EQ(ReadFileOrEmpty(new_path_), new_jpeg_);
@@ -291,11 +291,19 @@ TEST_F(PurgeTest, HonoursEvidenceDir) {
   ExpectOnlyTheOldOneGone(Glassbrain({"purge", "--store", url_, "--evidence-dir", elsewhere}));
 }
 
-TEST_F(PurgeTest, StoreWithoutDistrictIsRefused) {
+TEST_F(PurgeTest, AMissingStoreIsRefusedAndNotCreated) {
   TempDir other;
-  RunResult r = Glassbrain({"purge", "--store", "sqlite:" + (other / "empty.db")});
-  EXPECT_NE(r.exit, 0) << r;
-  EXPECT_FALSE(r.err.empty()) << r;
+  const std::string typo = other / "hbu.db";
+  for (std::vector<std::string> args : {std::vector<std::string>{"purge", "--store", "sqlite:" + typo},
+                                        {"export", "--store", "sqlite:" + typo, other / "out.geojson"},
+                                        {"token", "create", "--store", "sqlite:" + typo, "--name", "x1", "--role",
+                                         "edge"}}) {
+    RunResult r = Glassbrain(args);
+    EXPECT_NE(r.exit, 0) << r;
+    EXPECT_NE(r.err.find("there is no store at " + typo), std::string::npos) << r;
+    EXPECT_NE(r.err.find("glassbrain import"), std::string::npos) << "the message says how to create one: " << r;
+    EXPECT_FALSE(fs::exists(typo)) << args[0] << " created an empty store";
+  }
 }
 
 // ---- user add ----------------------------------------------------------------------------
@@ -340,6 +348,8 @@ TEST_F(UserAddTest, UnknownRoleIsRefusedAndAddsNothing) {
   EXPECT_NE(r.exit, 0) << r;
   EXPECT_NE(r.err.find("unknown role"), std::string::npos) << r;
   EXPECT_NE(r.err.find("overlord"), std::string::npos) << r;
+  EXPECT_NE(r.err.find("admin, dispatcher, crew, privacy_officer or auditor"), std::string::npos)
+      << "the message lists the roles: " << r;
   EXPECT_TRUE(r.out.empty()) << r;
   auto store = OpenOrDie(url_);
   EXPECT_FALSE(store->GetUser("dana"));
