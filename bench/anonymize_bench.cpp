@@ -141,7 +141,7 @@ int Run() {
     };
     const Variant variants[] = {
         {"without people (HOG)", [](AnonymizerOptions& o) { o.people = false; }},
-        {"people from 320 px", [](AnonymizerOptions& o) { o.min_person_px = 320; }},
+        {"people from 256 px", [](AnonymizerOptions& o) { o.min_person_px = 256; }},
         {"people from 160 px (HOG at 0.8)", [](AnonymizerOptions& o) { o.min_person_px = 160; }},
         {"faces from 32 px", [](AnonymizerOptions& o) { o.min_face_px = 32; }},
         {"faces from 56 px",
