@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -154,9 +156,9 @@ class ObjectReader {
     return fallback;
   }
 
-  std::vector<std::string> Strings(const char* key, Need need) {
+  std::vector<std::string> Strings(const char* key, Need need, std::vector<std::string> fallback = {}) {
     const json* v = Find(key, need, "an array of strings");
-    if (!v) return {};
+    if (!v) return fallback;
     if (!v->is_array()) {
       Fail(Name(key) + " must be an array of strings, got " + JsonTypeWord(*v));
       return {};
@@ -173,6 +175,13 @@ class ObjectReader {
     }
     return out;
   }
+
+  // Reads `key` into `member` with the reader its type calls for; an absent optional key
+  // leaves `member` as it was (so a default-constructed entity supplies the defaults).
+  void Read(const char* key, Need need, std::string& member) { member = String(key, need, member); }
+  void Read(const char* key, Need need, double& member) { member = Number(key, need, member); }
+  void Read(const char* key, Need need, int& member) { member = Integer(key, need, member); }
+  void Read(const char* key, Need need, std::vector<std::string>& member) { member = Strings(key, need, member); }
 
   // A member of any type (marks it known); nullptr when absent or null (after recording a
   // "missing" error when required).
@@ -218,6 +227,119 @@ auto Guard(F&& decode) -> decltype(decode()) {
   } catch (const json::exception& e) {
     return Status::Invalid(JsonErrorMessage(e));
   }
+}
+
+// ---- field lists ------------------------------------------------------------------------
+//
+// The plain fields of each entity are listed once, in a Fields() overload that calls
+// fn(key, member, need) for each of them. Writing and reading both walk that one list, so a
+// key cannot be added, renamed or dropped in one direction only. `Self` is the entity or the
+// const entity: writing visits the caller's object, reading a default-constructed one whose
+// members are the defaults of absent optional keys. The order is the reading order, which
+// decides the first error reported and the order of the "known keys" list.
+// Geometry, GeoJSON positions, the computed coverage and the settings stay hand-written.
+
+template <typename Self, typename T>
+concept MaybeConst = std::same_as<std::remove_const_t<Self>, T>;
+
+template <MaybeConst<Area> Self, typename Fn>
+void Fields(Self& a, Fn&& fn) {  // the properties of the Feature
+  fn("id", a.id, Need::kRequired);
+  fn("name", a.name, Need::kRequired);
+  fn("kind", a.kind, Need::kRequired);
+}
+
+template <MaybeConst<Camera> Self, typename Fn>
+void Fields(Self& c, Fn&& fn) {  // the properties of the Feature
+  fn("id", c.id, Need::kRequired);
+  fn("name", c.name, Need::kRequired);
+  fn("heading_deg", c.heading_deg, Need::kRequired);
+  fn("focal_length_mm", c.focal_length_mm, Need::kRequired);
+  fn("sensor_width_mm", c.sensor_width_mm, Need::kRequired);
+  fn("range_m", c.range_m, Need::kRequired);
+  fn("height_m", c.height_m, Need::kOptional);
+  fn("rules", c.rules, Need::kOptional);
+  fn("purpose", c.purpose, Need::kRequired);
+}
+
+template <MaybeConst<Department> Self, typename Fn>
+void Fields(Self& d, Fn&& fn) {
+  fn("id", d.id, Need::kRequired);
+  fn("name", d.name, Need::kRequired);
+  fn("email", d.email, Need::kOptional);
+  fn("phone", d.phone, Need::kOptional);
+  fn("hours", d.hours, Need::kOptional);
+  fn("description", d.description, Need::kOptional);
+}
+
+template <MaybeConst<RoutingRule> Self, typename Fn>
+void Fields(Self& r, Fn&& fn) {
+  fn("id", r.id, Need::kRequired);
+  fn("category", r.category, Need::kRequired);
+  fn("area", r.area, Need::kRequired);
+  fn("days", r.days, Need::kOptional);
+  fn("hours", r.hours, Need::kOptional);
+  fn("priority", r.priority, Need::kOptional);
+  fn("department", r.department, Need::kRequired);
+  fn("note", r.note, Need::kOptional);
+}
+
+template <MaybeConst<Service> Self, typename Fn>
+void Fields(Self& s, Fn&& fn) {
+  fn("code", s.code, Need::kRequired);
+  fn("name", s.name, Need::kRequired);
+  fn("description", s.description, Need::kOptional);
+  fn("group", s.group, Need::kOptional);
+  fn("keywords", s.keywords, Need::kOptional);
+  fn("retention_days", s.retention_days, Need::kOptional);
+}
+
+template <MaybeConst<Sensor> Self, typename Fn>
+void Fields(Self& s, Fn&& fn) {  // the position as flat "lon" and "lat", as in district.toml
+  fn("id", s.id, Need::kRequired);
+  fn("name", s.name, Need::kRequired);
+  fn("kind", s.kind, Need::kRequired);
+  fn("category", s.category, Need::kRequired);
+  fn("lon", s.position.lon, Need::kRequired);
+  fn("lat", s.position.lat, Need::kRequired);
+  fn("unit", s.unit, Need::kOptional);
+  fn("threshold", s.threshold, Need::kRequired);
+  fn("clear", s.clear, Need::kOptional);
+}
+
+template <MaybeConst<Retention> Self, typename Fn>
+void Fields(Self& r, Fn&& fn) {
+  fn("events_days", r.events_days, Need::kOptional);
+  fn("evidence_days", r.evidence_days, Need::kOptional);
+  fn("incidents_days", r.incidents_days, Need::kOptional);
+  fn("audit_days", r.audit_days, Need::kOptional);
+}
+
+template <typename T>
+json FieldsToJson(const T& x) {
+  json out = json::object();
+  Fields(x, [&](const char* key, const auto& member, Need) { out[key] = member; });
+  return out;
+}
+
+// A default T with every listed field read from `r`; check r.ok() afterwards.
+template <typename T>
+T FieldsFromJson(ObjectReader& r) {
+  T x;
+  Fields(x, [&](const char* key, auto& member, Need need) { r.Read(key, need, member); });
+  return x;
+}
+
+// A plain object: exactly the listed fields (unknown keys are errors), then `validate`.
+template <typename T>
+Result<T> DecodeObject(const json& object, const char* what, Status (*validate)(const T&),
+                       std::string prefix = "") {
+  ObjectReader r(object, what, std::move(prefix));
+  T x = FieldsFromJson<T>(r);
+  r.RejectUnknown();
+  if (!r.ok()) return r.status();
+  GB_RETURN_IF_ERROR(validate(x));
+  return x;
 }
 
 Status Prefixed(const std::string& prefix, const Status& s) {
@@ -349,7 +471,7 @@ Result<GeoPolygon> PolygonFromGeoJson(const json& geometry) {
 
 json AreaToJson(const Area& area) {
   return {{"type", "Feature"},
-          {"properties", {{"id", area.id}, {"name", area.name}, {"kind", area.kind}}},
+          {"properties", FieldsToJson(area)},
           {"geometry", PolygonToGeoJson(area.polygon)}};
 }
 
@@ -359,10 +481,7 @@ Result<Area> AreaFromJson(const json& feature) {
     if (!parts.ok()) return parts.status();
     GB_RETURN_IF_ERROR(CheckGeometryType(*parts->geometry, "Polygon", "an area"));
     ObjectReader r(*parts->properties, "properties");
-    Area area;
-    area.id = r.String("id", Need::kRequired);
-    area.name = r.String("name", Need::kRequired);
-    area.kind = r.String("kind", Need::kRequired);
+    Area area = FieldsFromJson<Area>(r);
     if (!r.ok()) return r.status();
     auto poly = DecodePolygon(*parts->geometry);
     if (!poly.ok()) return poly.status();
@@ -376,16 +495,7 @@ Result<Area> AreaFromJson(const json& feature) {
 
 json CameraToJson(const Camera& c) {
   return {{"type", "Feature"},
-          {"properties",
-           {{"id", c.id},
-            {"name", c.name},
-            {"heading_deg", c.heading_deg},
-            {"focal_length_mm", c.focal_length_mm},
-            {"sensor_width_mm", c.sensor_width_mm},
-            {"range_m", c.range_m},
-            {"height_m", c.height_m},
-            {"rules", c.rules},
-            {"purpose", c.purpose}}},
+          {"properties", FieldsToJson(c)},
           {"geometry", {{"type", "Point"}, {"coordinates", PositionJson(c.position)}}}};
 }
 
@@ -395,16 +505,7 @@ Result<Camera> CameraFromJson(const json& feature) {
     if (!parts.ok()) return parts.status();
     GB_RETURN_IF_ERROR(CheckGeometryType(*parts->geometry, "Point", "a camera"));
     ObjectReader r(*parts->properties, "properties");
-    Camera c;
-    c.id = r.String("id", Need::kRequired);
-    c.name = r.String("name", Need::kRequired);
-    c.heading_deg = r.Number("heading_deg", Need::kRequired);
-    c.focal_length_mm = r.Number("focal_length_mm", Need::kRequired);
-    c.sensor_width_mm = r.Number("sensor_width_mm", Need::kRequired);
-    c.range_m = r.Number("range_m", Need::kRequired);
-    c.height_m = r.Number("height_m", Need::kOptional, c.height_m);
-    c.rules = r.Strings("rules", Need::kOptional);
-    c.purpose = r.String("purpose", Need::kRequired);
+    Camera c = FieldsFromJson<Camera>(r);
     if (!r.ok()) return r.status();
     const json* coords = FindMember(*parts->geometry, "coordinates");
     if (!coords) return Status::Invalid("missing 'geometry.coordinates' (a position [lon, lat])");
@@ -436,133 +537,42 @@ json CameraCoverageFeature(const Camera& c) {
 
 // ---- departments, rules, services, sensors ------------------------------------------------
 
-json DepartmentToJson(const Department& d) {
-  return {{"id", d.id},       {"name", d.name},   {"email", d.email},
-          {"phone", d.phone}, {"hours", d.hours}, {"description", d.description}};
-}
+json DepartmentToJson(const Department& d) { return FieldsToJson(d); }
 
 Result<Department> DepartmentFromJson(const json& object) {
-  return Guard([&]() -> Result<Department> {
-    ObjectReader r(object, "a department");
-    Department d;
-    d.id = r.String("id", Need::kRequired);
-    d.name = r.String("name", Need::kRequired);
-    d.email = r.String("email", Need::kOptional);
-    d.phone = r.String("phone", Need::kOptional);
-    d.hours = r.String("hours", Need::kOptional);
-    d.description = r.String("description", Need::kOptional);
-    r.RejectUnknown();
-    if (!r.ok()) return r.status();
-    GB_RETURN_IF_ERROR(ValidateDepartment(d));
-    return d;
-  });
+  return Guard([&] { return DecodeObject(object, "a department", ValidateDepartment); });
 }
 
-json RoutingRuleToJson(const RoutingRule& rule) {
-  return {{"id", rule.id},     {"category", rule.category}, {"area", rule.area},
-          {"days", rule.days}, {"hours", rule.hours},       {"priority", rule.priority},
-          {"department", rule.department}, {"note", rule.note}};
-}
+json RoutingRuleToJson(const RoutingRule& rule) { return FieldsToJson(rule); }
 
 Result<RoutingRule> RoutingRuleFromJson(const json& object) {
-  return Guard([&]() -> Result<RoutingRule> {
-    ObjectReader r(object, "a routing rule");
-    RoutingRule rule;
-    rule.id = r.String("id", Need::kRequired);
-    rule.category = r.String("category", Need::kRequired);
-    rule.area = r.String("area", Need::kRequired);
-    rule.days = r.String("days", Need::kOptional, rule.days);
-    rule.hours = r.String("hours", Need::kOptional, rule.hours);
-    rule.priority = r.Integer("priority", Need::kOptional, rule.priority);
-    rule.department = r.String("department", Need::kRequired);
-    rule.note = r.String("note", Need::kOptional);
-    r.RejectUnknown();
-    if (!r.ok()) return r.status();
-    GB_RETURN_IF_ERROR(ValidateRoutingRule(rule));
-    return rule;
-  });
+  return Guard([&] { return DecodeObject(object, "a routing rule", ValidateRoutingRule); });
 }
 
-json ServiceToJson(const Service& s) {
-  return {{"code", s.code},   {"name", s.name},         {"description", s.description},
-          {"group", s.group}, {"keywords", s.keywords}, {"retention_days", s.retention_days}};
-}
+json ServiceToJson(const Service& s) { return FieldsToJson(s); }
 
 Result<Service> ServiceFromJson(const json& object) {
-  return Guard([&]() -> Result<Service> {
-    ObjectReader r(object, "a service");
-    Service s;
-    s.code = r.String("code", Need::kRequired);
-    s.name = r.String("name", Need::kRequired);
-    s.description = r.String("description", Need::kOptional);
-    s.group = r.String("group", Need::kOptional);
-    s.keywords = r.String("keywords", Need::kOptional);
-    s.retention_days = r.Integer("retention_days", Need::kOptional, s.retention_days);
-    r.RejectUnknown();
-    if (!r.ok()) return r.status();
-    GB_RETURN_IF_ERROR(ValidateService(s));
-    return s;
-  });
+  return Guard([&] { return DecodeObject(object, "a service", ValidateService); });
 }
 
-json SensorToJson(const Sensor& s) {
-  return {{"id", s.id},
-          {"name", s.name},
-          {"kind", s.kind},
-          {"category", s.category},
-          {"lon", s.position.lon},
-          {"lat", s.position.lat},
-          {"unit", s.unit},
-          {"threshold", s.threshold},
-          {"clear", s.clear}};
-}
+json SensorToJson(const Sensor& s) { return FieldsToJson(s); }
 
 Result<Sensor> SensorFromJson(const json& object) {
-  return Guard([&]() -> Result<Sensor> {
-    ObjectReader r(object, "a sensor");
-    Sensor s;
-    s.id = r.String("id", Need::kRequired);
-    s.name = r.String("name", Need::kRequired);
-    s.kind = r.String("kind", Need::kRequired);
-    s.category = r.String("category", Need::kRequired);
-    s.position.lon = r.Number("lon", Need::kRequired);
-    s.position.lat = r.Number("lat", Need::kRequired);
-    s.unit = r.String("unit", Need::kOptional);
-    s.threshold = r.Number("threshold", Need::kRequired);
-    s.clear = r.Number("clear", Need::kOptional, s.clear);
-    r.RejectUnknown();
-    if (!r.ok()) return r.status();
-    GB_RETURN_IF_ERROR(ValidateSensor(s));
-    return s;
-  });
+  return Guard([&] { return DecodeObject(object, "a sensor", ValidateSensor); });
 }
 
 // ---- settings ---------------------------------------------------------------------------
 
-json RetentionToJson(const Retention& r) {
-  return {{"events_days", r.events_days},
-          {"evidence_days", r.evidence_days},
-          {"incidents_days", r.incidents_days},
-          {"audit_days", r.audit_days}};
-}
+json RetentionToJson(const Retention& r) { return FieldsToJson(r); }
 
 namespace {
 Result<Retention> DecodeRetention(const json& object) {
-  ObjectReader r(object, "retention", "retention.");
-  Retention out;
-  out.events_days = r.Integer("events_days", Need::kOptional, out.events_days);
-  out.evidence_days = r.Integer("evidence_days", Need::kOptional, out.evidence_days);
-  out.incidents_days = r.Integer("incidents_days", Need::kOptional, out.incidents_days);
-  out.audit_days = r.Integer("audit_days", Need::kOptional, out.audit_days);
-  r.RejectUnknown();
-  if (!r.ok()) return r.status();
-  GB_RETURN_IF_ERROR(ValidateRetention(out));
-  return out;
+  return DecodeObject(object, "retention", ValidateRetention, "retention.");
 }
 }  // namespace
 
 Result<Retention> RetentionFromJson(const json& object) {
-  return Guard([&]() -> Result<Retention> { return DecodeRetention(object); });
+  return Guard([&] { return DecodeRetention(object); });
 }
 
 json DistrictSettingsToJson(const District& d) {

@@ -278,6 +278,60 @@ TEST(Codec, EveryDemoEntityRoundTrips) {
   RoundTripAll(d.sensors, SensorToJson, SensorFromJson);
 }
 
+// Every field set away from its default, so that a field written but not read back (or read
+// under another key) shows up as a difference.
+TEST(Codec, EveryFieldRoundTripsAwayFromItsDefault) {
+  Area area;
+  area.id = "ward-x";
+  area.name = "Ward X";
+  area.kind = "park";
+  area.polygon = *PolygonFromGeoJson(SquareFeature()["geometry"]);
+  RoundTripAll(std::vector<Area>{area}, AreaToJson, AreaFromJson);
+
+  Camera cam;
+  cam.id = "cam-x";
+  cam.name = "Camera X";
+  cam.position = LatLon{31.005, 121.005};
+  cam.heading_deg = 135.5;
+  cam.focal_length_mm = 8;
+  cam.sensor_width_mm = 6.4;
+  cam.range_m = 80;
+  cam.height_m = 9.5;
+  cam.rules = {"dumped_object", "illegal_parking"};
+  cam.purpose = "Watches the bins.";
+  cam.coverage = CameraCoverage(cam.position, cam.heading_deg, cam.focal_length_mm, cam.sensor_width_mm, cam.range_m);
+  RoundTripAll(std::vector<Camera>{cam}, CameraToJson, CameraFromJson);
+
+  Department dept{"dept-x", "Department X", "x@example.org", "+1 555 0100", "Mon-Fri 07:00-19:00", "Does X."};
+  RoundTripAll(std::vector<Department>{dept}, DepartmentToJson, DepartmentFromJson);
+
+  RoutingRule rule{"rule-x", "noise", "kind:park", "Mon-Fri", "07:30-09:00", 25, "dept-x", "A note."};
+  ASSERT_NE(rule.days, RoutingRule{}.days);
+  ASSERT_NE(rule.priority, RoutingRule{}.priority);
+  RoundTripAll(std::vector<RoutingRule>{rule}, RoutingRuleToJson, RoutingRuleFromJson);
+
+  Service service{"svc-x", "Service X", "About X.", "Streets", "x, ex", 45};
+  ASSERT_NE(service.retention_days, Service{}.retention_days);
+  RoundTripAll(std::vector<Service>{service}, ServiceToJson, ServiceFromJson);
+
+  Sensor sensor{"sensor-x", "Sensor X", "noise", "noise", LatLon{31.2, 121.4}, "dB", 70.5, 55.25};
+  ASSERT_NE(sensor.threshold, Sensor{}.threshold);
+  ASSERT_NE(sensor.clear, Sensor{}.clear);
+  RoundTripAll(std::vector<Sensor>{sensor}, SensorToJson, SensorFromJson);
+  EXPECT_EQ(SensorToJson(sensor)["lon"], 121.4);
+  EXPECT_EQ(SensorToJson(sensor)["lat"], 31.2);
+
+  Retention retention{7, 3, 100, 1000};
+  json j = RetentionToJson(retention);
+  EXPECT_EQ(j, json({{"events_days", 7}, {"evidence_days", 3}, {"incidents_days", 100}, {"audit_days", 1000}}));
+  auto back = RetentionFromJson(json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->events_days, 7);
+  EXPECT_EQ(back->evidence_days, 3);
+  EXPECT_EQ(back->incidents_days, 100);
+  EXPECT_EQ(back->audit_days, 1000);
+}
+
 TEST(Codec, SettingsRoundTrip) {
   const District& d = Demo();
   json j = DistrictSettingsToJson(d);
