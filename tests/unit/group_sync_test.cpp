@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -133,6 +135,21 @@ TEST(GroupSync, ManyWritersAllGetAnAnswerWithFewerSyncsThanCommits) {
   for (auto& w : writers) w.join();
   EXPECT_EQ(ok.load(), 200);
   EXPECT_LT(g.syncs(), 200u);
+}
+
+TEST(GroupSync, SyncFileSyncsAnExistingFileAndTreatsAMissingOneAsNothingToSync) {
+  const std::string path = ::testing::TempDir() + "group_sync_test.wal";
+  std::remove(path.c_str());
+  auto sync = GroupSync::SyncFile(path);
+  EXPECT_TRUE(sync().ok()) << "no WAL yet: nothing was written, so nothing to sync";
+  { std::ofstream(path) << "frames"; }
+  EXPECT_TRUE(sync().ok());
+  EXPECT_TRUE(sync().ok()) << "the descriptor is kept open between calls";
+  auto unreachable = GroupSync::SyncFile(path + "/wal");  // a file is no directory: ENOTDIR
+  Status s = unreachable();
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_NE(s.message().find(path + "/wal"), std::string::npos) << s.message();
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ std::function<Status()> GroupSync::SyncFile(std::string wal_path) {
   return [file]() -> Status {
     if (file->fd < 0) {
       file->fd = ::open(file->path.c_str(), O_RDONLY | O_CLOEXEC);
+      // No WAL yet: the commits so far wrote nothing (SQLite creates it with the first frame,
+      // and never removes it while the writer is open).
+      if (file->fd < 0 && errno == ENOENT) return Status::Ok();
       if (file->fd < 0)
         return Status::Unavailable("cannot open " + file->path + " to sync it: " + std::strerror(errno));
     }
