@@ -1,5 +1,7 @@
 #include "api/http.h"
 
+#include <algorithm>
+
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -113,5 +115,26 @@ Response JsonError(int status, std::string_view message) {
 }
 
 Response ErrorFor(const Status& s) { return JsonError(HttpStatusFor(s.code()), s.message()); }
+
+std::string ClientAddress(std::string_view peer, std::string_view forwarded_for,
+                          const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](std::string_view a) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
+  };
+  std::string client(peer);
+  if (!trusted(peer)) return client;
+  while (!forwarded_for.empty()) {
+    const size_t comma = forwarded_for.rfind(',');
+    std::string_view hop = forwarded_for.substr(comma == std::string_view::npos ? 0 : comma + 1);
+    forwarded_for = forwarded_for.substr(0, comma == std::string_view::npos ? 0 : comma);
+    while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+    while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
+    if (hop.empty() || hop.size() > 45 || hop.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos)
+      break;  // not an IP address: what lies beyond it cannot be trusted either
+    client.assign(hop);
+    if (!trusted(hop)) break;
+  }
+  return client;
+}
 
 }  // namespace gb::http

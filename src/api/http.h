@@ -31,6 +31,8 @@ struct Request {
   std::string query;   // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+  // untrusted address in X-Forwarded-For (see ClientAddress). Rate limits key on it.
   std::string remote_address;
 
   // Set by the router before the handler runs.
@@ -78,5 +80,13 @@ Response JsonError(int status, std::string_view message);
 int HttpStatusFor(Code code);
 Response ErrorFor(const Status& s);
 Response Json(int status, std::string body);
+
+// The address of the client behind `peer`. A peer that is not in `trusted_proxies` is the
+// client (its X-Forwarded-For could say anything). Otherwise X-Forwarded-For is read from
+// the right, the end written by the proxies nearest to us, skipping trusted proxies; the first
+// other address is the client. When every address is trusted, or the header is absent or
+// malformed, the leftmost trusted address nearest the client counts (the peer if none).
+std::string ClientAddress(std::string_view peer, std::string_view forwarded_for,
+                          const std::vector<std::string>& trusted_proxies);
 
 }  // namespace gb::http

@@ -30,7 +30,7 @@ struct Server::Impl {
   Impl(ServerOptions o, const Router& r, RequestObserver obs)
       : options(std::move(o)), router(r), observer(std::move(obs)) {}
 
-  static Request ToRequest(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
+  Request ToRequest(bhttp::request<bhttp::string_body>&& in, const std::string& remote) const {
     Request req;
     req.method = std::string(in.method_string());
     req.target = std::string(in.target());
@@ -45,7 +45,14 @@ struct Server::Impl {
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     req.body = std::move(in.body());
-    req.remote_address = remote;
+    if (!options.trusted_proxies.empty()) {
+      std::string forwarded;  // several headers read as one list, in order
+      for (const auto& [name, value] : req.headers)
+        if (name == "x-forwarded-for") forwarded += (forwarded.empty() ? "" : ",") + value;
+      req.remote_address = ClientAddress(remote, forwarded, options.trusted_proxies);
+    } else {
+      req.remote_address = remote;
+    }
     return req;
   }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 #include "core/status.h"
@@ -29,6 +30,9 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds shutdown_grace{10};
   bool handle_signals = true;   // SIGTERM/SIGINT trigger Stop()
+  // Peers whose X-Forwarded-For names the client (a reverse proxy in front of the hub);
+  // see http::ClientAddress.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Called after every response with the route template (never the raw path), the method,

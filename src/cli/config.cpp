@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <set>
+#include <vector>
 
 namespace gb {
 namespace {
@@ -20,6 +21,16 @@ Status Read(const toml::table& t, const std::string& table, const char* key, T& 
     auto v = node->value<std::string>();
     if (!v) return Status::Invalid(name + " must be a string");
     out = *v;
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    const toml::array* a = node->as_array();
+    if (!a) return Status::Invalid(name + " must be an array of strings");
+    std::vector<std::string> items;
+    for (const auto& item : *a) {
+      auto v = item.value<std::string>();
+      if (!v) return Status::Invalid(name + " must be an array of strings");
+      items.push_back(*v);
+    }
+    out = std::move(items);
   } else if constexpr (std::is_same_v<T, bool>) {
     auto v = node->value<bool>();
     if (!v) return Status::Invalid(name + " must be true or false");
@@ -75,7 +86,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   };
   const auto& server = table("server");
   GB_RETURN_IF_ERROR(CheckKeys(server, "server", {"listen", "threads", "max_body_bytes", "idle_timeout_s",
-                                                  "shutdown_grace_s", "secure_cookies"}));
+                                                  "shutdown_grace_s", "secure_cookies", "trusted_proxies"}));
   std::string listen;
   GB_RETURN_IF_ERROR(Read(server, "server", "listen", listen, 0, 0));
   if (!listen.empty()) GB_RETURN_IF_ERROR(ParseListen(listen, o));
@@ -87,6 +98,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   o.server.idle_timeout = std::chrono::seconds(static_cast<int>(idle));
   o.server.shutdown_grace = std::chrono::seconds(static_cast<int>(grace));
   GB_RETURN_IF_ERROR(Read(server, "server", "secure_cookies", o.secure_cookies, 0, 0));
+  GB_RETURN_IF_ERROR(Read(server, "server", "trusted_proxies", o.server.trusted_proxies, 0, 0));
 
   const auto& store = table("store");
   GB_RETURN_IF_ERROR(CheckKeys(store, "store", {"url", "evidence_dir"}));

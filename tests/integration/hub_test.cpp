@@ -521,6 +521,28 @@ TEST(HubCookies, SecureCookiesAddTheSecureAttribute) {
   }
 }
 
+// Behind a reverse proxy every request comes from the proxy: the post limit must count
+// each resident behind it, and only a trusted proxy may say who that is.
+TEST(HubProxies, Open311PostLimitCountsTheClientNamedByATrustedProxy) {
+  for (bool trusted : {true, false}) {
+    HubFixture hub([trusted](HubOptions& o) {
+      o.api.open311_posts_per_minute = 2;
+      if (trusted) o.server.trusted_proxies = {"127.0.0.1"};
+    });
+    const std::string form = "service_code=pothole&lat=31.2304&long=121.4737&description=Deep+hole";
+    auto post = [&](const std::string& client) {
+      return hub.Anonymous("POST", "/open311/v2/requests.json", form,
+                           {"Content-Type: application/x-www-form-urlencoded", "X-Forwarded-For: " + client})
+          .status;
+    };
+    EXPECT_EQ(post("198.51.100.1"), 201);
+    EXPECT_EQ(post("198.51.100.1"), 201);
+    EXPECT_EQ(post("198.51.100.1"), 429) << "the third post of one resident within the minute";
+    // Another resident behind the same proxy; a forged header is believed only from a trusted proxy.
+    EXPECT_EQ(post("198.51.100.2"), trusted ? 201 : 429) << (trusted ? "trusted proxy" : "no trusted proxy");
+  }
+}
+
 TEST_F(HubTest, AdminChangesTheDistrictAndTheRouterFollows) {
   auto admin = f().SignIn("admin");
   auto dept = admin.Send("PUT", "/api/v1/departments/street-art",

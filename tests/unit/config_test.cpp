@@ -59,6 +59,7 @@ TEST_F(ConfigTest, TheDocumentedExampleIsAcceptedAndShowsTheDefaults) {
   EXPECT_EQ(loaded.server.idle_timeout, d.server.idle_timeout);
   EXPECT_EQ(loaded.server.shutdown_grace, d.server.shutdown_grace);
   EXPECT_EQ(loaded.secure_cookies, d.secure_cookies);
+  EXPECT_EQ(loaded.server.trusted_proxies, d.server.trusted_proxies);
   EXPECT_EQ(loaded.store_url, d.store_url);
   EXPECT_EQ(loaded.evidence_dir, d.evidence_dir);
   EXPECT_EQ(loaded.correlation.join_distance_m, d.correlation.join_distance_m);
@@ -78,12 +79,14 @@ TEST_F(ConfigTest, KeysOverrideOnlyWhatTheyName) {
   HubOptions o;
   o.store_url = "sqlite:/from/the/flag.db";
   ASSERT_TRUE(Load("[server]\nlisten = \"0.0.0.0:9090\"\nsecure_cookies = true\n"
+                   "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n"
                    "[correlation]\njoin_window_minutes = 5\n[open311]\nposts_per_minute = 0\n",
                    o)
                   .ok());
   EXPECT_EQ(o.server.host, "0.0.0.0");
   EXPECT_EQ(o.server.port, 9090);
   EXPECT_TRUE(o.secure_cookies);
+  EXPECT_EQ(o.server.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
   EXPECT_EQ(o.correlation.join_window_ms, 5 * 60'000);
   EXPECT_EQ(o.api.open311_posts_per_minute, 0) << "0 turns the limit off, as documented";
   EXPECT_EQ(o.store_url, "sqlite:/from/the/flag.db");
@@ -102,6 +105,8 @@ TEST_F(ConfigTest, MistakesAreRefusedNamingTheKey) {
            Case{"[server]\nsecure_cookies = \"yes\"\n", "server.secure_cookies must be true or false"},
            Case{"[correlation]\njoin_distance_m = 0\n", "correlation.join_distance_m"},
            Case{"[store]\nurl = 5\n", "store.url must be a string"},
+           Case{"[server]\ntrusted_proxies = \"127.0.0.1\"\n", "server.trusted_proxies must be an array of strings"},
+           Case{"[server]\ntrusted_proxies = [1]\n", "server.trusted_proxies must be an array of strings"},
            Case{"[paths]\ncascade_dir = \"/tmp\"\n", "cascade_dir"},
            Case{"server = 1\n", "server must be a table"},
            Case{"[server\nthreads = 1\n", "line 1"},
