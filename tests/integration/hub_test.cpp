@@ -221,6 +221,29 @@ TEST_F(HubTest, BadBatchesAreRefusedAndChangeNothing) {
   EXPECT_EQ(IncidentCount(), before);
 }
 
+TEST_F(HubTest, DeeplyNestedJsonIsRefusedBeforeItIsParsed) {
+  // An event whose attributes nest a million levels deep: stored, it would be written back
+  // as text by a recursion as deep, and the hub would run out of stack.
+  LatLon p = CentreOf("poster_wall");
+  json e = MakeEvent("t10/deep", "graffiti", p.lat, p.lon);
+  std::string text = json::array({e}).dump();
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  text.insert(text.rfind('}'), ",\"attributes\":{\"x\":" + deep + "}");
+  auto r = f().Bearer(f().edge_token(), "POST", "/api/v1/events:batch", text);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("nests deeper than 32"), std::string::npos) << r.body.substr(0, 300);
+  EXPECT_EQ(f().Anonymous("GET", "/healthz").status, 200);
+  auto admin = f().SignIn("admin");
+  const std::string nested = std::string(1000, '[') + std::string(1000, ']');  // within the body limit
+  auto put = admin.Send("PUT", "/api/v1/departments/deep", "{\"id\":\"deep\",\"name\":" + nested + "}");
+  EXPECT_EQ(put.status, 400) << put.body.substr(0, 300);
+  auto login = f().Anonymous("POST", "/api/v1/session", std::string(40, '[') + std::string(40, ']'),
+                             {"Content-Type: application/json"});
+  EXPECT_EQ(login.status, 400) << login.body;
+  // What an edge agent really sends still goes through.
+  EXPECT_EQ(Batch(json::array({MakeEvent("t10/flat", "graffiti", p.lat, p.lon)}))["results"][0]["status"], "stored");
+}
+
 TEST_F(HubTest, SqlMetacharactersAreStoredVerbatim) {
   LatLon p = CentreOf("poster_wall");
   std::string key = "x'); DROP TABLE events;--";

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/geo.h"
+#include "core/json_depth.h"
 #include "core/json_writer.h"
 #include "core/model.h"
 #include "core/time.h"
@@ -121,6 +122,17 @@ TEST(JsonWriter, DoublesReadBackExactly) {
     JsonWriter(out).BeginArray().Double(v).EndArray();
     EXPECT_EQ(nlohmann::json::parse(out)[0].get<double>(), v) << out;
   }
+}
+
+TEST(JsonDepth, CountsBracketsOutsideStringsOnly) {
+  EXPECT_TRUE(JsonNestingWithin("[]", 1));
+  EXPECT_FALSE(JsonNestingWithin("[[]]", 1));
+  EXPECT_TRUE(JsonNestingWithin(R"({"a": [1, {"b": 2}], "c": {}})", 3));
+  EXPECT_FALSE(JsonNestingWithin(R"({"a": [1, {"b": 2}], "c": {}})", 2));
+  EXPECT_TRUE(JsonNestingWithin(R"(["[[[[", "\"[[[", "\\"])", 1)) << "brackets in strings, escaped quotes";
+  EXPECT_TRUE(JsonNestingWithin(std::string(32, '[') + std::string(32, ']')));
+  EXPECT_FALSE(JsonNestingWithin(std::string(33, '[') + std::string(33, ']')));
+  EXPECT_FALSE(JsonNestingWithin(std::string(1'000'000, '[')));
 }
 
 }  // namespace

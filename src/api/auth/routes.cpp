@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
 #include "core/time.h"
 
 namespace gb::auth {
@@ -36,6 +37,7 @@ http::Response Login(SessionAuthenticator& auth, http::Request& req) {
   if (!IsJsonContentType(req.Header("content-type")))
     return http::JsonError(415, "send the sign-in as Content-Type: application/json");
 
+  if (!JsonNestingWithin(req.body)) return http::JsonError(400, "the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(req.body);

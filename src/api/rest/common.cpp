@@ -5,10 +5,13 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "core/json_depth.h"
+
 namespace gb::rest {
 
 Result<nlohmann::json> JsonBody(const http::Request& req, size_t limit) {
   if (req.body.size() > limit) return Status::TooLarge("the body is larger than " + std::to_string(limit) + " bytes");
+  if (!JsonNestingWithin(req.body)) return Status::Invalid("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded()) return Status::Invalid("the body is not valid JSON");
   if (!j.is_object()) return Status::Invalid("the body must be a JSON object");
