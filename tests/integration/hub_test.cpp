@@ -406,10 +406,10 @@ TEST_F(HubTest, Open311ReportsAreRoutedAndNeverShowPersonalData) {
   EXPECT_TRUE(err[0].contains("code") && err[0].contains("description"));
 }
 
-TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
-  std::string jpeg = GradientJpeg(400, 300);
-  LatLon p = CentreOf("poster_wall");
-  std::string boundary = "gbBoundary7MA4YWxk";
+// A resident's graffiti report with a photo, as multipart/form-data; returns the path of
+// its media_url, or "" when the post failed.
+std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) {
+  const std::string boundary = "gbBoundary7MA4YWxk";
   auto field = [&](const std::string& name, const std::string& value) {
     return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
   };
@@ -417,15 +417,22 @@ TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
                      field("long", std::to_string(p.lon)) + field("description", "Tag on the old wall") + "--" +
                      boundary + "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"wall.jpg\"\r\n" +
                      "Content-Type: image/jpeg\r\n\r\n" + jpeg + "\r\n--" + boundary + "--\r\n";
-  auto r = f().Anonymous("POST", "/open311/v2/requests.json", body,
+  auto r = hub.Anonymous("POST", "/open311/v2/requests.json", body,
                          {"Content-Type: multipart/form-data; boundary=" + boundary});
-  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.status, 201) << r.body;
+  if (r.status != 201) return "";
   auto created = json::parse(r.body)[0];
   std::string id = created["service_request_id"].is_string() ? created["service_request_id"].get<std::string>()
                                                              : to_string(created["service_request_id"]);
-  auto req = json::parse(f().Anonymous("GET", "/open311/v2/requests/" + id + ".json").body)[0];
+  auto req = json::parse(hub.Anonymous("GET", "/open311/v2/requests/" + id + ".json").body)[0];
   std::string url = req["media_url"];
-  std::string path = url.substr(url.find("/open311/"));
+  return url.substr(url.find("/open311/"));
+}
+
+TEST_F(HubTest, Open311PhotosAreAnonymizedStoredAndServedByMediaUrl) {
+  std::string jpeg = GradientJpeg(400, 300);
+  std::string path = PostPhotoReport(f(), jpeg, CentreOf("poster_wall"));
+  ASSERT_FALSE(path.empty());
   auto photo = f().Anonymous("GET", path);
   ASSERT_EQ(photo.status, 200) << path;
   EXPECT_EQ(photo.header("content-type"), "image/jpeg");
@@ -564,6 +571,24 @@ TEST(HubProxies, Open311PostLimitCountsTheClientNamedByATrustedProxy) {
     // Another resident behind the same proxy; a forged header is believed only from a trusted proxy.
     EXPECT_EQ(post("198.51.100.2"), trusted ? 201 : 429) << (trusted ? "trusted proxy" : "no trusted proxy");
   }
+}
+
+// Photos are kept for the district's evidence retention, reports longer: once the photo is
+// purged, its media_url says so instead of pretending it never existed.
+TEST(HubRetention, APurgedPhotoAnswers410WithTheReason) {
+  HubFixture hub;
+  const District& d = hub.hub().catalog().Get()->district;
+  std::string path = PostPhotoReport(hub, GradientJpeg(320, 240), d.center);
+  ASSERT_FALSE(path.empty());
+  ASSERT_EQ(hub.Anonymous("GET", path).status, 200);
+  FakeClockEnv later(Env::Default()->NowMs() + (d.retention.evidence_days + 1) * 86'400'000LL);
+  auto purged = PurgeExpired(hub.hub().store(), d, DefaultEvidenceDir("sqlite:" + hub.dir() + "/hub.db"), &later);
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(purged->evidence_hashes.size(), 1u);
+  auto gone = hub.Anonymous("GET", path);
+  EXPECT_EQ(gone.status, 410) << gone.body;
+  EXPECT_NE(gone.body.find("kept for " + std::to_string(d.retention.evidence_days) + " days"), std::string::npos)
+      << gone.body;
 }
 
 TEST_F(HubTest, AdminChangesTheDistrictAndTheRouterFollows) {

@@ -238,6 +238,10 @@ class Open311Api {
     std::string ref = "sha256:" + hex;
     if (!EvidenceStore::IsValidRef(ref) || !ctx_.store.FindReportByMedia(ref))
       return open311::Error(Format::kJson, 404, "no such photo");
+    if (!ctx_.store.GetEvidence(ref))  // the report outlives its photo
+      return open311::Error(Format::kJson, 410,
+                            "this photo was deleted: photos are kept for " +
+                                std::to_string(ctx_.catalog.Get()->district.retention.evidence_days) + " days");
     std::string etag = "\"" + hex + "\"";
     if (req.Header("if-none-match") == etag) {
       http::Response r;
