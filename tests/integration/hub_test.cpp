@@ -589,6 +589,10 @@ TEST(HubRetention, APurgedPhotoAnswers410WithTheReason) {
   EXPECT_EQ(gone.status, 410) << gone.body;
   EXPECT_NE(gone.body.find("kept for " + std::to_string(d.retention.evidence_days) + " days"), std::string::npos)
       << gone.body;
+  // The report itself stays, without a link to a photo that is no longer there.
+  auto reports = json::parse(hub.Anonymous("GET", "/open311/v2/requests.json").body);
+  ASSERT_EQ(reports.size(), 1u) << reports.dump();
+  EXPECT_TRUE(reports[0]["media_url"].is_null()) << reports.dump();
 }
 
 TEST_F(HubTest, AdminChangesTheDistrictAndTheRouterFollows) {

@@ -95,7 +95,7 @@ struct PublicRequest {
   std::string service_notice;
   std::string address;
   double lat = 0, lon = 0;
-  std::string media_url;       // "" when the report has no photo
+  std::string media_url;       // "" when the report has no photo (or no longer has it)
   TimeMs requested_at = 0;
   TimeMs updated_at = 0;
 };

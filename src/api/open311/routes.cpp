@@ -305,8 +305,11 @@ class Open311Api {
     const Incident* inc = incident ? &*incident : nullptr;
     const Department* dep = nullptr;
     if (inc && !inc->department_id.empty()) dep = catalog.district.FindDepartment(inc->department_id);
-    return open311::MakePublicRequest(report, inc, catalog.district.FindService(report.service_code), dep,
-                                      ctx_.settings.public_base_url);
+    open311::PublicRequest out = open311::MakePublicRequest(
+        report, inc, catalog.district.FindService(report.service_code), dep, ctx_.settings.public_base_url);
+    // Reports outlive their photos: once a photo is purged its media_url is left out.
+    if (!report.media.empty() && !ctx_.store.GetEvidence(report.media)) out.media_url.clear();
+    return out;
   }
 
   HubContext& ctx_;
