@@ -226,6 +226,8 @@ int main(int argc, char** argv) {
   token_create->add_option("--store", store_url, "Store URL")->required();
   token_create->add_option("--name", name, "Token name, e.g. the edge agent's site")->required();
   token_create->add_option("--role", role_name, "edge or integration")->required();
+  bool rotate = false;
+  token_create->add_flag("--rotate", rotate, "Replace the token of that name; the old one stops working at once");
 
   auto* import = app.add_subcommand("import", "Import areas and cameras (GeoJSON) or a whole district directory");
   import->add_option("--store", store_url, "Store URL")->required();
@@ -275,7 +277,8 @@ int main(int argc, char** argv) {
       std::cout << "added " << name << " (" << role_name << ")\n";
       return 0;
     }
-    auto secret = auth::CreateToken(**store, name, *role, "cli");
+    auto secret = auth::CreateToken(**store, name, *role, "cli", Env::Default(),
+                                    rotate ? auth::IfTokenExists::kRotate : auth::IfTokenExists::kRefuse);
     if (!secret.ok()) return Fail(secret.status());
     std::cout << *secret << "\n";
     return 0;

@@ -175,7 +175,9 @@ class WriteTxn {
 
   // ---- accounts ----
   virtual Status PutUser(const User& user) = 0;  // insert or replace
-  virtual Status PutToken(const ApiToken& token) = 0;
+  // Conflict when a token of that name exists, unless `replace_same_name`: then the old token
+  // is revoked in the same step (rotation).
+  virtual Status PutToken(const ApiToken& token, bool replace_same_name) = 0;
   virtual Status PutSession(const Session& session) = 0;
   virtual Status DeleteSession(const std::string& id_hash) = 0;
   virtual Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) = 0;

@@ -440,6 +440,28 @@ TEST_F(TokenCreateTest, EachCallMakesADifferentSecret) {
   EXPECT_EQ(token->role, Role::kIntegration);
 }
 
+// An edge agent's token must not be replaced by accident: a second token under a name in
+// use is refused, and --rotate says it is meant.
+TEST_F(TokenCreateTest, ANameInUseNeedsRotateAndRotatingRevokesTheOldToken) {
+  RunResult first = Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", "edge"});
+  ASSERT_EQ(first.exit, 0) << first;
+  const std::string old_secret = first.out.substr(0, first.out.size() - 1);
+  RunResult again = Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", "edge"});
+  EXPECT_NE(again.exit, 0) << again;
+  EXPECT_TRUE(again.out.empty()) << again;
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again;
+  EXPECT_TRUE(OpenOrDie(url_)->FindToken(auth::Sha256Hex(old_secret))) << "a refused token changed the old one";
+
+  RunResult rotated =
+      Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", "edge", "--rotate"});
+  ASSERT_EQ(rotated.exit, 0) << rotated;
+  const std::string new_secret = rotated.out.substr(0, rotated.out.size() - 1);
+  auto store = OpenOrDie(url_);
+  EXPECT_FALSE(store->FindToken(auth::Sha256Hex(old_secret))) << "the old token still works";
+  EXPECT_TRUE(store->FindToken(auth::Sha256Hex(new_secret)));
+  EXPECT_EQ(AuditCount(*store, "token.rotate"), 1);
+}
+
 TEST_F(TokenCreateTest, HumanRoleIsRefused) {
   for (const char* role : {"admin", "dispatcher"}) {
     RunResult r = Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", role});

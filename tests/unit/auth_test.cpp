@@ -270,6 +270,23 @@ TEST_F(AuthTest, TokensAreUniqueAndStoredHashed) {
   EXPECT_TRUE(audited);
 }
 
+TEST_F(AuthTest, ATokenNameInUseIsRefusedUnlessTheTokenIsRotated) {
+  auto first = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
+  ASSERT_TRUE(first.ok());
+  auto again = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
+  EXPECT_EQ(again.status().code(), Code::kConflict);
+  EXPECT_NE(again.status().message().find("already exists"), std::string::npos) << again.status().message();
+  EXPECT_TRUE(store.FindToken(Sha256Hex(*first))) << "a refused token changes nothing";
+  auto rotated = CreateToken(store, "cam-12", Role::kEdge, "root", &env, IfTokenExists::kRotate);
+  ASSERT_TRUE(rotated.ok()) << rotated.status().message();
+  EXPECT_FALSE(store.FindToken(Sha256Hex(*first))) << "the old token stops working";
+  EXPECT_TRUE(store.FindToken(Sha256Hex(*rotated)));
+  EXPECT_EQ(db.CountRows("tokens"), 1);
+  int rotations = 0;
+  for (const auto& e : Audit()) rotations += e.action == "token.rotate" && e.object == "token/cam-12";
+  EXPECT_EQ(rotations, 1);
+}
+
 TEST_F(AuthTest, TokensAreOnlyForMachines) {
   auto human = CreateToken(store, "dana-token", Role::kAdmin, "root", &env);
   ASSERT_FALSE(human.ok());

@@ -996,7 +996,7 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
                 GB_RETURN_IF_ERROR(t.PutUser({"bob", Role::kCrew, "$argon2id$v=19$bob", kT0}));
                 GB_RETURN_IF_ERROR(t.PutUser({"alice", Role::kDispatcher, "$argon2id$v=19$a", kT0}));
                 GB_RETURN_IF_ERROR(t.PutUser({kEvil, Role::kAuditor, "h", kT0}));
-                GB_RETURN_IF_ERROR(t.PutToken({"edge-1", Role::kEdge, "aa11", kT0}));
+                GB_RETURN_IF_ERROR(t.PutToken({"edge-1", Role::kEdge, "aa11", kT0}, false));
                 GB_RETURN_IF_ERROR(t.PutSession({"s1", "alice", Role::kDispatcher, "csrf", kT0 + 3600'000}));
                 return t.PutIdempotentReply("alice:key-1", {201, R"({"id":7})"}, kT0);
               }).ok());
@@ -1021,8 +1021,12 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
   EXPECT_EQ(tok->name, "edge-1");
   EXPECT_EQ(tok->role, Role::kEdge);
   EXPECT_FALSE(store().FindToken("bb22"));
-  // A new token under the same name replaces (rotates) the old one.
-  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}); }).ok());
+  // A second token under the same name is refused, unless it replaces (rotates) the first.
+  EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, false); }).code(),
+            Code::kConflict);
+  EXPECT_TRUE(store().FindToken("aa11"));
+  EXPECT_FALSE(store().FindToken("bb22"));
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, true); }).ok());
   EXPECT_FALSE(store().FindToken("aa11"));
   EXPECT_TRUE(store().FindToken("bb22"));
 
@@ -1046,7 +1050,7 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
 TEST_F(StoreTest, UnknownRolesAreNeverGranted) {
   ASSERT_TRUE(W([&](WriteTxn& t) {
                 GB_RETURN_IF_ERROR(t.PutUser({"eve", Role::kAdmin, "h", kT0}));
-                GB_RETURN_IF_ERROR(t.PutToken({"t", Role::kAdmin, "cc33", kT0}));
+                GB_RETURN_IF_ERROR(t.PutToken({"t", Role::kAdmin, "cc33", kT0}, false));
                 return t.PutSession({"s2", "eve", Role::kAdmin, "c", kT0});
               }).ok());
   store_.reset();

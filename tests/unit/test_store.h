@@ -233,9 +233,9 @@ class FailableStore final : public Store {
       ++mutations;
       return inner_.PutUser(user);
     }
-    Status PutToken(const ApiToken& token) override {
+    Status PutToken(const ApiToken& token, bool replace_same_name) override {
       ++mutations;
-      return inner_.PutToken(token);
+      return inner_.PutToken(token, replace_same_name);
     }
     Status PutSession(const Session& session) override {
       ++mutations;

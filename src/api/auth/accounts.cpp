@@ -57,7 +57,8 @@ Status AddUser(Store& store, std::string name, Role role, std::string_view passw
   });
 }
 
-Result<std::string> CreateToken(Store& store, std::string name, Role role, std::string actor, Env* env) {
+Result<std::string> CreateToken(Store& store, std::string name, Role role, std::string actor, Env* env,
+                                IfTokenExists if_exists) {
   GB_RETURN_IF_ERROR(CheckAccountName(name, "token name"));
   if (IsHumanRole(role))
     return Status::Invalid("tokens are for machines: the role must be edge or integration, not " +
@@ -70,10 +71,12 @@ Result<std::string> CreateToken(Store& store, std::string name, Role role, std::
   token.token_hash = Sha256Hex(secret);
   token.created_at = env->NowMs();
 
-  AuditEntry audit = AccountAudit(std::move(actor), "token.create", "token/" + name, role, token.created_at);
+  const bool rotate = if_exists == IfTokenExists::kRotate;
+  AuditEntry audit = AccountAudit(std::move(actor), rotate ? "token.rotate" : "token.create", "token/" + name, role,
+                                  token.created_at);
 
   Status s = store.Write([&](WriteTxn& txn) -> Status {
-    GB_RETURN_IF_ERROR(txn.PutToken(token));
+    GB_RETURN_IF_ERROR(txn.PutToken(token, rotate));
     return txn.AppendAudit(audit);
   });
   if (!s.ok()) return s;

@@ -35,8 +35,11 @@ Status AddUser(Store& store, std::string name, Role role, std::string_view passw
 // followed by 43 base64url characters: this is the only time it is visible, since only its
 // SHA-256 (Sha256Hex of the whole secret) is stored. Writes the token and an audit entry
 // "token.create" by `actor` together.
+// A name already in use is Conflict unless `if_exists` is kRotate: then the old token stops
+// working in the same transaction, and the audit entry is "token.rotate".
+enum class IfTokenExists { kRefuse, kRotate };
 Result<std::string> CreateToken(Store& store, std::string name, Role role, std::string actor,
-                                Env* env = Env::Default());
+                                Env* env = Env::Default(), IfTokenExists if_exists = IfTokenExists::kRefuse);
 
 // The prefix of every token secret: lets secret scanners and people recognise one.
 inline constexpr std::string_view kTokenPrefix = "gb_";

@@ -185,7 +185,10 @@ const SqlKey kPutConfig(
     "INSERT INTO config (kind, id, json) VALUES (?1, ?2, ?3) ON CONFLICT (kind, id) DO UPDATE SET json = excluded.json");
 const SqlKey kDeleteConfig("DELETE FROM config WHERE kind = ?1 AND id = ?2");
 const SqlKey kPutUser("INSERT OR REPLACE INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-const SqlKey kPutToken("INSERT OR REPLACE INTO tokens (token_hash, name, role, created_at) VALUES (?1, ?2, ?3, ?4)");
+const SqlKey kInsertToken("INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?1, ?2, ?3, ?4)");
+// REPLACE deletes the row whose name (UNIQUE) conflicts: the old token stops working.
+const SqlKey kReplaceToken(
+    "INSERT OR REPLACE INTO tokens (token_hash, name, role, created_at) VALUES (?1, ?2, ?3, ?4)");
 const SqlKey kPutSession(
     "INSERT OR REPLACE INTO sessions (id_hash, user_name, role, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
 const SqlKey kDeleteSession("DELETE FROM sessions WHERE id_hash = ?1");
@@ -524,11 +527,14 @@ class SqliteWriteTxn final : public WriteTxn {
     return WithContext(q.Run(), "cannot store the user");
   }
 
-  Status PutToken(const ApiToken& token) override {
+  Status PutToken(const ApiToken& token, bool replace_same_name) override {
     if (!Active()) return Inactive();
-    Query q = db_.Use(kPutToken);
+    Query q = db_.Use(replace_same_name ? kReplaceToken : kInsertToken);
     q.Bind(1, token.token_hash).Bind(2, token.name).Bind(3, RoleName(token.role)).Bind(4, token.created_at);
-    return WithContext(q.Run(), "cannot store the token");
+    Status s = q.Run();
+    if (s.code() == Code::kConflict)
+      return Status::Conflict("a token named " + token.name + " already exists; rotate it to replace it");
+    return WithContext(s, "cannot store the token");
   }
 
   Status PutSession(const Session& s) override {

@@ -37,8 +37,8 @@
 //   source_id is "report-<report id>", or the bare decimal id). It returns NotFound when a listed event is not
 //   part of `from_incident`; the caller's Write then rolls back.
 // - Write() called from inside a Write() callback returns Internal instead of deadlocking.
-// - PutToken replaces any token with the same name (token names identify actors in the
-//   audit log), so putting a token under an existing name rotates it.
+// - Token names are unique (they identify actors in the audit log); PutToken with
+//   replace_same_name rotates a token in one statement.
 // - InsertEvent and MoveEvents do not touch the incident's event_count or times; the caller
 //   keeps those (it updates the incident in the same Write anyway).
 // - Purge, in one transaction: events older than their category's cutoff; closed incidents
