@@ -26,12 +26,7 @@
 // Exit status: 0 when the run worked (a missed target only prints FAIL); 1 when an item was
 // not stored, a request failed or the baseline could not run; 2 when the hub did not start.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -274,83 +269,6 @@ class EventMaker {
   std::int64_t situations_started_ = 0;
 };
 
-// ---- a small keep-alive HTTP/1.1 client -------------------------------------------------
-
-class Connection {
- public:
-  explicit Connection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
-  // Sends head + body and reads one response with a Content-Length. Returns the status (0
-  // when the connection failed) and leaves the body in `body`.
-  int Post(const std::string& head, const std::string& payload, std::string& body) {
-    if (!SendAll(head) || !SendAll(payload)) return 0;
-    buf_.clear();
-    size_t header_end;
-    while ((header_end = buf_.find("\r\n\r\n")) == std::string::npos)
-      if (!ReadMore()) return 0;
-    if (buf_.size() < 12 || buf_.compare(0, 5, "HTTP/") != 0) return 0;
-    int status = std::atoi(buf_.c_str() + 9);
-    std::string_view headers(buf_.data(), header_end);
-    size_t length = 0;
-    bool have_length = false;
-    for (size_t pos = headers.find("\r\n"); pos != std::string_view::npos;) {
-      size_t eol = headers.find("\r\n", pos + 2);
-      std::string_view line = headers.substr(pos + 2, eol == std::string_view::npos ? eol : eol - pos - 2);
-      if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
-        length = std::strtoull(std::string(line.substr(15)).c_str(), nullptr, 10);
-        have_length = true;
-      }
-      pos = eol;
-    }
-    if (!have_length) return 0;
-    size_t start = header_end + 4;
-    while (buf_.size() < start + length)
-      if (!ReadMore()) return 0;
-    body.assign(buf_, start, length);
-    return status;
-  }
-
- private:
-  bool SendAll(const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  bool ReadMore() {
-    char chunk[65536];
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buf_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-};
-
 double CpuSeconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -380,18 +298,20 @@ struct Failure {
 // keep-alive connection; checks that every item of every answer was stored.
 void Client(std::uint16_t port, const std::string& token, const std::vector<std::string>& bodies,
             std::atomic<int>& next, int end, int batch_size, Failure& failure) {
-  Connection conn(port);
-  if (!conn.ok()) return failure.Set("cannot connect to the hub");
-  std::string reply;
+  std::unique_ptr<testing::KeepAliveClient> conn;
+  try {
+    conn = std::make_unique<testing::KeepAliveClient>(port);
+  } catch (const std::exception& e) {
+    return failure.Set(std::string("cannot connect to the hub: ") + e.what());
+  }
+  const std::vector<std::string> headers = {"Authorization: Bearer " + token, "Content-Type: application/json"};
   const std::string expected = "\"status\":\"stored\"";
   while (!failure.any) {
     const int i = next.fetch_add(1);
     if (i >= end) break;
-    const std::string& body = bodies[static_cast<size_t>(i)];
-    std::string head = "POST /api/v1/events:batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                       "\r\n\r\n";
-    int status = conn.Post(head, body, reply);
+    const testing::HttpReply r = conn->Request("POST", "/api/v1/events:batch", bodies[static_cast<size_t>(i)], headers);
+    const int status = r.status;
+    const std::string& reply = r.body;
     if (status != 200)
       return failure.Set("batch " + std::to_string(i) + " answered " + std::to_string(status) + ": " +
                          reply.substr(0, 300));
