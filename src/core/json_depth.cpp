@@ -1,5 +1,7 @@
 #include "core/json_depth.h"
 
+#include <string>
+
 namespace gb {
 
 bool JsonNestingWithin(std::string_view text, int max_depth) {
@@ -21,6 +23,11 @@ bool JsonNestingWithin(std::string_view text, int max_depth) {
     }
   }
   return true;
+}
+
+Status CheckJsonNesting(std::string_view text) {
+  if (JsonNestingWithin(text)) return Status::Ok();
+  return Status::Invalid("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
 }
 
 }  // namespace gb

@@ -10,6 +10,8 @@
 
 #include <string_view>
 
+#include "core/status.h"
+
 namespace gb {
 
 // The deepest nesting the hub accepts in a request body.
@@ -18,5 +20,8 @@ inline constexpr int kMaxJsonDepth = 32;
 // True when no '[' or '{' outside a string opens deeper than `max_depth` levels. Counts
 // only; malformed text is the parser's to refuse.
 bool JsonNestingWithin(std::string_view text, int max_depth = kMaxJsonDepth);
+
+// OK, or Invalid saying the body nests deeper than kMaxJsonDepth: what a request gets.
+Status CheckJsonNesting(std::string_view text);
 
 }  // namespace gb

@@ -74,7 +74,7 @@ Result<Event> EventFromJson(const nlohmann::json& j) {
 }
 
 Result<ParsedBatch> ParseEventBatch(std::string_view body, size_t max_items) {
-  if (!JsonNestingWithin(body)) return Status::Invalid("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  GB_RETURN_IF_ERROR(CheckJsonNesting(body));
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded()) return Status::Invalid("the body is not valid JSON");
   if (!doc.is_array()) return Status::Invalid("the body must be a JSON array of events");

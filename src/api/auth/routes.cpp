@@ -37,7 +37,7 @@ http::Response Login(SessionAuthenticator& auth, http::Request& req) {
   if (!IsJsonContentType(req.Header("content-type")))
     return http::JsonError(415, "send the sign-in as Content-Type: application/json");
 
-  if (!JsonNestingWithin(req.body)) return http::JsonError(400, "the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (Status deep = CheckJsonNesting(req.body); !deep.ok()) return http::ErrorFor(deep);
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(req.body);

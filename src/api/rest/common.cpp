@@ -11,7 +11,7 @@ namespace gb::rest {
 
 Result<nlohmann::json> JsonBody(const http::Request& req, size_t limit) {
   if (req.body.size() > limit) return Status::TooLarge("the body is larger than " + std::to_string(limit) + " bytes");
-  if (!JsonNestingWithin(req.body)) return Status::Invalid("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  GB_RETURN_IF_ERROR(CheckJsonNesting(req.body));
   nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded()) return Status::Invalid("the body is not valid JSON");
   if (!j.is_object()) return Status::Invalid("the body must be a JSON object");
