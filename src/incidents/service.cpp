@@ -9,6 +9,7 @@
 #include "incidents/incident_json.h"
 #include "incidents/state_machine.h"
 #include "incidents/views.h"
+#include "store/open_index.h"
 
 namespace gb {
 
@@ -23,41 +24,25 @@ std::string_view OutcomeName(IngestOutcome::Kind k) {
 
 // Incidents a transaction has touched, kept in memory and written once at the end, so that
 // a batch of a thousand observations of one situation costs one update, not a thousand.
-// They are also found by place in memory: their stored last_seen_at is stale until the
-// flush, so the store's search may miss them, and scanning all of them for every event
-// would make a batch cost grow with the square of its size.
+// They are also filed by place: their stored last_seen_at is stale until the flush, so the
+// store's search may miss them, and scanning all of them for every event would make a
+// batch cost grow with the square of its size.
 struct IncidentService::BatchState {
-  explicit BatchState(double cell_degrees) : cell_degrees(cell_degrees) {}
-
   Incident& Touch(Incident incident, bool is_new) {
     if (is_new) created.insert(incident.id);
     Incident& kept = touched.emplace(incident.id, std::move(incident)).first->second;
-    by_cell[CellOf(kept.location.lat, kept.location.lon)].push_back(&kept);
+    Seen(kept);
     return kept;
   }
-
-  // Calls fn(incident) for every touched incident that may lie inside `box`.
-  template <typename Fn>
-  void ForEachNear(const GeoBox& box, Fn fn) const {
-    const std::int64_t row_lo = Index(box.min_corner().y()), row_hi = Index(box.max_corner().y());
-    const std::int64_t col_lo = Index(box.min_corner().x()), col_hi = Index(box.max_corner().x());
-    for (std::int64_t row = row_lo; row <= row_hi; ++row)
-      for (std::int64_t col = col_lo; col <= col_hi; ++col)
-        if (auto it = by_cell.find(Key(row, col)); it != by_cell.end())
-          for (const Incident* incident : it->second) fn(*incident);
+  // Refiles a touched incident after its last sighting moved.
+  void Seen(const Incident& incident) {
+    near.Put(incident.id, incident.category, incident.location, incident.last_seen_at);
   }
 
-  std::map<Id, Incident> touched;  // std::map: stable addresses for by_cell, flushed in id order
+  std::map<Id, Incident> touched;  // flushed in id order
   std::set<Id> created;
   std::unordered_map<std::string, std::pair<Id, Id>> keys;  // idempotency key → (event, incident)
-
- private:
-  std::int64_t Index(double degrees) const { return static_cast<std::int64_t>(std::floor(degrees / cell_degrees)); }
-  static std::int64_t Key(std::int64_t row, std::int64_t col) { return row * (std::int64_t{1} << 32) + col; }
-  std::int64_t CellOf(double lat, double lon) const { return Key(Index(lat), Index(lon)); }
-
-  double cell_degrees;  // square cells as tall as the join distance, so a box spans few
-  std::unordered_map<std::int64_t, std::vector<const Incident*>> by_cell;
+  OpenIncidentIndex near;          // the touched incidents, all open
 };
 
 namespace {
@@ -129,7 +114,7 @@ Status IncidentService::OpenIncident(WriteTxn& txn, const Event& event, const Ca
 }
 
 Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchState& batch, const Catalog& catalog) {
-  const double dlat = JoinDistanceDegrees();
+  const double dlat = options_.join_distance_m / 111'000.0;
   const double dlon = dlat / std::max(0.01, std::cos(event.location.lat * 3.141592653589793 / 180));
   GeoBox box(GeoPoint(event.location.lon - dlon, event.location.lat - dlat),
              GeoPoint(event.location.lon + dlon, event.location.lat + dlat));
@@ -146,9 +131,7 @@ Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchSt
   };
   for (const auto& c : txn.FindOpenIncidents(event.category, box, since))
     if (!batch.touched.count(c.id)) consider(c.id, c.location, c.last_seen_at);  // else fresher below
-  batch.ForEachNear(box, [&](const Incident& c) {
-    if (c.category == event.category && IsOpen(c.state)) consider(c.id, c.location, c.last_seen_at);
-  });
+  for (const auto& c : batch.near.Find(event.category, box, since)) consider(c.id, c.location, c.last_seen_at);
 
   Incident* incident;
   if (best != 0) {
@@ -167,6 +150,7 @@ Result<Id> IncidentService::Correlate(WriteTxn& txn, const Event& event, BatchSt
   }
   incident->event_count += 1;
   incident->last_seen_at = std::max(incident->last_seen_at, event.observed_at);
+  batch.Seen(*incident);
   incident->updated_at = env_->NowMs();
   if (!event.evidence.empty()) {
     for (auto& v : ViewsOf(event)) incident->views.push_back(std::move(v));
@@ -200,7 +184,7 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
   for (const auto& e : events) checks.push_back(Validate(e));  // outside the write lock
 
   Status s = store_.Write([&](WriteTxn& txn) -> Status {
-    BatchState batch(JoinDistanceDegrees());
+    BatchState batch;
     for (size_t i = 0; i < events.size(); ++i) {
       Event& e = events[i];
       IngestOutcome& out = outcomes[i];
@@ -243,7 +227,7 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor) {
   if (!report.media.empty()) event.evidence.push_back(report.media);
   GB_RETURN_IF_ERROR(Validate(event));
   return store_.Write([&](WriteTxn& txn) -> Status {
-    BatchState batch(JoinDistanceDegrees());
+    BatchState batch;
     auto incident = Correlate(txn, event, batch, *catalog);
     if (!incident.ok()) return incident.status();
     report.incident_id = *incident;

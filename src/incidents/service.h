@@ -72,8 +72,6 @@ class IncidentService {
 
  private:
   struct BatchState;
-  // The join distance in degrees of latitude (correlation boxes and cells are sized by it).
-  double JoinDistanceDegrees() const { return options_.join_distance_m / 111'000.0; }
   Result<Id> Correlate(WriteTxn& txn, const Event& event, BatchState& batch, const Catalog& catalog);
   Status OpenIncident(WriteTxn& txn, const Event& event, const Catalog& catalog, Incident& out);
   Status Flush(WriteTxn& txn, const BatchState& batch, const Actor& actor);

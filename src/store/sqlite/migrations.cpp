@@ -15,7 +15,7 @@ namespace {
 // - A link to "no incident" is NULL, shown to callers as id 0.
 // - events.evidence and incidents.views use the encodings of store/sqlite/encoding.h.
 // - incidents.open is 1 unless the state is resolved, rejected or merged; the store sets it.
-//   Correlation finds open incidents in memory (store/sqlite/open_index.h); the partial index
+//   Correlation finds open incidents in memory (store/open_index.h); the partial index
 //   of open incidents serves its loading. (Up to v1 a grid-cell column with a partial index
 //   on (category, cell, lat, lon) answered each search with a range scan; the memory index
 //   costs a fraction of a query per ingested event.)

@@ -139,7 +139,7 @@ const SqlKey kFindEventByKey("SELECT id, coalesce(incident_id, 0) FROM events WH
 const SqlKey kInsertEvent(
     "INSERT INTO events (idempotency_key, source_kind, source_id, category, rule, observed_at, lat, lon, "
     "confidence, attributes, evidence, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-// What the open-incident index holds (see open_index.h), through the partial index.
+// What the open-incident index holds (see store/open_index.h), through the partial index.
 const SqlKey kLoadOpenIncidents("SELECT id, category, lat, lon, last_seen_at FROM incidents WHERE open = 1");
 const SqlKey kDataVersion("PRAGMA data_version");
 const SqlKey kGetIncident("SELECT " GB_INCIDENT_COLS " FROM incidents i WHERE i.id = ?1");
@@ -275,7 +275,7 @@ Status WithContext(const Status& s, std::string_view context) {
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
-  SqliteWriteTxn(Database& db, sqlite::OpenIncidentIndex& open) : db_(db), open_(open) {}
+  SqliteWriteTxn(Database& db, OpenIncidentIndex& open) : db_(db), open_(open) {}
 
   // The first failure of a method that cannot report one; Write() will not commit.
   const Status& error() const { return error_; }
@@ -676,7 +676,7 @@ class SqliteWriteTxn final : public WriteTxn {
   static constexpr std::size_t kMaxCachedIncidents = 4096;
 
   Database& db_;
-  sqlite::OpenIncidentIndex& open_;
+  OpenIncidentIndex& open_;
   Status error_;
   std::string buf_;  // encoded evidence list or views, bound without a copy
   std::unordered_map<Id, Incident> cache_;

@@ -11,7 +11,7 @@
 //
 // Speed (the ingest path runs FindEventByKey, FindOpenIncidents, InsertEvent and often
 // GetIncident/UpdateIncident per event, a thousand events per Write): every statement is
-// prepared once per connection; open incidents are searched in memory (open_index.h; it is
+// prepared once per connection; open incidents are searched in memory (store/open_index.h; it is
 // reloaded after a rollback or another connection's commit); a write transaction keeps the
 // incidents it has read or written, so a second GetIncident costs no query; UpdateIncident
 // leaves the indexes alone when no indexed column changed; per-state counts are applied
@@ -61,7 +61,7 @@
 
 #include "store/sqlite/db.h"
 #include "store/sqlite/group_sync.h"
-#include "store/sqlite/open_index.h"
+#include "store/open_index.h"
 #include "store/store.h"
 
 namespace gb {
@@ -124,7 +124,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Readers> readers_;
   sqlite::GroupSync durable_;
   // Under write_mu_: the open incidents, and the data_version it was last checked against.
-  sqlite::OpenIncidentIndex open_index_;
+  OpenIncidentIndex open_index_;
   std::int64_t data_version_ = -1;
 };
 

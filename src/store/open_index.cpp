@@ -1,9 +1,9 @@
-#include "store/sqlite/open_index.h"
+#include "store/open_index.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace gb::sqlite {
+namespace gb {
 namespace {
 
 // Tall rows: a correlation box (tens of metres) usually lies in one row and two columns.
@@ -103,4 +103,4 @@ std::vector<IncidentCandidate> OpenIncidentIndex::Find(const std::string& catego
   return out;
 }
 
-}  // namespace gb::sqlite
+}  // namespace gb

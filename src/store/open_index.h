@@ -1,9 +1,11 @@
-// OpenIncidentIndex: every open incident's category, place and last sighting, in memory,
-// so that correlation (WriteTxn::FindOpenIncidents, once per ingested event) costs a few
-// hash lookups instead of a query.
+// OpenIncidentIndex: open incidents' category, place and last sighting, in memory, found
+// by category and box with a few hash lookups. Correlation searches two of them for each
+// event: the SQLite store's (below) and the incident service's, of the incidents a batch
+// has touched (whose last sighting the store does not know yet).
 //
-// The writer owns it and keeps it equal to the database as its own transaction sees it:
-// every incident the transaction inserts or updates is put (or removed once closed). What
+// The SQLite store's writer owns one and keeps it equal to the database as its own
+// transaction sees it: every incident the transaction inserts or updates is put (or removed
+// once closed). What
 // the writer cannot see coming invalidates it, and the next search reloads it with one
 // query of the open incidents: a rolled-back transaction, and a commit by any other
 // connection (another process on the same file), which SQLite reports through
@@ -13,7 +15,7 @@
 // (about 100 m or less); a search looks at the cells its box touches and tests the exact
 // box, so every open incident inside the box is found, whatever the grid.
 //
-// Not thread-safe: used under the store's write lock only.
+// Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -24,14 +26,15 @@
 #include "core/geo.h"
 #include "store/store.h"
 
-namespace gb::sqlite {
+namespace gb {
 
 class OpenIncidentIndex {
  public:
+  // Whether it holds every open incident: set by BeginLoad, cleared by Invalidate, which
+  // also forgets everything (an owner that mirrors a table reloads after it). An index
+  // filled by Put alone holds what was put, and answers for that.
   bool loaded() const { return loaded_; }
-  // Forgets everything; the owner reloads before the next search.
   void Invalidate();
-  // Starts a fresh load (after Invalidate); Put every open incident, then the index is loaded.
   void BeginLoad();
 
   // Files an open incident, or moves it when it is already filed.
@@ -59,4 +62,4 @@ class OpenIncidentIndex {
   std::unordered_map<std::uint64_t, std::vector<Id>> by_cell_;
 };
 
-}  // namespace gb::sqlite
+}  // namespace gb
