@@ -3,14 +3,20 @@
 // A real hub runs in this process (gb::testing::HubFixture: a fresh SQLite store with the
 // demo district and an edge token, serving on a free loopback port with the hub's default
 // thread count). Two client threads, each on its own keep-alive connection, send batches of
-// 1,000 distinct events to POST /api/v1/events:batch with the edge token, as edge agents do.
-// The events are realistic: categories from the demo's services chosen by the kind of area
-// they happen in (helmets on construction sites, parking in no-parking zones, bins at waste
-// points, …), places spread over all of the district's areas, sources that fit (the nearest
-// camera, the category's nearest sensor, or a patrol), one evidence reference per camera
-// event and a unique idempotency key each. Most events are repeated observations of a pool
-// of ongoing situations, so correlation both opens incidents and joins events to them; now
-// and then a situation ends and a new one starts somewhere else.
+// 1,000 distinct events to POST /api/v1/events:batch with the edge token. Each client is an
+// edge agent for its own part of the district (DESIGN: one agent per camera group): the
+// areas are split by longitude, and an agent reports what happens in its areas, from the
+// sources there. The events are realistic: categories from the demo's services chosen by the
+// kind of area they happen in (helmets on construction sites, parking in no-parking zones,
+// bins at waste points, …), places spread over the agent's areas, sources that fit (the
+// nearest camera, the category's nearest sensor, or one of the agent's patrols), one evidence
+// reference per camera event and a unique idempotency key each. Most events are repeated
+// observations of a pool of ongoing situations, so correlation both opens incidents and
+// joins events to them; now and then a situation ends and a new one starts somewhere else.
+//
+// How many sources a batch mixes matters to the store: each source's idempotency keys sort
+// together, so a batch writes one index page per source it names. GLASSBRAIN_INGEST_SOURCES=mixed
+// runs the harsher case where every client reports from every source of the district.
 //
 // Every item of every answer must be "stored". The figure is events per second over the
 // measured batches (after one warm-up batch per client; request bodies are built before the
@@ -23,6 +29,7 @@
 //
 // GLASSBRAIN_BENCH_SHORT=1 runs 10 batches (CI only checks that it works);
 // GLASSBRAIN_INGEST_BATCHES=N runs N (the default is 200), e.g. for profiling.
+// GLASSBRAIN_INGEST_SOURCES=agents (the default) or mixed, as above.
 // Exit status: 0 when the run worked (a missed target only prints FAIL); 1 when an item was
 // not stored, a request failed or the baseline could not run; 2 when the hub did not start.
 
@@ -62,7 +69,8 @@ struct Options {
   int warmup_batches_per_client = 1;
   int batch_size = 1000;
   int clients = 2;
-  int situations = 1500;        // ongoing situations that events observe
+  int situations = 1500;        // ongoing situations that events observe, over all clients
+  bool mixed_sources = false;   // every client reports from the whole district
   double new_situation_share = 0.05;  // chance per event that a situation ends and another starts
 };
 
@@ -105,16 +113,28 @@ struct Situation {
 
 class EventMaker {
  public:
-  EventMaker(const District& district, const Options& options, TimeMs first_observed_at, TimeMs step_ms)
-      : district_(district), options_(options), observed_at_(first_observed_at), step_ms_(step_ms), rng_(20261124) {
+  // Reports situations in district.areas[i] for i in `areas`, with patrols patrol-first …
+  // patrol-last; `situations` is the size of its pool; `seed` makes its run repeatable and
+  // numbers its events apart from other makers' (the number ends each idempotency key).
+  EventMaker(const District& district, const Options& options, std::vector<size_t> areas, int first_patrol,
+             int last_patrol, int situations, std::uint64_t seed, TimeMs first_observed_at, TimeMs step_ms)
+      : district_(district),
+        options_(options),
+        areas_(std::move(areas)),
+        first_patrol_(first_patrol),
+        last_patrol_(last_patrol),
+        observed_at_(first_observed_at),
+        step_ms_(step_ms),
+        rng_(seed),
+        events_(static_cast<std::int64_t>(seed % 1000) * 1'000'000'000) {
     for (const auto& s : district.services) known_.push_back(s.code);
     for (const auto& a : district.areas) {
       GeoBox box;
       boost::geometry::envelope(a.polygon, box);
       boxes_.push_back(box);
     }
-    pool_.reserve(static_cast<size_t>(options.situations));
-    for (int i = 0; i < options.situations; ++i) pool_.push_back(NewSituation());
+    pool_.reserve(static_cast<size_t>(situations));
+    for (int i = 0; i < situations; ++i) pool_.push_back(NewSituation());
   }
 
   // Appends one batch as a JSON array to `out`.
@@ -134,8 +154,8 @@ class EventMaker {
  private:
   Situation NewSituation() {
     ++situations_started_;
-    std::uniform_int_distribution<size_t> pick_area(0, district_.areas.size() - 1);
-    size_t ai = pick_area(rng_);
+    std::uniform_int_distribution<size_t> pick_area(0, areas_.size() - 1);
+    size_t ai = areas_[pick_area(rng_)];
     const Area& area = district_.areas[ai];
     Situation s;
     std::vector<std::string> cats;
@@ -161,7 +181,7 @@ class EventMaker {
       return s;
     }
     s.source_kind = "patrol";
-    s.source_id = "patrol-" + std::to_string(std::uniform_int_distribution<int>(1, 12)(rng_));
+    s.source_id = "patrol-" + std::to_string(std::uniform_int_distribution<int>(first_patrol_, last_patrol_)(rng_));
     s.rule = "patrol";
     return s;
   }
@@ -259,13 +279,15 @@ class EventMaker {
 
   const District& district_;
   const Options& options_;
+  std::vector<size_t> areas_;
+  int first_patrol_, last_patrol_;
   TimeMs observed_at_;
   TimeMs step_ms_;
   std::mt19937_64 rng_;
   std::vector<std::string> known_;
   std::vector<GeoBox> boxes_;
   std::vector<Situation> pool_;
-  std::int64_t events_ = 0;
+  std::int64_t events_;
   std::int64_t situations_started_ = 0;
 };
 
@@ -294,10 +316,10 @@ struct Failure {
   }
 };
 
-// Sends the batches whose indexes it takes off the shared counter (until `end`) over one
-// keep-alive connection; checks that every item of every answer was stored.
-void Client(std::uint16_t port, const std::string& token, const std::vector<std::string>& bodies,
-            std::atomic<int>& next, int end, int batch_size, Failure& failure) {
+// Sends bodies[from, to) in order over one keep-alive connection; checks that every item of
+// every answer was stored.
+void Client(std::uint16_t port, const std::string& token, const std::vector<std::string>& bodies, size_t from,
+            size_t to, int batch_size, Failure& failure) {
   std::unique_ptr<testing::KeepAliveClient> conn;
   try {
     conn = std::make_unique<testing::KeepAliveClient>(port);
@@ -306,10 +328,8 @@ void Client(std::uint16_t port, const std::string& token, const std::vector<std:
   }
   const std::vector<std::string> headers = {"Authorization: Bearer " + token, "Content-Type: application/json"};
   const std::string expected = "\"status\":\"stored\"";
-  while (!failure.any) {
-    const int i = next.fetch_add(1);
-    if (i >= end) break;
-    const testing::HttpReply r = conn->Request("POST", "/api/v1/events:batch", bodies[static_cast<size_t>(i)], headers);
+  for (size_t i = from; i < to && !failure.any; ++i) {
+    const testing::HttpReply r = conn->Request("POST", "/api/v1/events:batch", bodies[i], headers);
     const int status = r.status;
     const std::string& reply = r.body;
     if (status != 200)
@@ -323,6 +343,24 @@ void Client(std::uint16_t port, const std::string& token, const std::vector<std:
                          (bad != std::string::npos ? "; first error: " + reply.substr(bad, 200) : ""));
     }
   }
+}
+
+// The areas of each client's part of the district: all areas sorted by the longitude of
+// their centres and cut into `clients` runs; with `mixed`, every client gets all of them.
+std::vector<std::vector<size_t>> SplitAreas(const District& district, int clients, bool mixed) {
+  std::vector<size_t> order(district.areas.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (mixed) return std::vector<std::vector<size_t>>(static_cast<size_t>(clients), order);
+  std::vector<double> lon(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    GeoBox box;
+    boost::geometry::envelope(district.areas[i].polygon, box);
+    lon[i] = (box.min_corner().x() + box.max_corner().x()) / 2;
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lon[a] < lon[b]; });
+  std::vector<std::vector<size_t>> parts(static_cast<size_t>(clients));
+  for (size_t i = 0; i < order.size(); ++i) parts[i * static_cast<size_t>(clients) / order.size()].push_back(order[i]);
+  return parts;
 }
 
 int Run(const Options& o) {
@@ -348,30 +386,51 @@ int Run(const Options& o) {
   // Observations spread over the 10 minutes before now (all well inside the join window).
   const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-  const TimeMs step = std::max<TimeMs>(1, 600'000 / events);
-  EventMaker maker(district, o, now - 600'000, step);
-  std::vector<std::string> bodies(static_cast<size_t>(total));
-  for (auto& b : bodies) maker.Batch(o.batch_size, b);
+  // Client c sends its warm-up batches, then measured[c] batches, each from its own maker.
+  const auto areas = SplitAreas(district, o.clients, o.mixed_sources);
+  const int patrols = 12;
+  std::vector<int> measured_batches(static_cast<size_t>(o.clients), o.batches / o.clients);
+  for (int c = 0; c < o.batches % o.clients; ++c) ++measured_batches[static_cast<size_t>(c)];
+  std::vector<std::vector<std::string>> bodies(static_cast<size_t>(o.clients));
   double mean_bytes = 0;
-  for (const auto& b : bodies) mean_bytes += static_cast<double>(b.size()) / total;
-  std::printf("request bodies: %.0f bytes per batch, %.0f per event; %lld situations over %zu areas\n", mean_bytes,
-              mean_bytes / o.batch_size, static_cast<long long>(maker.situations_started()), district.areas.size());
+  std::int64_t situations = 0;
+  for (int c = 0; c < o.clients; ++c) {
+    const int n = o.warmup_batches_per_client + measured_batches[static_cast<size_t>(c)];
+    const TimeMs step = std::max<TimeMs>(1, 600'000 / (static_cast<std::int64_t>(n) * o.batch_size));
+    const int first_patrol = o.mixed_sources ? 1 : 1 + c * patrols / o.clients;
+    const int last_patrol = o.mixed_sources ? patrols : (c + 1) * patrols / o.clients;
+    EventMaker maker(district, o, areas[static_cast<size_t>(c)], first_patrol, last_patrol,
+                     o.situations / o.clients, 20261124 + static_cast<std::uint64_t>(c), now - 600'000, step);
+    auto& mine = bodies[static_cast<size_t>(c)];
+    mine.resize(static_cast<size_t>(n));
+    for (auto& b : mine) {
+      maker.Batch(o.batch_size, b);
+      mean_bytes += static_cast<double>(b.size()) / total;
+    }
+    situations += maker.situations_started();
+  }
+  std::printf("request bodies: %.0f bytes per batch, %.0f per event; %lld situations over %zu areas; %s\n", mean_bytes,
+              mean_bytes / o.batch_size, static_cast<long long>(situations), district.areas.size(),
+              o.mixed_sources ? "every client reports from every source (mixed)"
+                              : "each client is the edge agent of its own part of the district");
 
   const double baseline_before = RawSqliteInsertRowsPerSecond(hub->dir() + "/baseline.db", o.batches, o.batch_size);
 
   Failure failure;
-  auto drive = [&](int from, int to) {
-    std::atomic<int> next{from};
+  // Phase 0 sends each client's warm-up batches, phase 1 the measured ones.
+  auto drive = [&](int phase) {
     std::vector<std::thread> threads;
-    for (int c = 0; c < o.clients; ++c)
-      threads.emplace_back(Client, hub->port(), std::cref(hub->edge_token()), std::cref(bodies), std::ref(next), to,
-                           o.batch_size, std::ref(failure));
+    for (size_t c = 0; c < bodies.size(); ++c) {
+      const size_t w = static_cast<size_t>(o.warmup_batches_per_client);
+      threads.emplace_back(Client, hub->port(), std::cref(hub->edge_token()), std::cref(bodies[c]),
+                           phase == 0 ? 0 : w, phase == 0 ? w : bodies[c].size(), o.batch_size, std::ref(failure));
+    }
     for (auto& t : threads) t.join();
   };
-  drive(0, warmup);
+  drive(0);
   const auto started = Clock::now();
   const double cpu_before = CpuSeconds();
-  drive(warmup, total);
+  drive(1);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const double cpu = CpuSeconds() - cpu_before;
   if (failure.any) {
@@ -428,5 +487,12 @@ int main() {
   o.short_run = s && *s && std::strcmp(s, "0") != 0;
   if (o.short_run) o.batches = 10;
   if (const char* b = std::getenv("GLASSBRAIN_INGEST_BATCHES"); b && std::atoi(b) > 0) o.batches = std::atoi(b);
+  if (const char* m = std::getenv("GLASSBRAIN_INGEST_SOURCES")) {
+    if (std::strcmp(m, "mixed") != 0 && std::strcmp(m, "agents") != 0) {
+      std::fprintf(stderr, "ingest_bench: GLASSBRAIN_INGEST_SOURCES is 'agents' (the default) or 'mixed', not '%s'\n", m);
+      return 2;
+    }
+    o.mixed_sources = std::strcmp(m, "mixed") == 0;
+  }
   return gb::Run(o);
 }

@@ -182,8 +182,17 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
   std::vector<Status> checks;
   checks.reserve(events.size());
   for (const auto& e : events) checks.push_back(Validate(e));  // outside the write lock
+  // Keys already stored are looked up outside the write lock too, on a snapshot. A key
+  // stored after it (a sender's retry racing its first try) makes InsertEvent answer
+  // Conflict; the batch is then rolled back and run again, checking keys inside the lock.
+  std::vector<std::string> keys;
+  keys.reserve(events.size());
+  for (const auto& e : events) keys.push_back(e.idempotency_key);
+  auto stored_keys = store_.FindEventsByKeys(keys);
+  bool keys_in_lock = !stored_keys.ok();
+  bool raced = false;
 
-  Status s = store_.Write([&](WriteTxn& txn) -> Status {
+  auto ingest = [&](WriteTxn& txn) -> Status {
     BatchState batch;
     for (size_t i = 0; i < events.size(); ++i) {
       Event& e = events[i];
@@ -197,18 +206,26 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
         out = {IngestOutcome::Kind::kDuplicate, it->second.second, it->second.first, ""};
         continue;
       }
-      if (auto found = txn.FindEventByKey(e.idempotency_key)) {
+      auto found = keys_in_lock ? txn.FindEventByKey(e.idempotency_key) : (*stored_keys)[i];
+      if (found) {
         out = {IngestOutcome::Kind::kDuplicate, found->second, found->first, ""};
         continue;
       }
       auto incident = Correlate(txn, e, batch, *catalog);
       if (!incident.ok()) return incident.status();
-      GB_RETURN_IF_ERROR(txn.InsertEvent(e, *incident));
+      Status inserted = txn.InsertEvent(e, *incident);
+      if (inserted.code() == Code::kConflict && !keys_in_lock) raced = true;
+      GB_RETURN_IF_ERROR(inserted);
       batch.keys.emplace(e.idempotency_key, std::make_pair(e.id, *incident));
       out = {IngestOutcome::Kind::kStored, *incident, e.id, ""};
     }
     return Flush(txn, batch, actor);
-  });
+  };
+  Status s = store_.Write(ingest);
+  if (raced) {
+    keys_in_lock = true;
+    s = store_.Write(ingest);
+  }
   if (!s.ok()) return s;
   return outcomes;
 }

@@ -195,6 +195,12 @@ class Store {
   virtual std::optional<Incident> GetIncident(Id id) = 0;
   virtual std::vector<Incident> ListIncidents(const IncidentFilter& filter) = 0;
   virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
+  // For each key, in order, the id and incident of the stored event with that idempotency
+  // key, or nullopt when none is stored; one snapshot for all keys. Lets ingest find its
+  // duplicates before it takes the write lock (a key stored after the snapshot is caught by
+  // InsertEvent's Conflict).
+  virtual Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
+      const std::vector<std::string>& keys) = 0;
   // Counts of incidents by state (for /metrics).
   virtual std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() = 0;
   virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;

@@ -106,10 +106,15 @@ class TempStore {
 // and gets) that the callback of the most recent Write() made, whether or not it committed.
 class FailableStore final : public Store {
  public:
+  // What FindEventsByKeys answers: the truth, Unavailable, or "no key is stored" (a snapshot
+  // taken before every stored event, as when a retry races its first try).
+  enum class KeyLookups { kReal, kFail, kStale };
+
   explicit FailableStore(Store& inner) : inner_(inner) {}
 
   void SetFailWrites(bool fail) { fail_writes_ = fail; }
   void SetReverseConfigLists(bool reverse) { reverse_config_lists_ = reverse; }
+  void SetKeyLookups(KeyLookups mode) { key_lookups_ = mode; }
   int writes() const { return writes_; }
   int last_write_mutations() const { return last_write_mutations_; }
 
@@ -131,6 +136,15 @@ class FailableStore final : public Store {
   std::vector<Incident> ListIncidents(const IncidentFilter& filter) override { return inner_.ListIncidents(filter); }
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override {
     return inner_.EventsOfIncident(incident_id, limit);
+  }
+  Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
+      const std::vector<std::string>& keys) override {
+    switch (key_lookups_) {
+      case KeyLookups::kReal: return inner_.FindEventsByKeys(keys);
+      case KeyLookups::kFail: return Status::Unavailable("the reader is down");
+      case KeyLookups::kStale: return std::vector<std::optional<std::pair<Id, Id>>>(keys.size());
+    }
+    return Status::Internal("unknown key lookup mode");
   }
   std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override {
     return inner_.CountIncidentsByState();
@@ -259,6 +273,7 @@ class FailableStore final : public Store {
   Store& inner_;
   std::atomic<bool> fail_writes_{false};
   std::atomic<bool> reverse_config_lists_{false};
+  std::atomic<KeyLookups> key_lookups_{KeyLookups::kReal};
   std::atomic<int> writes_{0};
   std::atomic<int> last_write_mutations_{0};
 };

@@ -132,6 +132,7 @@ void AppendPlaceholders(std::string& sql, std::size_t n, int& next_param) {
 // ---- statements -----------------------------------------------------------------------------
 
 const SqlKey kBegin("BEGIN IMMEDIATE");
+const SqlKey kBeginRead("BEGIN");
 const SqlKey kCommit("COMMIT");
 const SqlKey kRollback("ROLLBACK");
 
@@ -951,6 +952,27 @@ std::vector<Event> SqliteStore::EventsOfIncident(Id incident_id, int limit) {
   if (!lease) return {};
   Status ignored;
   return QueryEventsOfIncident(**lease, incident_id, limit, ignored);
+}
+
+Result<std::vector<std::optional<std::pair<Id, Id>>>> SqliteStore::FindEventsByKeys(
+    const std::vector<std::string>& keys) {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Database& db = **lease;
+  // One read transaction: one snapshot, and the WAL read lock is taken once, not per key.
+  GB_RETURN_IF_ERROR(db.Use(kBeginRead).Run());
+  std::vector<std::optional<std::pair<Id, Id>>> out(keys.size());
+  Status s;
+  for (size_t i = 0; i < keys.size() && s.ok(); ++i) {
+    Query q = db.Use(kFindEventByKey);
+    q.Bind(1, keys[i]);
+    if (q.Step()) out[i].emplace(q.Int(0), q.Int(1));
+    s = q.status();
+  }
+  Status end = db.Use(kCommit).Run();  // ends the read transaction; nothing was written
+  if (!s.ok()) return WithContext(s, "cannot look up idempotency keys");
+  if (!end.ok()) return WithContext(end, "cannot end a read transaction");
+  return out;
 }
 
 std::vector<std::pair<IncidentState, std::int64_t>> SqliteStore::CountIncidentsByState() {

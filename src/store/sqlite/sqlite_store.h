@@ -9,8 +9,9 @@
 // first use, at most one per hardware thread and at least two); each read is one statement,
 // hence one consistent snapshot of committed data, and never waits for the writer.
 //
-// Speed (the ingest path runs FindEventByKey, FindOpenIncidents, InsertEvent and often
-// GetIncident/UpdateIncident per event, a thousand events per Write): every statement is
+// Speed (the ingest path runs FindOpenIncidents, InsertEvent and often
+// GetIncident/UpdateIncident per event, a thousand events per Write, after looking its keys
+// up with FindEventsByKeys on a reader, outside the write lock): every statement is
 // prepared once per connection; open incidents are searched in memory (store/open_index.h; it is
 // reloaded after a rollback or another connection's commit); a write transaction keeps the
 // incidents it has read or written, so a second GetIncident costs no query; UpdateIncident
@@ -86,6 +87,8 @@ class SqliteStore final : public Store {
   std::optional<Incident> GetIncident(Id id) override;
   std::vector<Incident> ListIncidents(const IncidentFilter& filter) override;
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override;
+  Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
+      const std::vector<std::string>& keys) override;
   std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override;
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
   Id LastChangeSeq() override;
