@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
   # libraries
-  libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
+  libboost-dev libsqlite3-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev
   # tests and benchmarks

@@ -1,91 +1,102 @@
 #include "ingest/event_json.h"
 
+#include <simdjson.h>
+
 #include "core/json_depth.h"
 
 namespace gb {
 namespace {
 
-Result<std::string> RequiredString(const nlohmann::json& j, const char* key, const char* where) {
-  auto it = j.find(key);
-  if (it == j.end()) return Status::Invalid(std::string(where) + key + " is required");
-  if (!it->is_string()) return Status::Invalid(std::string(where) + key + " must be a string");
-  return it->get<std::string>();
+namespace dom = simdjson::dom;
+
+// The field `key` of `o` as a string; Invalid naming "<where><key>" when it is missing or
+// not a string.
+Status RequiredString(dom::object o, std::string_view key, const char* where, std::string& out) {
+  dom::element v;
+  if (o.at_key(key).get(v)) return Status::Invalid(std::string(where) + std::string(key) + " is required");
+  std::string_view text;
+  if (v.get_string().get(text)) return Status::Invalid(std::string(where) + std::string(key) + " must be a string");
+  out.assign(text);
+  return Status::Ok();
 }
 
-}  // namespace
-
-Result<Event> EventFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Status::Invalid("each event must be a JSON object");
+Result<Event> EventFrom(dom::element item) {
+  dom::object j;
+  if (item.get_object().get(j)) return Status::Invalid("each event must be a JSON object");
   Event e;
-  auto key = RequiredString(j, "idempotency_key", "");
-  if (!key.ok()) return key.status();
-  e.idempotency_key = std::move(*key);
+  GB_RETURN_IF_ERROR(RequiredString(j, "idempotency_key", "", e.idempotency_key));
 
-  auto src = j.find("source");
-  if (src == j.end() || !src->is_object()) return Status::Invalid("source must be an object {\"kind\", \"id\"}");
-  auto kind = RequiredString(*src, "kind", "source.");
-  if (!kind.ok()) return kind.status();
-  auto parsed_kind = ParseSourceKind(*kind);
+  dom::object src;
+  if (j.at_key("source").get_object().get(src)) return Status::Invalid("source must be an object {\"kind\", \"id\"}");
+  std::string kind;
+  GB_RETURN_IF_ERROR(RequiredString(src, "kind", "source.", kind));
+  auto parsed_kind = ParseSourceKind(kind);
   if (!parsed_kind) return Status::Invalid("source.kind must be camera, sensor, patrol or report");
   e.source_kind = *parsed_kind;
-  auto sid = RequiredString(*src, "id", "source.");
-  if (!sid.ok()) return sid.status();
-  e.source_id = std::move(*sid);
+  GB_RETURN_IF_ERROR(RequiredString(src, "id", "source.", e.source_id));
 
-  auto category = RequiredString(j, "category", "");
-  if (!category.ok()) return category.status();
-  e.category = std::move(*category);
-  if (auto it = j.find("rule"); it != j.end()) {
-    if (!it->is_string()) return Status::Invalid("rule must be a string");
-    e.rule = it->get<std::string>();
+  GB_RETURN_IF_ERROR(RequiredString(j, "category", "", e.category));
+  dom::element v;
+  if (!j.at_key("rule").get(v)) {
+    std::string_view rule;
+    if (v.get_string().get(rule)) return Status::Invalid("rule must be a string");
+    e.rule.assign(rule);
   }
-  auto observed = RequiredString(j, "observed_at", "");
-  if (!observed.ok()) return observed.status();
-  auto t = ParseRfc3339(*observed);
+  std::string observed;
+  GB_RETURN_IF_ERROR(RequiredString(j, "observed_at", "", observed));
+  auto t = ParseRfc3339(observed);
   if (!t) return Status::Invalid("observed_at must be an RFC 3339 time such as 2026-11-24T10:15:02.120Z");
   e.observed_at = *t;
 
-  auto loc = j.find("location");
-  if (loc == j.end() || !loc->is_object()) return Status::Invalid("location must be an object {\"lat\", \"lon\"}");
-  auto lat = loc->find("lat"), lon = loc->find("lon");
-  if (lat == loc->end() || lon == loc->end() || !lat->is_number() || !lon->is_number())
+  dom::object loc;
+  if (j.at_key("location").get_object().get(loc))
+    return Status::Invalid("location must be an object {\"lat\", \"lon\"}");
+  if (loc.at_key("lat").get_double().get(e.location.lat) || loc.at_key("lon").get_double().get(e.location.lon))
     return Status::Invalid("location.lat and location.lon must be numbers");
-  e.location = {lat->get<double>(), lon->get<double>()};
   if (!ValidLatLon(e.location.lat, e.location.lon))
     return Status::Invalid("location must have lat in [-90, 90] and lon in [-180, 180]");
 
-  if (auto it = j.find("confidence"); it != j.end()) {
-    if (!it->is_number()) return Status::Invalid("confidence must be a number between 0 and 1");
-    e.confidence = it->get<double>();
-  }
-  if (auto it = j.find("attributes"); it != j.end()) {
-    if (!it->is_object()) return Status::Invalid("attributes must be an object");
-    e.attributes_json = it->dump();
+  if (!j.at_key("confidence").get(v) && v.get_double().get(e.confidence))
+    return Status::Invalid("confidence must be a number between 0 and 1");
+  if (!j.at_key("attributes").get(v)) {
+    dom::object attributes;
+    if (v.get_object().get(attributes)) return Status::Invalid("attributes must be an object");
+    e.attributes_json = simdjson::minify(attributes);
     if (e.attributes_json.size() > 4096) return Status::Invalid("attributes are larger than 4 KiB");
   }
-  if (auto it = j.find("evidence"); it != j.end()) {
-    if (!it->is_array() || it->size() > 8) return Status::Invalid("evidence must be an array of at most 8 references");
-    for (const auto& h : *it) {
-      if (!h.is_string()) return Status::Invalid("evidence entries must be strings");
-      e.evidence.push_back(h.get<std::string>());
+  if (!j.at_key("evidence").get(v)) {
+    dom::array refs;
+    if (v.get_array().get(refs) || refs.size() > 8)
+      return Status::Invalid("evidence must be an array of at most 8 references");
+    for (dom::element h : refs) {
+      std::string_view ref;
+      if (h.get_string().get(ref)) return Status::Invalid("evidence entries must be strings");
+      e.evidence.emplace_back(ref);
     }
   }
   return e;
 }
 
+}  // namespace
+
 Result<ParsedBatch> ParseEventBatch(std::string_view body, size_t max_items) {
   GB_RETURN_IF_ERROR(CheckJsonNesting(body));
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
-  if (doc.is_discarded()) return Status::Invalid("the body is not valid JSON");
-  if (!doc.is_array()) return Status::Invalid("the body must be a JSON array of events");
-  if (doc.size() > max_items)
+  // One parser per thread: it keeps its buffers, so a batch costs no allocation of them.
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (auto error = parser.parse(body.data(), body.size()).get(doc))
+    return Status::Invalid(std::string("the body is not valid JSON: ") + simdjson::error_message(error));
+  dom::array items;
+  if (doc.get_array().get(items)) return Status::Invalid("the body must be a JSON array of events");
+  const size_t n = items.size();
+  if (n > max_items)
     return Status::TooLarge("a batch holds at most " + std::to_string(max_items) + " events; this one has " +
-                            std::to_string(doc.size()));
+                            std::to_string(n));
   ParsedBatch out;
-  out.events.reserve(doc.size());
-  out.parse_errors.reserve(doc.size());
-  for (const auto& item : doc) {
-    auto e = EventFromJson(item);
+  out.events.reserve(n);
+  out.parse_errors.reserve(n);
+  for (dom::element item : items) {
+    auto e = EventFrom(item);
     if (e.ok()) {
       out.events.push_back(std::move(*e));
       out.parse_errors.push_back(Status::Ok());

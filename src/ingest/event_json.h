@@ -3,7 +3,6 @@
 // batch; semantic checks (known category, …) belong to IncidentService::Validate.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,15 +12,14 @@
 
 namespace gb {
 
-Result<Event> EventFromJson(const nlohmann::json& item);
-
 struct ParsedBatch {
   std::vector<Event> events;          // one per input item; placeholders where parsing failed
   std::vector<Status> parse_errors;   // OK where the item parsed
 };
 
 // Parses a batch body: a JSON array of at most `max_items` events. Invalid when the body is
-// not a JSON array; TooLarge when it has too many items.
+// not a JSON array (or nests deeper than kMaxJsonDepth); TooLarge when it has too many items.
+// An item's attributes are kept as minified JSON text, in the order sent.
 Result<ParsedBatch> ParseEventBatch(std::string_view body, size_t max_items);
 
 }  // namespace gb
