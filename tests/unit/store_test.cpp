@@ -582,6 +582,39 @@ TEST_F(StoreTest, FindOpenIncidentsForgetsWhatWasRolledBack) {
               }).ok());
 }
 
+// The writer keeps incident rows between transactions; what it did not write must not
+// come back from that memory.
+TEST_F(StoreTest, IncidentRowsAreReadAgainAfterARollbackOrAnotherConnectionsCommit) {
+  Incident a = MakeIncident("noise", {31.2304, 121.4737}, kT0);
+  a.id = AddIncident(a);
+  auto note_in_write = [&] {
+    std::string note;
+    EXPECT_TRUE(W([&](WriteTxn& t) {
+                  auto got = t.GetIncident(a.id);
+                  if (got) note = got->note;
+                  return Status::Ok();
+                }).ok());
+    return note;
+  };
+  EXPECT_EQ(note_in_write(), "");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string sql = "UPDATE incidents SET note = 'elsewhere' WHERE id = " + std::to_string(a.id);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  EXPECT_EQ(note_in_write(), "elsewhere");
+
+  Status s = W([&](WriteTxn& t) {
+    Incident changed = *t.GetIncident(a.id);
+    changed.note = "rolled back";
+    GB_RETURN_IF_ERROR(t.UpdateIncident(changed));
+    EXPECT_EQ(t.GetIncident(a.id)->note, "rolled back");
+    return Status::Invalid("changed my mind");
+  });
+  EXPECT_EQ(s.code(), Code::kInvalid);
+  EXPECT_EQ(note_in_write(), "elsewhere");
+}
+
 TEST_F(StoreTest, FindOpenIncidentsSeesCommitsOfAnotherConnection) {
   const GeoBox box = Box(31.2300, 121.4730, 31.2310, 121.4745);
   Id closed_elsewhere = AddIncident(MakeIncident("noise", {31.2304, 121.4737}, kT0));

@@ -276,7 +276,7 @@ Status WithContext(const Status& s, std::string_view context) {
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
-  SqliteWriteTxn(Database& db, OpenIncidentIndex& open) : db_(db), open_(open) {}
+  SqliteWriteTxn(Database& db, OpenIncidentIndex& open, IncidentRows& cache) : db_(db), open_(open), cache_(cache) {}
 
   // The first failure of a method that cannot report one; Write() will not commit.
   const Status& error() const { return error_; }
@@ -560,6 +560,7 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   Status Purge(const RetentionCutoffs& c, PurgeResult& out) {
+    cache_.clear();  // closed incidents go below, by a statement that bypasses the cache
     auto run = [&](const SqlKey& key, TimeMs cutoff, std::int64_t& counter) -> Status {
       Query q = db_.Use(key);
       q.Bind(1, cutoff);
@@ -618,9 +619,10 @@ class SqliteWriteTxn final : public WriteTxn {
   }
 
   // Keeps a copy of an incident as now stored, so that the usual sequence of a batch
-  // (FindOpenIncidents, GetIncident, UpdateIncident) reads each row once. Every change to an
-  // incident inside the transaction goes through this object, so the copies stay exact;
-  // the cache dies with the transaction.
+  // (FindOpenIncidents, GetIncident, UpdateIncident) reads no row that an earlier batch
+  // already read or wrote. Every change to incidents goes through these objects (Purge
+  // clears the cache), so the copies stay exact; the store drops them with the
+  // open-incident index when a transaction rolls back or another connection commits.
   void Remember(const Incident& incident) {
     if (cache_.size() >= kMaxCachedIncidents) cache_.clear();
     cache_.insert_or_assign(incident.id, incident);
@@ -678,9 +680,9 @@ class SqliteWriteTxn final : public WriteTxn {
 
   Database& db_;
   OpenIncidentIndex& open_;
+  IncidentRows& cache_;
   Status error_;
   std::string buf_;  // encoded evidence list or views, bound without a copy
-  std::unordered_map<Id, Incident> cache_;
   std::array<std::int64_t, kAllIncidentStates.size()> state_delta_{};
 
  public:
@@ -839,7 +841,8 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
   Database& db = *writer_;
   auto rollback = [&] {
     if (db.InTransaction()) (void)db.Use(kRollback).Run();
-    open_index_.Invalidate();  // it may hold what was rolled back
+    open_index_.Invalidate();  // they may hold what was rolled back
+    incident_rows_.clear();
   };
   {
     Status begin = db.Use(kBegin).Run();
@@ -852,10 +855,13 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
     // Another connection's commit (another process on this file) may have changed incidents.
     Query q = db.Use(kDataVersion);
     std::int64_t version = q.Step() ? q.Int(0) : -1;
-    if (!q.status().ok() || version != data_version_) open_index_.Invalidate();
+    if (!q.status().ok() || version != data_version_) {
+      open_index_.Invalidate();
+      incident_rows_.clear();
+    }
     data_version_ = version;
   }
-  SqliteWriteTxn txn(db, open_index_);
+  SqliteWriteTxn txn(db, open_index_, incident_rows_);
   Status s;
   try {
     s = fn(txn);

@@ -12,11 +12,12 @@
 // Speed (the ingest path runs FindOpenIncidents, InsertEvent and often
 // GetIncident/UpdateIncident per event, a thousand events per Write, after looking its keys
 // up with FindEventsByKeys on a reader, outside the write lock): every statement is
-// prepared once per connection; open incidents are searched in memory (store/open_index.h; it is
-// reloaded after a rollback or another connection's commit); a write transaction keeps the
-// incidents it has read or written, so a second GetIncident costs no query; UpdateIncident
-// leaves the indexes alone when no indexed column changed; per-state counts are applied
-// once per transaction; and nothing on that path uses triggers or AUTOINCREMENT on events.
+// prepared once per connection; open incidents are searched in memory (store/open_index.h);
+// the writer keeps the incident rows it has read or written, so touching an incident again,
+// in this transaction or a later one, reads no row (both are dropped after a rollback or
+// another connection's commit); UpdateIncident leaves the indexes alone when no indexed
+// column changed; per-state counts are applied once per transaction; and nothing on that
+// path uses triggers or AUTOINCREMENT on events.
 //
 // The writer checkpoints (copies the WAL into the database file) after the commit that takes
 // the WAL past 32 MiB, which bounds the WAL; see Configure in sqlite_store.cpp.
@@ -58,6 +59,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "store/sqlite/db.h"
@@ -66,6 +68,9 @@
 #include "store/store.h"
 
 namespace gb {
+
+// Incident rows by id, as the writer last stored or read them.
+using IncidentRows = std::unordered_map<Id, Incident>;
 
 class SqliteStore final : public Store {
  public:
@@ -126,8 +131,10 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::Database> writer_;
   std::unique_ptr<Readers> readers_;
   sqlite::GroupSync durable_;
-  // Under write_mu_: the open incidents, and the data_version it was last checked against.
+  // Under write_mu_: the open incidents, the incident rows the writer last read or wrote
+  // (at most a few thousand), and the data_version both were last checked against.
   OpenIncidentIndex open_index_;
+  IncidentRows incident_rows_;
   std::int64_t data_version_ = -1;
 };
 
