@@ -154,7 +154,8 @@ class WriteTxn {
   // event of source kind `report` whose source_id is "report-<report id>"). NotFound when a
   // listed event is not part of `from_incident`.
   virtual Status MoveEvents(Id from_incident, Id to_incident, const std::vector<Id>& event_ids) = 0;
-  // Newest first (by id).
+  // The events that belong to the incident now, those that joined it most recently first
+  // (an event moved in by a merge or split joins when it moves); at most `limit`.
   virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
 
   // Appends to the live stream's log; fills change.seq.
@@ -194,7 +195,7 @@ class Store {
   // ---- reads (each a consistent snapshot) ----
   virtual std::optional<Incident> GetIncident(Id id) = 0;
   virtual std::vector<Incident> ListIncidents(const IncidentFilter& filter) = 0;
-  virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
+  virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;  // as WriteTxn's
   // For each key, in order, the id and incident of the stored event with that idempotency
   // key, or nullopt when none is stored; one snapshot for all keys. Lets ingest find its
   // duplicates before it takes the write lock (a key stored after the snapshot is caught by

@@ -154,7 +154,15 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsData) {
   ASSERT_EQ(sqlite3_exec(db,
                          "PRAGMA user_version = 1;"
                          "INSERT INTO incident_changes (incident_id, at, type, department_id, area_id, json)"
-                         " VALUES (7, 1, 'created', 'roads', 'ward-1', '{}');",
+                         " VALUES (7, 1, 'created', 'roads', 'ward-1', '{}');"
+                         "INSERT INTO incidents (id, category, state, open, lat, lon, opened_at, updated_at,"
+                         " last_seen_at, cell) VALUES (7, 'noise', 'routed', 1, 31.2, 121.4, 1, 1, 1, 0),"
+                         " (8, 'noise', 'routed', 1, 31.2, 121.4, 1, 1, 1, 0);"
+                         "INSERT INTO events (id, idempotency_key, source_kind, source_id, category, rule,"
+                         " observed_at, lat, lon, confidence, attributes, evidence, incident_id) VALUES"
+                         " (1, 'k1', 'camera', 'cam-1', 'noise', '', 5, 31.2, 121.4, 1, '{}', '', 7),"
+                         " (2, 'k2', 'camera', 'cam-1', 'noise', '', 6, 31.2, 121.4, 1, '{}', '', 8),"
+                         " (3, 'k3', 'camera', 'cam-1', 'noise', '', 7, 31.2, 121.4, 1, '{}', '', 7);",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -162,6 +170,16 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsData) {
   EXPECT_EQ(Scalar("PRAGMA user_version"), sqlite::LatestSchemaVersion());
   EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'incident_changes_by_incident'"), 0);
   EXPECT_EQ(store().ChangesAfter(0, 10).size(), 1u);
+  // v3 links the events that were there to their incidents, and new ones come first.
+  auto ids = [&](Id inc) {
+    std::vector<Id> v;
+    for (auto& e : store().EventsOfIncident(inc, 100)) v.push_back(e.id);
+    return v;
+  };
+  EXPECT_EQ(ids(7), (std::vector<Id>{3, 1}));
+  EXPECT_EQ(ids(8), (std::vector<Id>{2}));
+  Id added = AddEvent(MakeEvent("k4", "noise", {31.2, 121.4}, kT0), 7);
+  EXPECT_EQ(ids(7), (std::vector<Id>{added, 3, 1}));
 }
 
 TEST_F(StoreTest, WalModeIsPersistentInTheFile) {
@@ -1216,6 +1234,70 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
   auto none = store().Purge({});
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 3);
+  // Purge runs without foreign keys enforced; writes after it are checked again.
+  Event orphan = MakeEvent("orphan", "noise", {31.2, 121.4}, now);
+  EXPECT_FALSE(W([&](WriteTxn& t) { return t.InsertEvent(orphan, 99999); }).ok());
+}
+
+// An incident's events are found through a chain of links, one per transaction that added
+// some; purge removes links whose events are all past retention, and the chain still works.
+TEST_F(StoreTest, EventLinksArePurgedWithTheirEventsAndTheChainGoesOn) {
+  const TimeMs day = 86'400'000;
+  const TimeMs now = kT0 + 100 * day;
+  Id inc = AddIncident(MakeIncident("noise", {31.2, 121.4}, now));
+  Id e1 = AddEvent(MakeEvent("e1", "noise", {31.2, 121.4}, now - 40 * day), inc);
+  Id e2 = AddEvent(MakeEvent("e2", "noise", {31.2, 121.4}, now - 35 * day), inc);
+  Id e3 = AddEvent(MakeEvent("e3", "noise", {31.2, 121.4}, now - day), inc);
+  auto ids = [&] {
+    std::vector<Id> v;
+    for (auto& e : store().EventsOfIncident(inc, 100)) v.push_back(e.id);
+    return v;
+  };
+  EXPECT_EQ(ids(), (std::vector<Id>{e3, e2, e1}));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM event_links"), 3);
+  RetentionCutoffs c;
+  c.events_before = now - 30 * day;
+  auto r = store().Purge(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->events, 2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM event_links"), 1) << "the links of e1 and e2 went with them";
+  EXPECT_EQ(ids(), (std::vector<Id>{e3}));
+  Id e4 = AddEvent(MakeEvent("e4", "noise", {31.2, 121.4}, now), inc);
+  EXPECT_EQ(ids(), (std::vector<Id>{e4, e3}));
+  // A category kept forever keeps every link.
+  c.category_events_before = {{"graffiti", 0}};
+  c.events_before = now + day;
+  ASSERT_TRUE(store().Purge(c).ok());
+  EXPECT_TRUE(ids().empty());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM event_links"), 2);
+}
+
+TEST_F(StoreTest, AnEventThatLeavesAndComesBackIsListedOnce) {
+  Id a = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
+  Id b = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
+  std::vector<Id> e;
+  ASSERT_TRUE(W([&](WriteTxn& t) {
+                for (int i = 0; i < 3; ++i) {
+                  Event ev = MakeEvent("k" + std::to_string(i), "noise", {31.2, 121.4}, kT0 + i);
+                  GB_RETURN_IF_ERROR(t.InsertEvent(ev, a));
+                  e.push_back(ev.id);
+                }
+                // Read inside the transaction that added them: they are already listed.
+                EXPECT_EQ(t.EventsOfIncident(a, 10).size(), 3u);
+                return Status::Ok();
+              }).ok());
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(a, b, {e[0]}); }).ok());
+  auto ids = [&](Id inc) {
+    std::vector<Id> v;
+    for (auto& ev : store().EventsOfIncident(inc, 100)) v.push_back(ev.id);
+    return v;
+  };
+  EXPECT_EQ(ids(a), (std::vector<Id>{e[2], e[1]}));
+  EXPECT_EQ(ids(b), (std::vector<Id>{e[0]}));
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(b, a, {}); }).ok());
+  EXPECT_EQ(ids(a), (std::vector<Id>{e[0], e[2], e[1]})) << "most recently joined first, each once";
+  EXPECT_TRUE(ids(b).empty());
+  EXPECT_EQ(store().EventsOfIncident(a, 2).size(), 2u);
 }
 
 // ---- SQL metacharacters -------------------------------------------------------------------------

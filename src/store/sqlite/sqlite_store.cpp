@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "store/sqlite/encoding.h"
+#include "store/sqlite/event_links.h"
 #include "store/sqlite/migrations.h"
 
 namespace gb {
@@ -165,13 +166,12 @@ const SqlKey kUpdateIncidentNarrow(
 const SqlKey kCountState("UPDATE incident_state_counts SET n = n + ?2 WHERE state = ?1");
 const SqlKey kRecountStates(
     "UPDATE incident_state_counts SET n = (SELECT count(*) FROM incidents i WHERE i.state = incident_state_counts.state)");
-const SqlKey kMoveAllEvents("UPDATE events SET incident_id = ?2 WHERE incident_id = ?1");
 const SqlKey kMoveAllReports("UPDATE reports SET incident_id = ?2 WHERE incident_id = ?1");
 const SqlKey kMoveEvent(
-    "UPDATE events SET incident_id = ?2 WHERE id = ?3 AND incident_id = ?1 RETURNING source_kind, source_id");
+    "UPDATE events SET incident_id = ?2 WHERE id = ?3 AND incident_id = ?1 RETURNING source_kind, source_id, "
+    "observed_at");
 const SqlKey kMoveReport("UPDATE reports SET incident_id = ?2 WHERE id = ?3 AND incident_id = ?1");
-const SqlKey kEventsOfIncident("SELECT " GB_EVENT_COLS
-                               " FROM events e WHERE e.incident_id = ?1 ORDER BY e.id DESC LIMIT ?2");
+const SqlKey kEventOfIncident("SELECT " GB_EVENT_COLS " FROM events e WHERE e.id = ?1 AND e.incident_id = ?2");
 const SqlKey kAppendChange(
     "INSERT INTO incident_changes (incident_id, at, type, department_id, area_id, json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -223,7 +223,8 @@ const SqlKey kEventCategories(
     " WHERE c.category IS NOT NULL) "
     "SELECT category FROM c WHERE category IS NOT NULL");
 const SqlKey kPurgeEventsOfCategory("DELETE FROM events WHERE category = ?1 AND observed_at < ?2");
-const SqlKey kPurgeEventsOfDoomed("DELETE FROM events WHERE incident_id IN (" GB_DOOMED_INCIDENTS ")");
+const SqlKey kDoomedIncidents(GB_DOOMED_INCIDENTS);
+const SqlKey kPurgeEventOfIncident("DELETE FROM events WHERE id = ?1 AND incident_id = ?2");
 const SqlKey kPurgeReportsOfDoomed("DELETE FROM reports WHERE incident_id IN (" GB_DOOMED_INCIDENTS ")");
 const SqlKey kPurgeDoomed("DELETE FROM incidents WHERE open = 0 AND updated_at < ?1");
 const SqlKey kPurgeUnlinkedReports("DELETE FROM reports WHERE incident_id IS NULL AND requested_at < ?1");
@@ -256,14 +257,22 @@ std::optional<Incident> QueryIncident(Database& db, Id id, Status& error) {
   return out;
 }
 
+// The incident's events along its chain of links (store/sqlite/event_links.h), skipping
+// those that have moved on or been purged.
 std::vector<Event> QueryEventsOfIncident(Database& db, Id incident_id, int limit, Status& error) {
   std::vector<Event> out;
   limit = Clamp(limit, 0, 10000);
   if (limit == 0) return out;
-  Query q = db.Use(kEventsOfIncident);
-  q.Bind(1, incident_id).Bind(2, limit);
-  while (q.Step()) ReadEvent(q, out.emplace_back());
-  if (!q.status().ok()) error = q.status();
+  Status read;
+  Status walked = sqlite::WalkEventLinks(db, incident_id, [&](Id event_id) {
+    Query q = db.Use(kEventOfIncident);
+    q.Bind(1, event_id).Bind(2, incident_id);
+    if (q.Step()) ReadEvent(q, out.emplace_back());
+    read = q.status();
+    return read.ok() && static_cast<int>(out.size()) < limit;
+  });
+  if (!walked.ok()) error = walked;
+  if (!read.ok()) error = read;
   return out;
 }
 
@@ -324,6 +333,7 @@ class SqliteWriteTxn final : public WriteTxn {
       return WithContext(s, "cannot store the event");
     }
     event.id = db_.LastInsertRowid();
+    if (incident_id != 0) links_.Add(incident_id, event.id, event.observed_at);
     return Status::Ok();
   }
 
@@ -406,26 +416,25 @@ class SqliteWriteTxn final : public WriteTxn {
     if (!Active()) return Inactive();
     if (from == to) return Status::Ok();
     if (event_ids.empty()) {
-      Query events = db_.Use(kMoveAllEvents);
-      events.Bind(1, from).BindId(2, to);
-      GB_RETURN_IF_ERROR(WithContext(events.Run(), "cannot move events"));
+      GB_RETURN_IF_ERROR(FlushLinks());  // the chain must name every event of `from`
+      std::vector<Id> all;
+      GB_RETURN_IF_ERROR(sqlite::WalkEventLinks(db_, from, [&](Id id) {
+        all.push_back(id);
+        return true;
+      }));
+      for (Id id : all) GB_RETURN_IF_ERROR(MoveEvent(from, to, id, nullptr));
+      GB_RETURN_IF_ERROR(sqlite::DeleteEventLinks(db_, from));
       Query reports = db_.Use(kMoveAllReports);
       reports.Bind(1, from).BindId(2, to);
       return WithContext(reports.Run(), "cannot move reports");
     }
     for (Id event_id : event_ids) {
       Id report_id = 0;
-      {
-        Query q = db_.Use(kMoveEvent);
-        q.Bind(1, from).BindId(2, to).Bind(3, event_id);
-        if (!q.Step()) {
-          GB_RETURN_IF_ERROR(WithContext(q.status(), "cannot move an event"));
-          return Status::NotFound("event " + std::to_string(event_id) + " is not part of incident " +
-                                  std::to_string(from));
-        }
-        if (q.View(0) == SourceKindName(SourceKind::kReport)) report_id = ReportIdOfSource(q.View(1));
-        GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot move an event"));
-      }
+      bool moved = false;
+      GB_RETURN_IF_ERROR(MoveEvent(from, to, event_id, &moved, &report_id));
+      if (!moved)
+        return Status::NotFound("event " + std::to_string(event_id) + " is not part of incident " +
+                                std::to_string(from));
       if (report_id != 0) {
         Query q = db_.Use(kMoveReport);
         q.Bind(1, from).BindId(2, to).Bind(3, report_id);
@@ -437,6 +446,7 @@ class SqliteWriteTxn final : public WriteTxn {
 
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override {
     if (!Active()) return {};
+    Note(FlushLinks());
     return QueryEventsOfIncident(db_, incident_id, limit, error_);
   }
 
@@ -588,8 +598,24 @@ class SqliteWriteTxn final : public WriteTxn {
     // Closed incidents with everything hanging off them, then the old stream log (which
     // holds every change of those incidents: the incident service stamps a change with its
     // incident's updated_at).
+    // Links whose events are all past retention: before the earliest cutoff of any category,
+    // and only when every category has one.
+    TimeMs links_before = c.events_before;
+    for (const auto& [name, before] : c.category_events_before)
+      links_before = before == 0 ? 0 : std::min(links_before, before);
+    if (links_before != 0) {
+      std::int64_t ignored = 0;
+      GB_RETURN_IF_ERROR(sqlite::PurgeEventLinks(db_, links_before, ignored));
+    }
     if (c.incidents_before != 0) {
-      GB_RETURN_IF_ERROR(run(kPurgeEventsOfDoomed, c.incidents_before, out.events));
+      std::vector<Id> doomed;
+      {
+        Query q = db_.Use(kDoomedIncidents);
+        q.Bind(1, c.incidents_before);
+        while (q.Step()) doomed.push_back(q.Int(0));
+        GB_RETURN_IF_ERROR(q.status());
+      }
+      for (Id incident : doomed) GB_RETURN_IF_ERROR(PurgeEventsOf(incident, out.events));
       GB_RETURN_IF_ERROR(run(kPurgeReportsOfDoomed, c.incidents_before, out.reports));
       GB_RETURN_IF_ERROR(run(kPurgeDoomed, c.incidents_before, out.incidents));
       GB_RETURN_IF_ERROR(db_.Use(kRecountStates).Run());
@@ -616,6 +642,37 @@ class SqliteWriteTxn final : public WriteTxn {
  private:
   void Note(const Status& s) {
     if (!s.ok() && error_.ok()) error_ = s;
+  }
+
+  // Deletes the events of `incident` along its chain, and the chain.
+  Status PurgeEventsOf(Id incident, std::int64_t& count) {
+    std::vector<Id> ids;
+    GB_RETURN_IF_ERROR(sqlite::WalkEventLinks(db_, incident, [&](Id id) {
+      ids.push_back(id);
+      return true;
+    }));
+    for (Id id : ids) {
+      Query q = db_.Use(kPurgeEventOfIncident);
+      q.Bind(1, id).Bind(2, incident);
+      GB_RETURN_IF_ERROR(q.Run());
+      count += db_.Changes();
+    }
+    return sqlite::DeleteEventLinks(db_, incident);
+  }
+
+  // Moves one event if it belongs to `from` (sets *moved), linking it to `to`; fills
+  // *report_id when the event came from an Open311 report.
+  Status MoveEvent(Id from, Id to, Id event_id, bool* moved, Id* report_id = nullptr) {
+    Query q = db_.Use(kMoveEvent);
+    q.Bind(1, from).BindId(2, to).Bind(3, event_id);
+    const bool found = q.Step();
+    if (found) {
+      if (report_id && q.View(0) == SourceKindName(SourceKind::kReport)) *report_id = ReportIdOfSource(q.View(1));
+      if (to != 0) links_.Add(to, event_id, q.Int(2));
+    }
+    GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot move an event"));
+    if (moved) *moved = found;
+    return Status::Ok();
   }
 
   // Keeps a copy of an incident as now stored, so that the usual sequence of a batch
@@ -681,11 +738,19 @@ class SqliteWriteTxn final : public WriteTxn {
   Database& db_;
   OpenIncidentIndex& open_;
   IncidentRows& cache_;
+  sqlite::PendingLinks links_;  // events added to incidents, linked at the end
   Status error_;
   std::string buf_;  // encoded evidence list or views, bound without a copy
   std::array<std::int64_t, kAllIncidentStates.size()> state_delta_{};
 
  public:
+  // Writes the event links of the transaction; Write() calls it before COMMIT, and every
+  // read of an incident's events before it reads.
+  Status FlushLinks() {
+    if (links_.empty()) return Status::Ok();
+    return links_.Write(db_);
+  }
+
   // Applies the per-state count changes of the transaction; Write() calls it before COMMIT.
   Status FlushCounts() {
     for (std::size_t i = 0; i < state_delta_.size(); ++i) {
@@ -821,22 +886,33 @@ SqliteStore::~SqliteStore() {
   writer_.reset();  // the last connection to close checkpoints and removes the WAL
 }
 
-Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) {
+Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) { return WriteWith(fn, true); }
+
+Status SqliteStore::WriteWith(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys) {
   if (write_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id())
     return Status::Internal("Store::Write called from inside a Write callback");
   GB_RETURN_IF_ERROR(durable_.Broken());
   std::uint64_t ticket = 0;
-  GB_RETURN_IF_ERROR(Commit(fn, ticket));
+  GB_RETURN_IF_ERROR(Commit(fn, foreign_keys, ticket));
   return durable_.WaitDurable(ticket);  // outside the lock: the next writer runs meanwhile
 }
 
-Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint64_t& ticket) {
+Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys, std::uint64_t& ticket) {
   std::lock_guard lock(write_mu_);
   write_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   struct ClearOwner {
     std::atomic<std::thread::id>& owner;
     ~ClearOwner() { owner.store(std::thread::id(), std::memory_order_relaxed); }
   } clear_owner{write_owner_};
+  // The pragma only takes effect outside a transaction, hence before BEGIN and after the end.
+  struct ForeignKeys {
+    Database& db;
+    bool off;
+    ~ForeignKeys() {
+      if (off) (void)db.Exec("PRAGMA foreign_keys = ON");
+    }
+  } restore{*writer_, !foreign_keys};
+  if (!foreign_keys) GB_RETURN_IF_ERROR(writer_->Exec("PRAGMA foreign_keys = OFF"));
 
   Database& db = *writer_;
   auto rollback = [&] {
@@ -870,6 +946,7 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
     throw;
   }
   if (s.ok() && !txn.error().ok()) s = WithContext(txn.error(), "a read inside the write transaction failed");
+  if (s.ok()) s = txn.FlushLinks();
   if (s.ok()) s = txn.FlushCounts();
   if (!s.ok()) {
     rollback();
@@ -886,7 +963,11 @@ Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, std::uint
 
 Result<PurgeResult> SqliteStore::Purge(const RetentionCutoffs& cutoffs) {
   PurgeResult result;
-  Status s = Write([&](WriteTxn& txn) { return static_cast<SqliteWriteTxn&>(txn).Purge(cutoffs, result); });
+  // With foreign keys enforced, deleting an incident would make SQLite look for its events
+  // with a scan of the whole table (events are found by incident through their links, not
+  // an index; see event_links.h). Purge deletes an incident's events itself, first.
+  Status s = WriteWith([&](WriteTxn& txn) { return static_cast<SqliteWriteTxn&>(txn).Purge(cutoffs, result); },
+                       false);
   if (!s.ok()) return WithContext(s, "purge failed");
   return result;
 }
@@ -956,8 +1037,13 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
 std::vector<Event> SqliteStore::EventsOfIncident(Id incident_id, int limit) {
   auto lease = readers_->Acquire();
   if (!lease) return {};
-  Status ignored;
-  return QueryEventsOfIncident(**lease, incident_id, limit, ignored);
+  Database& db = **lease;
+  if (!db.Use(kBeginRead).Run().ok()) return {};  // one snapshot for the whole chain
+  Status error;
+  std::vector<Event> out = QueryEventsOfIncident(db, incident_id, limit, error);
+  (void)db.Use(kCommit).Run();  // ends the read transaction; nothing was written
+  if (!error.ok()) out.clear();
+  return out;
 }
 
 Result<std::vector<std::optional<std::pair<Id, Id>>>> SqliteStore::FindEventsByKeys(

@@ -30,7 +30,10 @@
 //
 // Behaviour the Store interface leaves open, as this engine does it:
 // - Limits are clamped: ListIncidents and ListAudit to 1..1000, ListReports to 1..1000
-//   (offset ≥ 0), ChangesAfter to 1..10000, EventsOfIncident to 0..10000 (newest first).
+//   (offset ≥ 0), ChangesAfter to 1..10000, EventsOfIncident to 0..10000.
+// - An incident's events are found through its chain of event links (event_links.h), not an
+//   index on events(incident_id); InsertEvent and MoveEvents add to the chains at the end of
+//   the transaction, and a read of an incident's events inside it writes them first.
 // - ListReports is newest first (requested_at, then id). `end` is inclusive (Open311's
 //   end_date is the latest time to include). Open means the linked incident is not resolved
 //   or rejected; a report without an incident is open.
@@ -43,14 +46,16 @@
 //   replace_same_name rotates a token in one statement.
 // - InsertEvent and MoveEvents do not touch the incident's event_count or times; the caller
 //   keeps those (it updates the incident in the same Write anyway).
-// - Purge, in one transaction: events older than their category's cutoff; closed incidents
-//   (resolved, rejected, merged) with updated_at < incidents_before, with their events,
-//   reports; reports without an incident requested before incidents_before; stream changes
-//   older than incidents_before (a change is never newer than its incident's updated_at); audit entries before audit_before; evidence
-//   records created before evidence_before (their hashes are returned whether or not a
-//   remaining event still names them: retention wins). Expired sessions and idempotent
-//   replies older than the latest of the cutoffs go too. A zero cutoff purges nothing.
-//   Incident counters are not recomputed after their old events go.
+// - Purge, in one transaction (with foreign keys unenforced, as it deletes children first):
+//   events older than their category's cutoff, and event links whose events all are;
+//   closed incidents (resolved, rejected, merged) with updated_at < incidents_before, with
+//   their events, links and reports; reports without an incident requested before
+//   incidents_before; stream changes older than incidents_before (a change is never newer
+//   than its incident's updated_at); audit entries before audit_before; evidence records
+//   created before evidence_before (their hashes are returned whether or not a remaining
+//   event still names them: retention wins). Expired sessions and idempotent replies older
+//   than the latest of the cutoffs go too. A zero cutoff purges nothing. Incident counters
+//   are not recomputed after their old events go.
 #pragma once
 
 #include <atomic>
@@ -123,8 +128,10 @@ class SqliteStore final : public Store {
   class Readers;
   SqliteStore(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<Readers> readers,
               std::function<Status()> sync_wal);
+  // Write(), optionally with foreign keys unenforced for the transaction.
+  Status WriteWith(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys);
   // Write() under the write mutex, up to COMMIT; fills the commit's durability ticket.
-  Status Commit(const std::function<Status(WriteTxn&)>& fn, std::uint64_t& ticket);
+  Status Commit(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys, std::uint64_t& ticket);
 
   std::mutex write_mu_;
   std::atomic<std::thread::id> write_owner_{};
