@@ -118,6 +118,26 @@ TEST(EventJson, EachMalformedItemGetsItsOwnMessageAndTheOthersParse) {
   }
 }
 
+// Bodies over 1 MiB are parsed by a parser of their own (see ParseEventBatch); both paths
+// give the same events, one after the other on one thread.
+TEST(EventJson, LargeAndSmallBodiesParseAlike) {
+  const std::string padded = With("attributes", "{\"note\": \"" + std::string(2000, 'x') + "\"}");
+  std::string large = "[";
+  for (int i = 0; i < 600; ++i) large += (i ? "," : "") + padded;
+  large += "]";
+  ASSERT_GT(large.size(), 1u << 20);
+  for (const std::string& body : {large, "[" + padded + "]", large}) {
+    auto batch = ParseEventBatch(body, 1000);
+    ASSERT_TRUE(batch.ok()) << batch.status().message();
+    ASSERT_FALSE(batch->events.empty());
+    for (size_t i = 0; i < batch->events.size(); ++i) {
+      ASSERT_TRUE(batch->parse_errors[i].ok()) << batch->parse_errors[i].message();
+      EXPECT_EQ(batch->events[i].attributes_json.size(), 2000u + 11);
+      EXPECT_EQ(batch->events[i].source_id, "cam-12");
+    }
+  }
+}
+
 TEST(EventJson, TheBodyMustBeAnArrayOfAtMostMaxItemsAndValidJson) {
   auto not_json = ParseEventBatch("[" + kGood, 1000);
   EXPECT_EQ(not_json.status().code(), Code::kInvalid);
