@@ -112,12 +112,10 @@ Status DeleteEventLinks(Database& db, Id incident) {
   return Context(q.Run(), "cannot unlink the incident's events");
 }
 
-Status PurgeEventLinks(Database& db, TimeMs before, std::int64_t& count) {
+Status PurgeEventLinks(Database& db, TimeMs before) {
   Query q = db.Use(kPurgeLinks);
   q.Bind(1, before);
-  GB_RETURN_IF_ERROR(Context(q.Run(), "cannot purge event links"));
-  count += db.Changes();
-  return Status::Ok();
+  return Context(q.Run(), "cannot purge event links");
 }
 
 }  // namespace gb::sqlite

@@ -53,7 +53,7 @@ Status WalkEventLinks(Database& db, Id incident, const std::function<bool(Id)>& 
 // Deletes the rows of the chain of `incident` and points it nowhere.
 Status DeleteEventLinks(Database& db, Id incident);
 
-// Deletes the rows whose events were all observed before `before`; adds the count to `count`.
-Status PurgeEventLinks(Database& db, TimeMs before, std::int64_t& count);
+// Deletes the rows whose events were all observed before `before`.
+Status PurgeEventLinks(Database& db, TimeMs before);
 
 }  // namespace gb::sqlite

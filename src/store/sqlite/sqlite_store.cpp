@@ -595,18 +595,15 @@ class SqliteWriteTxn final : public WriteTxn {
       GB_RETURN_IF_ERROR(q.Run());
       out.events += db_.Changes();
     }
-    // Closed incidents with everything hanging off them, then the old stream log (which
-    // holds every change of those incidents: the incident service stamps a change with its
-    // incident's updated_at).
     // Links whose events are all past retention: before the earliest cutoff of any category,
     // and only when every category has one.
     TimeMs links_before = c.events_before;
     for (const auto& [name, before] : c.category_events_before)
       links_before = before == 0 ? 0 : std::min(links_before, before);
-    if (links_before != 0) {
-      std::int64_t ignored = 0;
-      GB_RETURN_IF_ERROR(sqlite::PurgeEventLinks(db_, links_before, ignored));
-    }
+    if (links_before != 0) GB_RETURN_IF_ERROR(sqlite::PurgeEventLinks(db_, links_before));
+    // Closed incidents with everything hanging off them, then the old stream log (which
+    // holds every change of those incidents: the incident service stamps a change with its
+    // incident's updated_at).
     if (c.incidents_before != 0) {
       std::vector<Id> doomed;
       {
