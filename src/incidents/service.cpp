@@ -230,7 +230,8 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
   return outcomes;
 }
 
-Status IncidentService::SubmitReport(Report& report, const Actor& actor) {
+Status IncidentService::SubmitReport(Report& report, const Actor& actor,
+                                     const std::function<Status(WriteTxn&)>& also) {
   auto catalog = catalog_.Get();
   Event event;
   event.idempotency_key = "report/" + report.token;
@@ -244,6 +245,7 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor) {
   if (!report.media.empty()) event.evidence.push_back(report.media);
   GB_RETURN_IF_ERROR(Validate(event));
   return store_.Write([&](WriteTxn& txn) -> Status {
+    if (also) GB_RETURN_IF_ERROR(also(txn));
     BatchState batch;
     auto incident = Correlate(txn, event, batch, *catalog);
     if (!incident.ok()) return incident.status();

@@ -59,8 +59,10 @@ class IncidentService {
   Result<std::vector<IngestOutcome>> Ingest(std::vector<Event> events, const Actor& actor);
 
   // Stores a resident's or patrol officer's Open311 report and correlates it like an event
-  // (source kind "report"). Fills report.id and report.incident_id.
-  Status SubmitReport(Report& report, const Actor& actor);
+  // (source kind "report"). Fills report.id and report.incident_id. `also`, when given, runs
+  // first in the same transaction (the report's photo is stored with it): if either fails,
+  // neither is stored.
+  Status SubmitReport(Report& report, const Actor& actor, const std::function<Status(WriteTxn&)>& also = {});
 
   // Moves an incident to another state. Crew members may only move incidents assigned to
   // them, and only dispatched → in_progress → resolved.

@@ -108,5 +108,41 @@ TEST(IngestKeys, AStaleRetryCommitsOnceAndLeavesOneChangePerIncident) {
   EXPECT_EQ(rig.store.LastChangeSeq(), changes + 1) << "one update of the one incident";
 }
 
+// A report's photo is stored in the report's own transaction: when the report cannot be
+// stored, neither is the photo's record.
+TEST(SubmitReport, ThePhotoCommitsWithTheReportOrNotAtAll) {
+  Rig rig;
+  const std::string photo = "sha256:" + std::string(64, 'a');
+  auto store_photo = [&](WriteTxn& txn) -> Status {
+    return txn.PutEvidence(EvidenceRecord{photo, 1234, kNow}).status();
+  };
+  auto report = [&](const std::string& token) {
+    Report r;
+    r.token = token;
+    r.service_code = "pothole";
+    r.location = {31.2304, 121.4737};
+    r.media = photo;
+    r.requested_at = kNow;
+    return r;
+  };
+  Report first = report("token-1");
+  first.media.clear();
+  ASSERT_TRUE(rig.service.SubmitReport(first, rig.edge).ok());
+  const int writes = rig.store.writes();
+
+  Report clash = report("token-1");  // report tokens are unique: this insert fails
+  EXPECT_EQ(rig.service.SubmitReport(clash, rig.edge, store_photo).code(), Code::kConflict);
+  EXPECT_FALSE(rig.store.GetEvidence(photo)) << "the photo's record went with the failed report";
+  EXPECT_EQ(rig.store.writes(), writes);
+
+  Report second = report("token-2");
+  ASSERT_TRUE(rig.service.SubmitReport(second, rig.edge, store_photo).ok());
+  EXPECT_EQ(rig.store.writes(), writes + 1) << "one commit for the photo and the report";
+  auto stored = rig.store.GetEvidence(photo);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->bytes, 1234);
+  EXPECT_EQ(rig.store.GetReport(second.id)->media, photo);
+}
+
 }  // namespace
 }  // namespace gb

@@ -196,22 +196,23 @@ class Open311Api {
     }
 
     Report report;
+    std::function<Status(WriteTxn&)> store_photo;  // committed with the report
+    std::optional<AnonymizedImage> image;
     if (body->media) {
-      auto image = ctx_.anonymizer.Process(
+      auto clean = ctx_.anonymizer.Process(
           *body->media, ImageLimits{settings.max_media_bytes, 8192, 8192, 40'000'000});
-      if (!image.ok()) return open311::Error(f, MediaStatus(image.status()));
-      std::string ref = "sha256:" + image->sha256_hex;
-      if (!EvidenceStore::IsValidRef(ref))
+      if (!clean.ok()) return open311::Error(f, MediaStatus(clean.status()));
+      image = std::move(*clean);
+      report.media = "sha256:" + image->sha256_hex;
+      if (!EvidenceStore::IsValidRef(report.media))
         return open311::Error(f, 500, "the photo could not be stored (bad content hash)");
-      Status stored = ctx_.store.Write([&](WriteTxn& txn) -> Status {
-        auto put = ctx_.evidence.Put(txn, ref, image->jpeg);
+      store_photo = [&](WriteTxn& txn) -> Status {
+        auto put = ctx_.evidence.Put(txn, report.media, image->jpeg);
         if (!put.ok()) return put.status();
-        AuditEntry entry{0, ctx_.env->NowMs(), "public", "evidence.put", "evidence/" + ref, "",
+        AuditEntry entry{0, ctx_.env->NowMs(), "public", "evidence.put", "evidence/" + report.media, "",
                          R"({"via":"open311"})"};
         return txn.AppendAudit(entry);
-      });
-      if (!stored.ok()) return open311::Error(f, stored);
-      report.media = std::move(ref);
+      };
     }
 
     report.token = open311::NewToken();
@@ -227,7 +228,7 @@ class Open311Api {
     report.account_id = input->account_id;
     report.requested_at = ctx_.env->NowMs();
     // input->media_url is accepted and ignored: the hub never fetches remote URLs.
-    Status submitted = ctx_.incidents.SubmitReport(report, Actor{.name = "public", .system = false});
+    Status submitted = ctx_.incidents.SubmitReport(report, Actor{.name = "public", .system = false}, store_photo);
     if (!submitted.ok()) return open311::Error(f, submitted);
     return open311::Render(201, open311::PostResultDoc(report.id, report.token, "", report.account_id),
                            "service_requests", f);
