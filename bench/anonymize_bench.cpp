@@ -24,13 +24,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
+#include "machine.h"
 #include "privacy/image/anonymizer.h"
 #include "support/test_jpeg.h"
 
@@ -77,13 +77,6 @@ std::vector<Stats> Measure(int runs, const std::vector<std::function<bool()>>& f
 }
 
 // The machine's one-minute load average, or -1.
-double LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  double load = -1;
-  in >> load;
-  return load;
-}
-
 int Run() {
   const char* short_env = std::getenv("GLASSBRAIN_BENCH_SHORT");
   const bool short_run = short_env != nullptr && std::string(short_env) == "1";
@@ -99,7 +92,7 @@ int Run() {
   std::printf(
       "anonymize_bench: %dx%d JPEG, %zu bytes, from %s; %d runs%s, one core; machine load %.1f\n",
       testing::kBenchPhotoWidth, testing::kBenchPhotoHeight, input.size(), photo.source.c_str(),
-      runs, short_run ? " (short)" : "", LoadAverage());
+      runs, short_run ? " (short)" : "", bench::LoadAverage());
 
   auto created = Anonymizer::Create();
   if (!created.ok()) {

@@ -33,8 +33,6 @@
 // Exit status: 0 when the run worked (a missed target only prints FAIL); 1 when an item was
 // not stored, a request failed or the baseline could not run; 2 when the hub did not start.
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/geometry/algorithms/covered_by.hpp>
@@ -54,6 +52,7 @@
 #include <vector>
 
 #include "../tests/integration/hub_fixture.h"
+#include "machine.h"
 #include "sqlite_baseline.h"
 #include "core/geo.h"
 #include "core/time.h"
@@ -291,13 +290,6 @@ class EventMaker {
   std::int64_t situations_started_ = 0;
 };
 
-double CpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
 size_t Count(std::string_view hay, std::string_view needle) {
   size_t n = 0;
   for (size_t pos = hay.find(needle); pos != std::string_view::npos; pos = hay.find(needle, pos + needle.size())) ++n;
@@ -429,10 +421,10 @@ int Run(const Options& o) {
   };
   drive(0);
   const auto started = Clock::now();
-  const double cpu_before = CpuSeconds();
+  const double cpu_before = bench::ProcessCpuSeconds();
   drive(1);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  const double cpu = CpuSeconds() - cpu_before;
+  const double cpu = bench::ProcessCpuSeconds() - cpu_before;
   if (failure.any) {
     std::fprintf(stderr, "ingest_bench: BROKEN RUN: %s\n", failure.first.c_str());
     return 1;
@@ -466,11 +458,7 @@ int Run(const Options& o) {
   std::printf(">= 100,000 events/s: %s\n", hub_rate >= 100'000 ? "PASS" : "FAIL");
   std::printf("(hub, clients and baseline share this machine's %u hardware threads)\n",
               std::thread::hardware_concurrency());
-  double load = 0;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &load) != 1) load = 0;
-    std::fclose(f);
-  }
+  const double load = bench::LoadAverage();
   if (load > std::thread::hardware_concurrency())
     std::printf("warning: the machine is busy (load average %.1f): events/s and rows/s are lower than on an idle machine, "
                 "and the CPU per batch above is the steadier one\n",

@@ -36,8 +36,6 @@
 // Exit status: 0 when the run worked (a missed target only prints FAIL); 1 when a post was
 // not answered 201 or the input could not be built; 2 when the hub did not start.
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <boost/geometry.hpp>
 #include <chrono>
@@ -45,7 +43,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,6 +50,7 @@
 #include <vector>
 
 #include "../tests/integration/hub_fixture.h"
+#include "machine.h"
 #include "cli/hub.h"
 #include "core/geo.h"
 #include "privacy/image/anonymizer.h"
@@ -74,20 +72,7 @@ double MsSince(Clock::time_point t0) {
 }
 
 // CPU time of the whole process (every thread: the hub's and the client's), in ms.
-double ProcessCpuMs() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
-  return ms(u.ru_utime) + ms(u.ru_stime);
-}
-
-// The machine's one-minute load average, or -1.
-double LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  double load = -1;
-  in >> load;
-  return load;
-}
+double ProcessCpuMs() { return 1e3 * bench::ProcessCpuSeconds(); }
 
 struct Stats {
   double median = 0, p90 = 0;
@@ -193,7 +178,7 @@ int Run(bool short_run) {
       "%s; %d posts (+%d warm-up), one at a time on one keep-alive connection; hub on %u hardware threads, "
       "machine load %.1f%s\n",
       testing::kBenchPhotoWidth, testing::kBenchPhotoHeight, mean_bytes, photo.source.c_str(), posts, kWarmupPosts,
-      std::thread::hardware_concurrency(), LoadAverage(), short_run ? " (short)" : "");
+      std::thread::hardware_concurrency(), bench::LoadAverage(), short_run ? " (short)" : "");
   std::fflush(stdout);
 
   // The same anonymizer as the hub's (same cascades, default options), for the breakdown.
@@ -280,7 +265,7 @@ int Run(bool short_run) {
               base.median);
   std::printf("  median <= %.0f ms: %s (median %.2f ms)\n", kTargetMs, wall.median <= kTargetMs ? "PASS" : "FAIL",
               wall.median);
-  const double load = LoadAverage();
+  const double load = bench::LoadAverage();
   if (load > std::thread::hardware_concurrency())
     std::printf("warning: the machine is busy (load average %.1f): wall-clock figures are higher than on an idle "
                 "machine; the ratio is steadier\n",

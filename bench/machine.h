@@ -1,0 +1,26 @@
+// What the benchmarks read of the machine they run on, to print beside their figures.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <fstream>
+
+namespace gb::bench {
+
+// CPU time of the whole process (every thread, user and system), in seconds.
+inline double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+// The machine's one-minute load average, or -1 when it cannot be read.
+inline double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return load;
+}
+
+}  // namespace gb::bench
