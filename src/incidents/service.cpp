@@ -185,7 +185,7 @@ Result<std::vector<IngestOutcome>> IncidentService::Ingest(std::vector<Event> ev
   // Keys already stored are looked up outside the write lock too, on a snapshot. A key
   // stored after it (a sender's retry racing its first try) makes InsertEvent answer
   // Conflict; the batch is then rolled back and run again, checking keys inside the lock.
-  std::vector<std::string> keys;
+  std::vector<std::string_view> keys;
   keys.reserve(events.size());
   for (const auto& e : events) keys.push_back(e.idempotency_key);
   auto stored_keys = store_.FindEventsByKeys(keys);

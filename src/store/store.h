@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -201,7 +202,7 @@ class Store {
   // duplicates before it takes the write lock (a key stored after the snapshot is caught by
   // InsertEvent's Conflict).
   virtual Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
-      const std::vector<std::string>& keys) = 0;
+      const std::vector<std::string_view>& keys) = 0;
   // Counts of incidents by state (for /metrics).
   virtual std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() = 0;
   virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;

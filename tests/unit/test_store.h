@@ -138,7 +138,7 @@ class FailableStore final : public Store {
     return inner_.EventsOfIncident(incident_id, limit);
   }
   Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
-      const std::vector<std::string>& keys) override {
+      const std::vector<std::string_view>& keys) override {
     switch (key_lookups_) {
       case KeyLookups::kReal: return inner_.FindEventsByKeys(keys);
       case KeyLookups::kFail: return Status::Unavailable("the reader is down");

@@ -281,6 +281,26 @@ Status WithContext(const Status& s, std::string_view context) {
   return Status(s.code(), std::string(context) + ": " + s.message());
 }
 
+// The id and incident of the stored event with this idempotency key, if any.
+std::optional<std::pair<Id, Id>> QueryEventByKey(Database& db, std::string_view key, Status& error) {
+  Query q = db.Use(kFindEventByKey);
+  q.Bind(1, key);
+  std::optional<std::pair<Id, Id>> out;
+  if (q.Step()) out.emplace(q.Int(0), q.Int(1));
+  if (!q.status().ok()) error = q.status();
+  return out;
+}
+
+// Runs `read` in one read transaction on a reader: one snapshot for all its statements, and
+// the WAL read lock taken once. Returns read's error, else the end's.
+Status InReadTransaction(Database& db, const std::function<Status()>& read) {
+  GB_RETURN_IF_ERROR(db.Use(kBeginRead).Run());
+  Status s = read();
+  Status end = db.Use(kCommit).Run();  // ends the read transaction; nothing was written
+  if (!s.ok()) return s;
+  return WithContext(end, "cannot end a read transaction");
+}
+
 // ---- the write transaction ------------------------------------------------------------------
 
 class SqliteWriteTxn final : public WriteTxn {
@@ -302,11 +322,9 @@ class SqliteWriteTxn final : public WriteTxn {
 
   std::optional<std::pair<Id, Id>> FindEventByKey(const std::string& key) override {
     if (!Active()) return std::nullopt;
-    Query q = db_.Use(kFindEventByKey);
-    q.Bind(1, key);
-    std::optional<std::pair<Id, Id>> out;
-    if (q.Step()) out.emplace(q.Int(0), q.Int(1));
-    Note(q.status());
+    Status error;
+    auto out = QueryEventByKey(db_, key, error);
+    Note(error);
     return out;
   }
 
@@ -1034,33 +1052,27 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
 std::vector<Event> SqliteStore::EventsOfIncident(Id incident_id, int limit) {
   auto lease = readers_->Acquire();
   if (!lease) return {};
-  Database& db = **lease;
-  if (!db.Use(kBeginRead).Run().ok()) return {};  // one snapshot for the whole chain
-  Status error;
-  std::vector<Event> out = QueryEventsOfIncident(db, incident_id, limit, error);
-  (void)db.Use(kCommit).Run();  // ends the read transaction; nothing was written
-  if (!error.ok()) out.clear();
+  std::vector<Event> out;
+  Status s = InReadTransaction(**lease, [&] {  // one snapshot for the whole chain
+    Status error;
+    out = QueryEventsOfIncident(**lease, incident_id, limit, error);
+    return error;
+  });
+  if (!s.ok()) out.clear();
   return out;
 }
 
 Result<std::vector<std::optional<std::pair<Id, Id>>>> SqliteStore::FindEventsByKeys(
-    const std::vector<std::string>& keys) {
+    const std::vector<std::string_view>& keys) {
   auto lease = readers_->Acquire();
   if (!lease) return Status::Unavailable("no database connection for reading");
-  Database& db = **lease;
-  // One read transaction: one snapshot, and the WAL read lock is taken once, not per key.
-  GB_RETURN_IF_ERROR(db.Use(kBeginRead).Run());
   std::vector<std::optional<std::pair<Id, Id>>> out(keys.size());
-  Status s;
-  for (size_t i = 0; i < keys.size() && s.ok(); ++i) {
-    Query q = db.Use(kFindEventByKey);
-    q.Bind(1, keys[i]);
-    if (q.Step()) out[i].emplace(q.Int(0), q.Int(1));
-    s = q.status();
-  }
-  Status end = db.Use(kCommit).Run();  // ends the read transaction; nothing was written
-  if (!s.ok()) return WithContext(s, "cannot look up idempotency keys");
-  if (!end.ok()) return WithContext(end, "cannot end a read transaction");
+  Status s = InReadTransaction(**lease, [&] {
+    Status error;
+    for (size_t i = 0; i < keys.size() && error.ok(); ++i) out[i] = QueryEventByKey(**lease, keys[i], error);
+    return WithContext(error, "cannot look up idempotency keys");
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

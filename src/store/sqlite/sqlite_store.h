@@ -98,7 +98,7 @@ class SqliteStore final : public Store {
   std::vector<Incident> ListIncidents(const IncidentFilter& filter) override;
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override;
   Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
-      const std::vector<std::string>& keys) override;
+      const std::vector<std::string_view>& keys) override;
   std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override;
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
   Id LastChangeSeq() override;
