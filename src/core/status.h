@@ -8,6 +8,7 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -75,6 +76,12 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> v_;
 };
+
+// `s` with "<context>: " before its message, code unchanged; OK stays OK.
+inline Status WithContext(const Status& s, std::string_view context) {
+  if (s.ok()) return s;
+  return Status(s.code(), std::string(context) + ": " + s.message());
+}
 
 inline Status ToStatus(const Status& s) { return s; }
 template <typename T>

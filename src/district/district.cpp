@@ -256,10 +256,7 @@ Labels DefaultLabels() {
   return l;
 }
 
-Status At(const std::string& label, const Status& s) {
-  if (s.ok()) return s;
-  return Status(s.code(), label + ": " + s.message());
-}
+Status At(const std::string& label, const Status& s) { return WithContext(s, label); }
 
 template <typename T, typename IdOf, typename Check>
 Status CheckList(const Labels& labels, Entity e, const std::vector<T>& items, IdOf id_of, Check check,

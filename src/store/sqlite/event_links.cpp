@@ -17,11 +17,6 @@ const SqlKey kGetLink("SELECT prev, events FROM event_links WHERE id = ?1");
 const SqlKey kDeleteLink("DELETE FROM event_links WHERE id = ?1 RETURNING prev");
 const SqlKey kPurgeLinks("DELETE FROM event_links WHERE at < ?1");
 
-Status Context(const Status& s, const char* what) {
-  if (s.ok()) return s;
-  return Status(s.code(), std::string(what) + ": " + s.message());
-}
-
 // Parses "12,15,19"; ignores anything that is not a positive id (a row is written by this
 // code only, but a reader must not fail on a damaged one).
 void ParseIds(std::string_view text, std::vector<Id>& out) {
@@ -34,6 +29,14 @@ void ParseIds(std::string_view text, std::vector<Id>& out) {
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
+}
+
+// The newest link of the incident's chain, 0 when it has none.
+Status LastLink(Database& db, Id incident, Id& link) {
+  Query q = db.Use(kLastLink);
+  q.Bind(1, incident);
+  link = q.Step() ? q.Int(0) : 0;
+  return q.status();
 }
 
 }  // namespace
@@ -57,11 +60,11 @@ Status PendingLinks::Write(Database& db) {
     {
       Query q = db.Use(kAppendLink);
       q.Bind(1, incident).Bind(2, pending.at).Bind(3, ids);
-      GB_RETURN_IF_ERROR(Context(q.Run(), "cannot link events to their incident"));
+      GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot link events to their incident"));
     }
     Query q = db.Use(kSetLastLink);
     q.Bind(1, incident).Bind(2, db.LastInsertRowid());
-    GB_RETURN_IF_ERROR(Context(q.Run(), "cannot link events to their incident"));
+    GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot link events to their incident"));
   }
   by_incident_.clear();
   return Status::Ok();
@@ -69,19 +72,14 @@ Status PendingLinks::Write(Database& db) {
 
 Status WalkEventLinks(Database& db, Id incident, const std::function<bool(Id)>& visit) {
   Id link = 0;
-  {
-    Query q = db.Use(kLastLink);
-    q.Bind(1, incident);
-    if (q.Step()) link = q.Int(0);
-    GB_RETURN_IF_ERROR(Context(q.status(), "cannot read the incident's events"));
-  }
+  GB_RETURN_IF_ERROR(WithContext(LastLink(db, incident, link), "cannot read the incident's events"));
   std::vector<Id> ids;
   std::unordered_set<Id> seen;  // a chain names an event twice after it left and came back
   while (link != 0) {
     {
       Query q = db.Use(kGetLink);
       q.Bind(1, link);
-      if (!q.Step()) return Context(q.status(), "cannot read the incident's events");  // end, or purged
+      if (!q.Step()) return WithContext(q.status(), "cannot read the incident's events");  // end, or purged
       link = q.Int(0);
       ParseIds(q.View(1), ids);
     }
@@ -92,30 +90,32 @@ Status WalkEventLinks(Database& db, Id incident, const std::function<bool(Id)>& 
   return Status::Ok();
 }
 
+Status EventLinkIds(Database& db, Id incident, std::vector<Id>& out) {
+  return WalkEventLinks(db, incident, [&](Id id) {
+    out.push_back(id);
+    return true;
+  });
+}
+
 Status DeleteEventLinks(Database& db, Id incident) {
   Id link = 0;
-  {
-    Query q = db.Use(kLastLink);
-    q.Bind(1, incident);
-    if (q.Step()) link = q.Int(0);
-    GB_RETURN_IF_ERROR(Context(q.status(), "cannot unlink the incident's events"));
-  }
+  GB_RETURN_IF_ERROR(WithContext(LastLink(db, incident, link), "cannot unlink the incident's events"));
   while (link != 0) {
     Query q = db.Use(kDeleteLink);
     q.Bind(1, link);
     const Id prev = q.Step() ? q.Int(0) : 0;  // no row: the chain ends (purged)
-    GB_RETURN_IF_ERROR(Context(q.Run(), "cannot unlink the incident's events"));
+    GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot unlink the incident's events"));
     link = prev;
   }
   Query q = db.Use(kSetLastLink);
   q.Bind(1, incident).Bind(2, 0);
-  return Context(q.Run(), "cannot unlink the incident's events");
+  return WithContext(q.Run(), "cannot unlink the incident's events");
 }
 
 Status PurgeEventLinks(Database& db, TimeMs before) {
   Query q = db.Use(kPurgeLinks);
   q.Bind(1, before);
-  return Context(q.Run(), "cannot purge event links");
+  return WithContext(q.Run(), "cannot purge event links");
 }
 
 }  // namespace gb::sqlite

@@ -49,6 +49,8 @@ class PendingLinks {
 // first (within a row, the highest id first), each id once, until `visit` returns false.
 // Does not read events: the caller checks events.incident_id.
 Status WalkEventLinks(Database& db, Id incident, const std::function<bool(Id)>& visit);
+// Appends every event id the chain names to `out`, in the order WalkEventLinks visits them.
+Status EventLinkIds(Database& db, Id incident, std::vector<Id>& out);
 
 // Deletes the rows of the chain of `incident` and points it nowhere.
 Status DeleteEventLinks(Database& db, Id incident);

@@ -276,11 +276,6 @@ std::vector<Event> QueryEventsOfIncident(Database& db, Id incident_id, int limit
   return out;
 }
 
-Status WithContext(const Status& s, std::string_view context) {
-  if (s.ok()) return s;
-  return Status(s.code(), std::string(context) + ": " + s.message());
-}
-
 // The id and incident of the stored event with this idempotency key, if any.
 std::optional<std::pair<Id, Id>> QueryEventByKey(Database& db, std::string_view key, Status& error) {
   Query q = db.Use(kFindEventByKey);
@@ -436,10 +431,7 @@ class SqliteWriteTxn final : public WriteTxn {
     if (event_ids.empty()) {
       GB_RETURN_IF_ERROR(FlushLinks());  // the chain must name every event of `from`
       std::vector<Id> all;
-      GB_RETURN_IF_ERROR(sqlite::WalkEventLinks(db_, from, [&](Id id) {
-        all.push_back(id);
-        return true;
-      }));
+      GB_RETURN_IF_ERROR(sqlite::EventLinkIds(db_, from, all));
       for (Id id : all) GB_RETURN_IF_ERROR(MoveEvent(from, to, id, nullptr));
       GB_RETURN_IF_ERROR(sqlite::DeleteEventLinks(db_, from));
       Query reports = db_.Use(kMoveAllReports);
@@ -662,10 +654,7 @@ class SqliteWriteTxn final : public WriteTxn {
   // Deletes the events of `incident` along its chain, and the chain.
   Status PurgeEventsOf(Id incident, std::int64_t& count) {
     std::vector<Id> ids;
-    GB_RETURN_IF_ERROR(sqlite::WalkEventLinks(db_, incident, [&](Id id) {
-      ids.push_back(id);
-      return true;
-    }));
+    GB_RETURN_IF_ERROR(sqlite::EventLinkIds(db_, incident, ids));
     for (Id id : ids) {
       Query q = db_.Use(kPurgeEventOfIncident);
       q.Bind(1, id).Bind(2, incident);
