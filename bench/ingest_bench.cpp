@@ -458,11 +458,8 @@ int Run(const Options& o) {
   std::printf(">= 100,000 events/s: %s\n", hub_rate >= 100'000 ? "PASS" : "FAIL");
   std::printf("(hub, clients and baseline share this machine's %u hardware threads)\n",
               std::thread::hardware_concurrency());
-  const double load = bench::LoadAverage();
-  if (load > std::thread::hardware_concurrency())
-    std::printf("warning: the machine is busy (load average %.1f): events/s and rows/s are lower than on an idle machine, "
-                "and the CPU per batch above is the steadier one\n",
-                load);
+  bench::WarnIfBusy(
+      "events/s and rows/s are lower than on an idle machine, and the CPU per batch above is the steadier one");
   return 0;
 }
 

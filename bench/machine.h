@@ -3,7 +3,9 @@
 
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <fstream>
+#include <thread>
 
 namespace gb::bench {
 
@@ -21,6 +23,14 @@ inline double LoadAverage() {
   double load = -1;
   in >> load;
   return load;
+}
+
+// Prints a warning naming the load average when the machine has more runnable work than
+// hardware threads; `consequence` says which figures that makes worse and which to trust.
+inline void WarnIfBusy(const char* consequence) {
+  const double load = LoadAverage();
+  if (load > std::thread::hardware_concurrency())
+    std::printf("warning: the machine is busy (load average %.1f): %s\n", load, consequence);
 }
 
 }  // namespace gb::bench

@@ -265,11 +265,7 @@ int Run(bool short_run) {
               base.median);
   std::printf("  median <= %.0f ms: %s (median %.2f ms)\n", kTargetMs, wall.median <= kTargetMs ? "PASS" : "FAIL",
               wall.median);
-  const double load = bench::LoadAverage();
-  if (load > std::thread::hardware_concurrency())
-    std::printf("warning: the machine is busy (load average %.1f): wall-clock figures are higher than on an idle "
-                "machine; the ratio is steadier\n",
-                load);
+  bench::WarnIfBusy("wall-clock figures are higher than on an idle machine; the ratio is steadier");
   return 0;
 }
 
