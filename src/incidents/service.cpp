@@ -41,7 +41,8 @@ struct IncidentService::BatchState {
 
   std::map<Id, Incident> touched;  // flushed in id order
   std::set<Id> created;
-  std::unordered_map<std::string, std::pair<Id, Id>> keys;  // idempotency key → (event, incident)
+  // Idempotency key → (event, incident); the keys are views of the batch's own events.
+  std::unordered_map<std::string_view, std::pair<Id, Id>> keys;
   OpenIncidentIndex near;          // the touched incidents, all open
 };
 
