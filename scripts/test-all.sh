@@ -3,10 +3,6 @@
 # each benchmark in its short mode to show that it works (benchmarks are not timed tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
-# Hash paths relative to the checkout, so that fresh clones reuse earlier compilations.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
-export CCACHE_NOHASHDIR=1
 jobs=$(nproc)
 for preset in release asan; do
   echo "== build $preset"
