@@ -10,6 +10,8 @@ packages=(
   libboost-dev libsqlite3-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev
+  # the edge agent: video decoding through FFmpeg, and ffmpeg itself for its benchmark clips
+  libopencv-videoio-dev ffmpeg
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
 )

@@ -4,6 +4,7 @@
 //   user    add staff accounts;  token  create machine tokens
 //   import / export   areas and cameras as GeoJSON (or a whole district directory)
 //   purge   delete data past its retention
+//   edge    the edge agent: camera video in, anonymized events out (src/edge)
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 #include "cli/simulator.h"
 #include "district/codec.h"
 #include "district/persist.h"
+#include "edge/command.h"
 
 namespace gb {
 namespace {
@@ -240,9 +242,13 @@ int main(int argc, char** argv) {
   purge->add_option("--store", store_url, "Store URL")->required();
   purge->add_option("--evidence-dir", evidence_dir, "Evidence directory (default: next to the store)");
 
+  edge::EdgeCommandArgs edge_args;
+  auto* edge = edge::AddEdgeCommand(app, edge_args);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
 
+  if (edge->parsed()) return edge::RunEdgeCommand(edge_args, nullptr);
   if (serve->parsed()) {
     if (!config_file.empty()) {
       Status s = LoadConfigFile(config_file, options);
