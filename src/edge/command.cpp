@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -21,15 +22,20 @@ int Failed(const Status& s) {
   return s.code() == Code::kInvalid ? 2 : 1;
 }
 
-// Live mode: SIGTERM and SIGINT are taken by a thread of their own (blocked everywhere
-// else), which stops the agent.
-int RunLive(Agent& agent) {
+// The signals that stop live mode (and SIGUSR1, which wakes their waiter when the agent stops
+// by itself). Blocked before any thread starts, so that every thread inherits the mask and
+// only RunLive's waiter takes them.
+sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGUSR1);  // wakes the waiter when the agent stops by itself
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigaddset(&set, SIGUSR1);
+  return set;
+}
+
+int RunLive(Agent& agent) {
+  const sigset_t set = StopSignals();
   std::thread waiter([&agent, set] {
     int sig = 0;
     sigwait(&set, &sig);
@@ -94,11 +100,19 @@ int RunEdgeCommand(const EdgeCommandArgs& a, const AnalyzerFactory& analyzers) {
     return Usage("live mode needs a [hub] table (url and token) in " + a.config);
   }
   if (!analyzers) return Failed(Status::Unavailable("this binary was built without the camera analysis"));
+  // The log goes to standard error, so that standard output carries only what a command prints.
+  auto log = spdlog::stderr_logger_mt("edge");
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  spdlog::set_default_logger(log);
   AgentOptions options;
   options.dry_run = a.dry_run;
   options.out_dir = a.out;
   options.preview_dir = a.preview;
   options.preview_every_s = a.preview_every_s;
+  if (!a.dry_run) {
+    const sigset_t set = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
   auto agent = Agent::Create(std::move(config), options, analyzers);
   if (!agent.ok()) return Failed(agent.status());
   if (a.dry_run) {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <filesystem>
@@ -70,7 +71,7 @@ class Checker {
   void Add(const toml::source_region& at, const std::string& where, const std::string& what) {
     std::string line = path_ + ":" + std::to_string(at.begin.line) + ": ";
     if (!where.empty()) line += where + ": ";
-    problems_.push_back(line + what);
+    problems_.emplace_back(at.begin.line, line + what);
   }
 
   // A path as written in the file, made absolute from the file's directory.
@@ -79,12 +80,18 @@ class Checker {
     return (dir_ / p).lexically_normal().string();
   }
 
-  std::vector<std::string> Take() { return std::move(problems_); }
+  // In the order of the file's lines.
+  std::vector<std::string> Take() {
+    std::stable_sort(problems_.begin(), problems_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (auto& p : problems_) out.push_back(std::move(p.second));
+    return out;
+  }
 
  private:
   std::string path_;
   fs::path dir_;
-  std::vector<std::string> problems_;
+  std::vector<std::pair<toml::source_index, std::string>> problems_;
 };
 
 class Scope {

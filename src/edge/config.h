@@ -71,8 +71,8 @@ struct EdgeConfig {
 // True when `source` names a stream (rtsp://, rtsps://, http://, https://) rather than a file.
 bool IsStreamSource(std::string_view source);
 
-// Parses `text` (the contents of the file `path`) into `out`. Returns every problem found,
-// one line each, "PATH:LINE: where: what", e.g.
+// Parses `text` (the contents of the file `path`) into `out`. Returns every problem found, in
+// the order of their lines, one line each, "PATH:LINE: where: what", e.g.
 // "edge.toml:12: camera 0 (cam-04) zone 1 (bus-stop): min_dwell_s must be > 0, got -5".
 // Unknown keys and wrong types are problems; relative paths (spool_dir, token_file, file
 // sources, model, classes) are made absolute from the file's directory. `out` is usable only

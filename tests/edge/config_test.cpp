@@ -92,7 +92,7 @@ TEST(EdgeConfig, DefaultsApplyWhereKeysAreAbsent) {
   EXPECT_EQ(CountZones(c), 1);
 }
 
-TEST(EdgeConfig, EveryProblemIsListedWithItsLine) {
+TEST(EdgeConfig, EveryProblemIsListedWithItsLineInTheFilesOrder) {
   const std::string text = R"([agent]
 spool_max_bytes = "big"
 colour = "red"
@@ -123,8 +123,8 @@ epoch = "yesterday"
       "edge.toml:2: agent: spool_max_bytes must be an integer, got a string",
       "edge.toml:3: agent: unknown key colour (see docs/edge.md)",
       "edge.toml:8: camera 0 (cam-04): analysis_fps must be > 0 and at most 60, got 0",
-      "edge.toml:14: camera 0 (cam-04) zone 0 (bus-stop): polygon must be at least 3 [x, y] points",
       "edge.toml:13: camera 0 (cam-04) zone 0 (bus-stop): min_dwell_s must be > 0, got -5",
+      "edge.toml:14: camera 0 (cam-04) zone 0 (bus-stop): polygon must be at least 3 [x, y] points",
       "edge.toml:16: camera 0 (cam-04) zone 1 (bus-stop): zone id bus-stop is used twice in this camera",
       "edge.toml:17: camera 0 (cam-04) zone 1 (bus-stop): rule must be stationary_vehicle, dumped_object, poster, "
       "crowding or no_helmet, got \"loitering\"",
@@ -161,6 +161,7 @@ radius = 3
   EdgeConfig c;
   auto problems = Parse(text, c, "e.toml");
   const std::vector<std::string> expected = {
+      "e.toml:1: unknown key agents (see docs/edge.md)",
       "e.toml:3: hub: url must start with http://, got \"https://hub.example\"",
       "e.toml:5: hub: max_backoff_s must be a number, got a string",
       "e.toml:10: camera 0 (c): realtime must be true or false, got a string",
@@ -168,7 +169,6 @@ radius = 3
       "e.toml:17: camera 0 (c) zone 0 (z): min_count must be at least 1, got 0",
       "e.toml:18: camera 0 (c) zone 0 (z): min_s must be a number, got a string",
       "e.toml:19: camera 0 (c) zone 0 (z): unknown key radius (see docs/edge.md)",
-      "e.toml:1: unknown key agents (see docs/edge.md)",
   };
   EXPECT_EQ(Joined(problems), Joined(expected));
 }

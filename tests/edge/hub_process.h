@@ -35,6 +35,8 @@ class HubProcess {
   std::map<std::string, int> StoredKeys(std::map<std::string, int>* evidence = nullptr);
 
  private:
+  std::map<std::string, int> ReadStoredKeys(std::map<std::string, int>* evidence);
+
   std::string dir_, config_, token_, password_ = "correct horse battery staple";
   std::uint16_t port_;
   std::unique_ptr<Process> serve_;
