@@ -191,5 +191,43 @@ TEST(EdgeDelivery, ABrokenSourceStallsNoOtherCamera) {
   EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10));
 }
 
+TEST(EdgeDelivery, StreamsRunOnTheWallClockAndAreReopenedWhenTheyBreak) {
+  TempDir dir;
+  HubProcess hub(dir / "hub");
+  ASSERT_TRUE(hub.Start());
+  const std::string clip = MakeTestClip(dir / "clip.avi", 6);
+  ASSERT_FALSE(clip.empty());
+  // ffmpeg serves the clip once, paced, as an MPEG-TS stream over HTTP, then goes away.
+  const std::string url = "http://127.0.0.1:" + std::to_string(FreePort()) + "/live.ts";
+  Process stream({"/usr/bin/ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-c:v", "mpeg4", "-f", "mpegts",
+                  "-listen", "1", url},
+                 {}, dir / "ffmpeg");
+  WriteFile(dir / "edge.toml", LiveToml(dir / "spool", hub.url(), hub.token()) +
+                                   CameraToml("cam-s", url, {{"stop", "stationary_vehicle", "illegal_parking", 2}}));
+  using namespace std::chrono;
+  const TimeMs started = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  Process agent({ScriptedAgentBinary(), "edge", "--config", dir / "edge.toml"}, {}, dir / "agent");
+  ASSERT_TRUE(Eventually([&] { return agent.err().find("event=source_broken camera=cam-s") != std::string::npos; },
+                         seconds(60)))
+      << agent.err();
+  EXPECT_TRUE(Eventually([&] { return Count(agent.err(), "event=source_unavailable camera=cam-s") >= 1; },
+                         seconds(30)))
+      << "reopened after the break: " << agent.err();
+  std::map<std::string, int> stored;
+  EXPECT_TRUE(Eventually([&] { return !(stored = hub.StoredKeys()).empty(); }, seconds(30))) << agent.err();
+  for (const auto& [key, n] : stored) {
+    // "cam-s/<observed_at>/stationary_vehicle/<n>": the wall clock of the firing.
+    const auto observed = ParseRfc3339(key.substr(6, key.find('/', 6) - 6));
+    ASSERT_TRUE(observed) << key;
+    EXPECT_GE(*observed, started) << key;
+    EXPECT_LE(*observed, started + 60'000) << key;
+  }
+  const std::string metrics = Metrics(agent);
+  EXPECT_GT(MetricValue(metrics, "glassbrain_edge_frames_decoded_total{camera=\"cam-s\"}"), 10) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "glassbrain_edge_source_up{camera=\"cam-s\"}"), 0);
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(seconds(10)), 0) << agent.err();
+}
+
 }  // namespace
 }  // namespace gb::edge::testing
