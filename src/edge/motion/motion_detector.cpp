@@ -45,11 +45,11 @@ double GlobalGain(const cv::Mat& frame, const cv::Mat& background, std::vector<f
   return std::clamp(Median(scratch), 0.2, 5.0);
 }
 
-// 255 where `value` lies outside [min over 3×3 of `reference` − t, max over 3×3 + t]: a change
-// that a shift of the camera by a pixel cannot explain.
+// 255 where `value` lies outside [min over 5×5 of `reference` − t, max over 5×5 + t]: a change
+// that a shift of the camera by two pixels (four of the analysis copy) cannot explain.
 cv::Mat OutsideNeighbourhood(const cv::Mat& value, const cv::Mat& reference, double t) {
   cv::Mat hi, lo;
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {3, 3});
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {5, 5});
   cv::dilate(reference, hi, kernel);
   cv::erode(reference, lo, kernel);
   cv::Mat above = value > (hi + t);
@@ -59,12 +59,22 @@ cv::Mat OutsideNeighbourhood(const cv::Mat& value, const cv::Mat& reference, dou
 
 double Alpha(double dt_s, double tau_s) { return 1 - std::exp(-dt_s / tau_s); }
 
+// Clears the outermost pixels, where a shaking camera brings new picture in from outside.
+void ClearBorder(cv::Mat& mask) {
+  constexpr int kBorder = 2;
+  if (mask.rows <= 2 * kBorder || mask.cols <= 2 * kBorder) return;
+  mask.rowRange(0, kBorder).setTo(0);
+  mask.rowRange(mask.rows - kBorder, mask.rows).setTo(0);
+  mask.colRange(0, kBorder).setTo(0);
+  mask.colRange(mask.cols - kBorder, mask.cols).setTo(0);
+}
+
 }  // namespace
 
 MotionDetector::MotionDetector(MotionOptions options) : options_(options) {}
 
 void MotionDetector::Recalibrate(const cv::Mat& frame, const std::vector<cv::Rect>& keep) {
-  cv::Mat kept_long = long_.clone();
+  const cv::Mat kept_long = long_.clone();
   frame.copyTo(short_);
   frame.copyTo(long_);
   const cv::Rect all(0, 0, frame.cols, frame.rows);
@@ -85,6 +95,7 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
     long_ = frame.clone();
     previous_ = frame.clone();
     ghost_count_ = cv::Mat::zeros(frame.size(), CV_8U);
+    noise_ = -1;
     masks_.foreground = cv::Mat::zeros(frame.size(), CV_8U);
     masks_.lasting = cv::Mat::zeros(frame.size(), CV_8U);
     return masks_;
@@ -92,8 +103,12 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
 
   std::vector<float> scratch;
   scratch.reserve(static_cast<size_t>(frame.total() / (kSampleStep * kSampleStep) + 1));
-  masks_.noise = TemporalNoise(frame, previous_, scratch);
+  // The noise level changes slowly; a frame where the whole picture changed (a jump of light)
+  // says nothing about it.
   masks_.gain = GlobalGain(frame, short_, scratch);
+  const double measured = TemporalNoise(frame, previous_ * masks_.gain, scratch);
+  masks_.noise = noise_ < 0 ? measured : 0.9 * noise_ + 0.1 * std::min(measured, 2 * noise_ + 1);
+  noise_ = masks_.noise;
   if (std::abs(masks_.gain - 1) > 0.005) {
     short_ *= masks_.gain;
     long_ *= masks_.gain;
@@ -103,9 +118,13 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
 
   const cv::Mat open_kernel = cv::getStructuringElement(cv::MORPH_RECT, {3, 3});
   cv::Mat foreground = OutsideNeighbourhood(frame, short_, t);
+  ClearBorder(foreground);
   cv::morphologyEx(foreground, foreground, cv::MORPH_OPEN, open_kernel);
   masks_.foreground_fraction = static_cast<double>(cv::countNonZero(foreground)) / static_cast<double>(frame.total());
-  if (masks_.foreground_fraction > options_.recalibrate_fraction) {
+  // A large jump of light clips bright or dark parts of the picture, which no gain explains:
+  // it recalibrates like a change over most of the frame.
+  const bool jump = std::abs(std::log(masks_.gain)) > std::log(options_.recalibrate_gain);
+  if (jump || masks_.foreground_fraction > options_.recalibrate_fraction) {
     Recalibrate(frame, keep);
     foreground.setTo(0);
     masks_.recalibrated = true;
@@ -120,6 +139,7 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
   const cv::Mat short_vs_long = OutsideNeighbourhood(short_, long_, t);
   const cv::Mat frame_vs_long = OutsideNeighbourhood(frame, long_, t);
   cv::Mat lasting = short_vs_long & frame_vs_long;
+  ClearBorder(lasting);
   const cv::Mat ghost = short_vs_long & ~frame_vs_long;
   cv::add(ghost_count_, 1, ghost_count_, ghost);
   ghost_count_.setTo(0, ~ghost);

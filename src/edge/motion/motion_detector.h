@@ -13,14 +13,15 @@
 // - lighting drift and sudden global brightness changes: each frame's global gain against S is
 //   measured (median ratio) and both backgrounds are scaled by it before comparing;
 // - a change over most of the frame at once (headlights, a cloud shadow, a camera switching to
-//   night mode) recalibrates: both backgrounds restart from the frame, except L inside the
-//   boxes the caller keeps (things at rest, whose stay must survive the change);
+//   night mode), or a jump of the global gain (which clips bright or dark parts), recalibrates:
+//   both backgrounds restart from the frame, except L inside the boxes the caller keeps (things
+//   at rest, whose stay must survive the change);
 // - shadows: a darkening that keeps the texture underneath (a steady ratio to S over a
 //   neighbourhood) is not foreground;
 // - noise (night, compression): the threshold follows the frame's measured temporal noise;
 // - rain: isolated thin specks are removed by a morphological opening;
 // - camera shake of a few pixels: a pixel is foreground only when it is outside the range of
-//   the background over its 3×3 neighbourhood.
+//   the background over its 5×5 neighbourhood (±4 pixels of the analysis copy).
 //
 // Thread-safety: not thread-safe; one per camera. Masks returned by Update() are owned by the
 // detector and valid until the next call.
@@ -46,6 +47,9 @@ struct MotionOptions {
   double noise_factor = 4;
   // Fraction of the frame in foreground at once that recalibrates. Default: 0.45.
   double recalibrate_fraction = 0.45;
+  // A global change of light by more than this factor (either way) at once recalibrates too.
+  // Default: 1.15.
+  double recalibrate_gain = 1.15;
   // Consecutive frames a lasting pixel must match L before S is reset there. Default: 3.
   int ghost_frames = 3;
 };
@@ -81,6 +85,7 @@ class MotionDetector {
   MotionOptions options_;
   cv::Mat short_, long_, previous_;  // CV_32F
   cv::Mat ghost_count_;              // CV_8U
+  double noise_ = -1;                // smoothed over frames; < 0 before the first measure
   MotionMasks masks_;
 };
 
