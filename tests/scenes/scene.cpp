@@ -21,6 +21,17 @@ const char* RuleName(edge::RuleKind r) {
   return "";
 }
 
+// Unit Gaussian noise, made once, a little larger than a frame: each frame takes a window of it
+// at a seeded offset, which costs far less than drawing fresh noise.
+const cv::Mat& NoiseBank() {
+  static const cv::Mat bank = [] {
+    cv::Mat m(360 + 64, 640 + 64, CV_32FC3);
+    cv::RNG(12345).fill(m, cv::RNG::NORMAL, 0, 1);
+    return m;
+  }();
+  return bank;
+}
+
 double Light(const Conditions& c, double t, double duration) {
   double g = c.darkness * (1 + c.drift * t / duration);
   for (const auto& [at, factor] : c.jumps) {
@@ -78,10 +89,12 @@ cv::Mat Scene::Render(double t_s) const {
   cv::Mat light;
   frame.convertTo(light, CV_32FC3, Light(conditions, t_s, duration_s));
   if (conditions.cloud > 0) {
-    // A soft dark disc crossing from left to right over the scene's duration.
-    const cv::Point2f centre(static_cast<float>(-200 + 1040 * t_s / duration_s), 150);
-    const double radius = 140;
-    cv::Mat shade(frame.size(), CV_32F);
+    // A soft dark disc crossing from left to right over the scene's duration (drawn at an
+    // eighth of the size: it is smooth).
+    constexpr int kShrink = 8;
+    const cv::Point2f centre(static_cast<float>(-200 + 1040 * t_s / duration_s) / kShrink, 150.0f / kShrink);
+    const double radius = 140.0 / kShrink;
+    cv::Mat shade(frame.rows / kShrink, frame.cols / kShrink, CV_32F);
     for (int y = 0; y < shade.rows; ++y) {
       float* row = shade.ptr<float>(y);
       for (int x = 0; x < shade.cols; ++x) {
@@ -89,8 +102,9 @@ cv::Mat Scene::Render(double t_s) const {
         row[x] = static_cast<float>(1 - conditions.cloud * std::exp(-d2 / (2 * radius * radius)));
       }
     }
-    cv::Mat shade3;
-    cv::merge(std::vector<cv::Mat>{shade, shade, shade}, shade3);
+    cv::Mat full, shade3;
+    cv::resize(shade, full, frame.size(), 0, 0, cv::INTER_LINEAR);
+    cv::merge(std::vector<cv::Mat>{full, full, full}, shade3);
     light = light.mul(shade3);
   }
   if (conditions.shake > 0) {
@@ -108,9 +122,9 @@ cv::Mat Scene::Render(double t_s) const {
     }
   }
   if (conditions.noise > 0) {
-    cv::Mat noise(frame.size(), CV_32FC3);
-    cv::RNG(rng()).fill(noise, cv::RNG::NORMAL, 0, conditions.noise);
-    light += noise;
+    std::uniform_int_distribution<int> offset(0, 63);
+    const cv::Mat window = NoiseBank()(cv::Rect(offset(rng), offset(rng), frame.cols, frame.rows));
+    cv::scaleAdd(window, conditions.noise, light, light);
   }
   cv::Mat out;
   light.convertTo(out, CV_8UC3);

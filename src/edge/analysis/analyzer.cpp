@@ -335,34 +335,37 @@ std::vector<TrackView> Analyzer::Tracks() const {
   return out;
 }
 
+// Checks every zone of `camera` and loads the no_helmet zones' models, in zone order.
+Result<std::vector<std::unique_ptr<NoHelmetModel>>> CheckZones(const CameraConfig& camera) {
+  if (camera.analysis_width < 16) {
+    return Status::Invalid("camera " + camera.id + ": analysis_width must be ≥ 16, got " +
+                           std::to_string(camera.analysis_width));
+  }
+  std::vector<std::unique_ptr<NoHelmetModel>> models;
+  for (size_t i = 0; i < camera.zones.size(); ++i) {
+    const ZoneConfig& z = camera.zones[i];
+    const std::string where = "camera " + camera.id + " zone " + std::to_string(i) + " (" + z.id + ")";
+    if (z.polygon.size() < 3) return Status::Invalid(where + ": polygon needs at least 3 points");
+    if (z.rule != RuleKind::kNoHelmet) continue;
+    auto model = NoHelmetModel::Load(z.model, z.classes);
+    if (!model.ok()) return WithContext(model.status(), where);
+    models.push_back(std::move(model).value());
+  }
+  return models;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CameraAnalyzer>> CameraAnalyzer::Create(const CameraConfig& camera,
                                                                std::unique_ptr<vision::ObjectDetector> detector) {
   if (detector == nullptr) return Status::Invalid("camera " + camera.id + ": no object detector");
-  if (camera.analysis_width < 16) {
-    return Status::Invalid("camera " + camera.id + ": analysis_width must be ≥ 16, got " +
-                           std::to_string(camera.analysis_width));
-  }
-  std::vector<std::unique_ptr<NoHelmetModel>> helmet_models;
-  for (size_t i = 0; i < camera.zones.size(); ++i) {
-    const ZoneConfig& z = camera.zones[i];
-    if (z.polygon.size() < 3) {
-      return Status::Invalid("camera " + camera.id + " zone " + std::to_string(i) + " (" + z.id +
-                             "): polygon needs at least 3 points");
-    }
-    if (z.rule != RuleKind::kNoHelmet) continue;
-    auto model = NoHelmetModel::Load(z.model, z.classes);
-    if (!model.ok()) {
-      return WithContext(model.status(), "camera " + camera.id + " zone " + std::to_string(i) + " (" + z.id + ")");
-    }
-    helmet_models.push_back(std::move(model).value());
-  }
-  return std::unique_ptr<CameraAnalyzer>(
-      std::make_unique<Analyzer>(camera, std::move(detector), std::move(helmet_models)));
+  auto models = CheckZones(camera);
+  if (!models.ok()) return models.status();
+  return std::unique_ptr<CameraAnalyzer>(std::make_unique<Analyzer>(camera, std::move(detector), std::move(models).value()));
 }
 
 Result<std::unique_ptr<CameraAnalyzer>> CameraAnalyzer::Create(const CameraConfig& camera) {
+  GB_RETURN_IF_ERROR(CheckZones(camera));  // a zone's problem first: it needs no detector to see
   auto detector = vision::ObjectDetector::Create();
   if (!detector.ok()) return WithContext(detector.status(), "camera " + camera.id);
   return Create(camera, std::move(detector).value());

@@ -109,10 +109,10 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
   const double measured = TemporalNoise(frame, previous_ * masks_.gain, scratch);
   masks_.noise = noise_ < 0 ? measured : 0.9 * noise_ + 0.1 * std::min(measured, 2 * noise_ + 1);
   noise_ = masks_.noise;
-  if (std::abs(masks_.gain - 1) > 0.005) {
-    short_ *= masks_.gain;
-    long_ *= masks_.gain;
-  }
+  // Every frame, however small the change: a slow drift adds up, and L follows the scene too
+  // slowly to catch up on its own.
+  short_ *= masks_.gain;
+  long_ *= masks_.gain;
   const double t = std::max(options_.min_threshold, options_.noise_factor * masks_.noise);
   masks_.threshold = t;
 
