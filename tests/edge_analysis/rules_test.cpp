@@ -22,6 +22,14 @@ ZoneConfig Config(RuleKind rule) {
   return z;
 }
 
+// One rule over a whole-frame zone of its kind.
+struct Watched {
+  explicit Watched(RuleKind kind) : config(Config(kind)), zone(config, kFrame), rule(MakeRule(zone)) {}
+  ZoneConfig config;
+  Zone zone;
+  std::unique_ptr<Rule> rule;
+};
+
 track::Track AtRest(int id, cv::Rect box, std::int64_t since, track::Kind kind) {
   track::Track t;
   t.id = id;
@@ -55,9 +63,8 @@ std::vector<Firing> RunRule(Rule& rule, std::int64_t from_ms, std::int64_t to_ms
 }
 
 TEST(StationaryVehicle, FiresOnceAtRestPlusDwell) {
-  const ZoneConfig c = Config(RuleKind::kStationaryVehicle);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kStationaryVehicle);
+  Rule& rule = *w.rule;
   const auto car = AtRest(1, {100, 150, 80, 60}, 2000, track::Kind::kVehicle);
   std::int64_t first = -1;
   std::vector<Firing> fired;
@@ -65,7 +72,7 @@ TEST(StationaryVehicle, FiresOnceAtRestPlusDwell) {
     std::vector<track::Track> ts = {car};
     std::vector<cv::Rect> none;
     SceneView v{now, &ts, &none, nullptr, [](const cv::Rect&) { return 1.0; }};
-    for (Firing& f : rule->Evaluate(v).fired) {
+    for (Firing& f : rule.Evaluate(v).fired) {
       if (first < 0) first = now;
       fired.push_back(f);
     }
@@ -77,24 +84,22 @@ TEST(StationaryVehicle, FiresOnceAtRestPlusDwell) {
 }
 
 TEST(StationaryVehicle, AShorterStopRaisesNothing) {
-  const ZoneConfig c = Config(RuleKind::kStationaryVehicle);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kStationaryVehicle);
+  Rule& rule = *w.rule;
   const auto car = AtRest(1, {100, 150, 80, 60}, 0, track::Kind::kVehicle);
-  auto fired = RunRule(*rule, 0, 40000, [&](std::int64_t now) {
+  auto fired = RunRule(rule, 0, 40000, [&](std::int64_t now) {
     return now < 15000 ? std::vector<track::Track>{car} : std::vector<track::Track>{};
   });
   EXPECT_TRUE(fired.empty());
 }
 
 TEST(StationaryVehicle, TheSameStayFoundAgainDoesNotFireAgain) {
-  const ZoneConfig c = Config(RuleKind::kStationaryVehicle);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kStationaryVehicle);
+  Rule& rule = *w.rule;
   // The tracker loses the car after the event and finds it again as a new track, while the
   // masks show it all along.
   auto fired = RunRule(
-      *rule, 0, 80000,
+      rule, 0, 80000,
       [&](std::int64_t now) {
         return now < 30000 ? std::vector<track::Track>{AtRest(1, {100, 150, 80, 60}, 0, track::Kind::kVehicle)}
                            : std::vector<track::Track>{AtRest(2, {102, 151, 78, 60}, 30000, track::Kind::kVehicle)};
@@ -104,22 +109,20 @@ TEST(StationaryVehicle, TheSameStayFoundAgainDoesNotFireAgain) {
 }
 
 TEST(StationaryVehicle, APersonStandingStillIsNoVehicle) {
-  const ZoneConfig c = Config(RuleKind::kStationaryVehicle);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
-  auto fired = RunRule(*rule, 0, 60000, [&](std::int64_t) {
+  Watched w(RuleKind::kStationaryVehicle);
+  Rule& rule = *w.rule;
+  auto fired = RunRule(rule, 0, 60000, [&](std::int64_t) {
     return std::vector<track::Track>{AtRest(1, {100, 150, 25, 70}, 0, track::Kind::kPerson)};
   });
   EXPECT_TRUE(fired.empty());
 }
 
 TEST(DumpedObject, FiresForAThingSetDownOnceNobodyIsNextToIt) {
-  const ZoneConfig c = Config(RuleKind::kDumpedObject);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kDumpedObject);
+  Rule& rule = *w.rule;
   auto bag = AtRest(1, {300, 250, 16, 14}, 1000, track::Kind::kNothing);
   track::Track owner = AtRest(2, {318, 200, 22, 62}, 0, track::Kind::kPerson);
-  auto fired = RunRule(*rule, 1000, 60000, [&](std::int64_t now) {
+  auto fired = RunRule(rule, 1000, 60000, [&](std::int64_t now) {
     std::vector<track::Track> ts = {bag};
     if (now < 20000) ts.push_back(owner);  // the owner stands next to it until 20 s
     return ts;
@@ -129,12 +132,11 @@ TEST(DumpedObject, FiresForAThingSetDownOnceNobodyIsNextToIt) {
 }
 
 TEST(DumpedObject, NeverAPersonAVehicleOrSomethingThatArrivedByItself) {
-  const ZoneConfig c = Config(RuleKind::kDumpedObject);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kDumpedObject);
+  Rule& rule = *w.rule;
   auto walked_in = AtRest(3, {400, 250, 16, 14}, 0, track::Kind::kNothing);
   walked_in.travelled = 5;
-  auto fired = RunRule(*rule, 0, 60000, [&](std::int64_t) {
+  auto fired = RunRule(rule, 0, 60000, [&](std::int64_t) {
     return std::vector<track::Track>{AtRest(1, {100, 250, 22, 60}, 0, track::Kind::kPerson),
                                      AtRest(2, {200, 250, 60, 45}, 0, track::Kind::kVehicle), walked_in};
   });
@@ -142,29 +144,26 @@ TEST(DumpedObject, NeverAPersonAVehicleOrSomethingThatArrivedByItself) {
 }
 
 TEST(DumpedObject, AChangeOfLightIsNoObject) {
-  const ZoneConfig c = Config(RuleKind::kDumpedObject);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kDumpedObject);
+  Rule& rule = *w.rule;
   auto patch = AtRest(1, {300, 250, 30, 20}, 0, track::Kind::kNothing);
   patch.lighting_only = true;
-  EXPECT_TRUE(RunRule(*rule, 0, 60000, [&](std::int64_t) { return std::vector<track::Track>{patch}; }).empty());
+  EXPECT_TRUE(RunRule(rule, 0, 60000, [&](std::int64_t) { return std::vector<track::Track>{patch}; }).empty());
 }
 
 TEST(Poster, OnePosterFiresOnce) {
-  const ZoneConfig c = Config(RuleKind::kPoster);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
+  Watched w(RuleKind::kPoster);
+  Rule& rule = *w.rule;
   auto poster = AtRest(1, {300, 40, 26, 34}, 5000, track::Kind::kNothing);
-  auto fired = RunRule(*rule, 5000, 120000, [&](std::int64_t) { return std::vector<track::Track>{poster}; });
+  auto fired = RunRule(rule, 5000, 120000, [&](std::int64_t) { return std::vector<track::Track>{poster}; });
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].started_ms, 5000);
 }
 
 TEST(Crowding, FiresAtTheCountForMinSAndReArmsOnceBelow) {
-  const ZoneConfig c = Config(RuleKind::kCrowding);
-  const Zone zone(c, kFrame);
-  auto rule = MakeRule(zone);
-  ASSERT_TRUE(rule->CountsPeople());
+  Watched w(RuleKind::kCrowding);
+  Rule& rule = *w.rule;
+  ASSERT_TRUE(rule.CountsPeople());
   const std::vector<cv::Rect> three = {{100, 100, 20, 60}, {200, 100, 20, 60}, {300, 100, 20, 60}};
   const std::vector<cv::Rect> two(three.begin(), three.begin() + 2);
   std::vector<std::pair<std::int64_t, Firing>> fired;
@@ -173,7 +172,7 @@ TEST(Crowding, FiresAtTheCountForMinSAndReArmsOnceBelow) {
     const bool crowd = (now >= 2000 && now < 20000 && !(now >= 5000 && now < 6000)) || now >= 30000;
     std::vector<track::Track> none;
     SceneView v{now, &none, crowd ? &three : &two, nullptr, [](const cv::Rect&) { return 0.0; }};
-    for (Firing& f : rule->Evaluate(v).fired) fired.emplace_back(now, f);
+    for (Firing& f : rule.Evaluate(v).fired) fired.emplace_back(now, f);
   }
   ASSERT_EQ(fired.size(), 2u);
   EXPECT_EQ(fired[0].first, 7000);
