@@ -109,6 +109,7 @@ class Analyzer final : public CameraAnalyzer {
   double Coverage(const cv::Rect& analysis_box) const;
   void Classify(std::int64_t now_ms);
   void MarkLightingOnly(track::Track& t) const;
+  void DateArrivals(std::int64_t now_ms);
   FrameBoxes Boxes() const;
   Observation Observe(ZoneWatch& watch, const rules::Firing& f, const cv::Mat& bgr, const FrameBoxes& boxes,
                       std::int64_t now_ms);
@@ -122,6 +123,7 @@ class Analyzer final : public CameraAnalyzer {
   cv::Size full_, analysis_size_, motion_size_;
   double to_full_ = 1;  // analysis pixels → full-resolution pixels
   cv::Mat analysis_, small_, grey_, covered_integral_;
+  cv::Mat covered_since_;  // CV_32S, motion pixels: media ms since which each has been covered
   std::int64_t last_ms_ = -1;
   std::vector<cv::Rect> people_;  // analysis pixels: the latest count of people
   std::int64_t people_ms_ = -1;
@@ -170,6 +172,29 @@ void Analyzer::MarkLightingOnly(track::Track& t) const {
   const cv::Rect r = Scaled(t.box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
   if (r.width < 3 || r.height < 3) return;
   t.lighting_only = Correlation(motion_.frame()(r), motion_.long_term()(r)) >= kLightingOnlyCorrelation;
+}
+
+// A thing that appeared where it rests (set down, put up) is seen as a track of its own only
+// once whoever brought it has moved away; its pixels, though, have been covered since it
+// arrived. Its rest starts then: the median time since which its box's pixels are covered.
+void Analyzer::DateArrivals(std::int64_t now_ms) {
+  for (track::Track& t : tracker_.tracks()) {
+    if (!t.at_rest || t.rest_start_checked) continue;
+    t.rest_start_checked = true;
+    if (!t.BornWhereItRests()) continue;
+    const cv::Rect r = Scaled(t.box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
+    std::vector<int> since;
+    for (int y = r.y; y < r.y + r.height; ++y) {
+      const int* row = covered_since_.ptr<int>(y);
+      for (int x = r.x; x < r.x + r.width; ++x) {
+        if (row[x] < now_ms) since.push_back(row[x]);
+      }
+    }
+    if (since.empty()) continue;
+    auto mid = since.begin() + static_cast<std::ptrdiff_t>(since.size() / 2);
+    std::nth_element(since.begin(), mid, since.end());
+    t.rest_since_ms = std::min<std::int64_t>(t.rest_since_ms, *mid);
+  }
 }
 
 void Analyzer::Classify(std::int64_t now_ms) {
@@ -277,13 +302,17 @@ AnalysisResult Analyzer::Process(const cv::Mat& bgr, std::int64_t media_ms) {
       if (t.at_rest) keep.push_back(Scaled(t.box, 1.0 / kMotionShrink));
     }
     const motion::MotionMasks& masks = motion_.Update(grey_, std::max(dt, 1e-3), keep);
-    cv::integral(masks.foreground | masks.lasting, covered_integral_, CV_32S);
+    const cv::Mat covered = masks.foreground | masks.lasting;
+    cv::integral(covered, covered_integral_, CV_32S);
     covered_integral_ /= 255;
+    if (covered_since_.empty()) covered_since_ = cv::Mat(motion_size_, CV_32S, cv::Scalar(static_cast<int>(media_ms)));
+    covered_since_.setTo(static_cast<int>(media_ms), ~covered);
     candidates = FindCandidates(masks);
   }
   {
     StageClock clock(result.seconds.track);
     tracker_.Update(candidates, media_ms, [this](const cv::Rect& r) { return Coverage(r); });
+    DateArrivals(media_ms);
   }
   {
     StageClock clock(result.seconds.detect);

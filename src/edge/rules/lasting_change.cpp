@@ -10,10 +10,6 @@
 namespace gb::edge::rules {
 namespace {
 
-// A thing that moved farther than this many of its widths from where it appeared arrived by
-// itself: a person who stopped, a vehicle that parked.
-constexpr float kMaxTravelled = 1.0f;
-
 bool NextTo(const cv::Rect& thing, const cv::Rect& person) {
   // Within half a person's height of the thing, or its own width if larger.
   const int reach = std::max(person.height / 2, thing.width);
@@ -31,7 +27,7 @@ class LastingChange final : public Rule {
     const auto min_ms = static_cast<std::int64_t>(zone_.config().min_stay_s * 1000);
     for (const track::Track& t : *scene.tracks) {
       if (!t.at_rest || !t.classified_at_rest || t.lighting_only) continue;
-      if (t.ever_person || t.ever_vehicle || t.travelled > kMaxTravelled || !zone_.Holds(t.box)) continue;
+      if (t.ever_person || t.ever_vehicle || !t.BornWhereItRests() || !zone_.Holds(t.box)) continue;
       if (fired_.Fired(t)) continue;
       if (begun_.Begin(t)) out.began.push_back({t.id, t.box});
       if (scene.now_ms - t.rest_since_ms < min_ms) continue;

@@ -63,8 +63,12 @@ struct Track {
   int rest_classifications = 0;
   int moving_classifications = 0;
   bool lighting_only = false;  // at rest, its box differs from the background only in brightness
+  bool rest_start_checked = false;  // the analyzer has looked at when its pixels first changed
   std::deque<std::pair<std::int64_t, cv::Point2f>> path;  // recent centres, oldest first
 
+  // It never moved farther than its own width from where it appeared: set down or put up, not
+  // a person who stopped or a vehicle that parked.
+  bool BornWhereItRests() const { return travelled <= 1.0f; }
   cv::Point2f Centre() const { return {box.x + box.width / 2.0f, box.y + box.height / 2.0f}; }
   cv::Point2f BottomCentre() const { return {box.x + box.width / 2.0f, static_cast<float>(box.y + box.height)}; }
 };
