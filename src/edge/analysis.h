@@ -20,6 +20,10 @@
 #include "core/status.h"
 #include "edge/config.h"
 
+namespace gb::vision {
+class ObjectDetector;
+}
+
 namespace gb::edge {
 
 // An image for evidence, with what the analyzer knows is in it, for the anonymizer: every
@@ -63,8 +67,13 @@ struct AnalysisResult {
 
 class CameraAnalyzer {
  public:
-  // Invalid when a zone cannot run (e.g. no_helmet without a usable model).
+  // Invalid when a zone cannot run (e.g. no_helmet without a usable model); Unavailable when
+  // the object detector cannot be loaded. REQUIRES: `camera` outlives the analyzer (each
+  // Observation::zone points into it).
   static Result<std::unique_ptr<CameraAnalyzer>> Create(const CameraConfig& camera);
+  // The same with a given object detector (one per analyzer; REQUIRES: not null).
+  static Result<std::unique_ptr<CameraAnalyzer>> Create(const CameraConfig& camera,
+                                                        std::unique_ptr<vision::ObjectDetector> detector);
   virtual ~CameraAnalyzer() = default;
 
   // `bgr` is the full-resolution frame; `media_ms` its time since the first frame,

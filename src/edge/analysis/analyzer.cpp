@@ -1,0 +1,403 @@
+// CameraAnalyzer (edge/analysis.h): motion gate → candidates → tracker → classification of
+// tracks by the object detector on their regions only → zone rules → observations with
+// evidence.
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <utility>
+
+#include <opencv2/imgproc.hpp>
+
+#include "edge/analysis.h"
+#include "edge/analysis/classify.h"
+#include "edge/analysis/evidence.h"
+#include "edge/analysis/no_helmet_model.h"
+#include "edge/motion/blobs.h"
+#include "edge/motion/motion_detector.h"
+#include "edge/rules/rule.h"
+#include "edge/rules/zone.h"
+#include "edge/track/tracker.h"
+#include "vision/object_detector.h"
+
+namespace gb::edge {
+namespace {
+
+// The motion copy is this many times smaller than the analysis copy.
+constexpr int kMotionShrink = 2;
+// Smallest blob, in motion pixels (about 8×8 analysis pixels).
+constexpr int kMinBlobArea = 12;
+// A moving track the detector found nothing in is asked again after this, a few times (it may
+// have been entering the frame, or hidden).
+constexpr std::int64_t kRetryMovingMs = 2000;
+constexpr int kMovingAttempts = 3;
+// A thing at rest the detector found nothing in is asked again after this, a few times (a
+// person standing still is never to be taken for a dumped object).
+constexpr std::int64_t kRetryRestMs = 4000;
+constexpr int kRestAttempts = 3;
+// At most this many tracks are classified in one frame; the rest wait for the next.
+constexpr size_t kMaxTracksPerFrame = 3;
+// People in counting zones are counted again this often.
+constexpr std::int64_t kCountEveryMs = 1000;
+// Regions covering more than this share of the frame are searched with one whole-frame pass.
+constexpr double kWholeFrameShare = 0.3;
+// At rest, a box whose correlation with the long-term background is at least this has only
+// changed its brightness (a shadow, a light).
+constexpr double kLightingOnlyCorrelation = 0.85;
+// Evidence: the crop around an object, and the small whole view.
+constexpr double kContextMargin = 0.75;
+constexpr int kMinCropSide = 160;
+constexpr int kWholeViewWidth = 640;
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+// Adds the thread's CPU time between construction and destruction to `into`.
+class StageClock {
+ public:
+  explicit StageClock(double& into) : into_(into), start_(ThreadCpuSeconds()) {}
+  ~StageClock() { into_ += ThreadCpuSeconds() - start_; }
+  StageClock(const StageClock&) = delete;
+  StageClock& operator=(const StageClock&) = delete;
+
+ private:
+  double& into_;
+  double start_;
+};
+
+cv::Rect Scaled(const cv::Rect& r, double s) {
+  return {static_cast<int>(std::floor(r.x * s)), static_cast<int>(std::floor(r.y * s)),
+          static_cast<int>(std::ceil(r.width * s)), static_cast<int>(std::ceil(r.height * s))};
+}
+
+// Correlation of two equally sized CV_32F patches; 0 when either is flat.
+double Correlation(const cv::Mat& a, const cv::Mat& b) {
+  cv::Scalar ma, sa, mb, sb;
+  cv::meanStdDev(a, ma, sa);
+  cv::meanStdDev(b, mb, sb);
+  if (sa[0] < 2 || sb[0] < 2) return 0;
+  const cv::Mat da = a - ma[0], db = b - mb[0];
+  return da.dot(db) / (sa[0] * sb[0] * static_cast<double>(a.total()));
+}
+
+struct ZoneWatch {
+  ZoneWatch(const ZoneConfig& config, cv::Size analysis, std::unique_ptr<NoHelmetModel> model)
+      : zone(config, analysis),
+        rule(config.rule == RuleKind::kNoHelmet ? MakeNoHelmetRule(zone, std::move(model)) : rules::MakeRule(zone)) {}
+  rules::Zone zone;
+  std::unique_ptr<rules::Rule> rule;
+  std::map<int, EvidenceShot> began;  // situation → the zone when it began
+};
+
+class Analyzer final : public CameraAnalyzer {
+ public:
+  Analyzer(const CameraConfig& camera, std::unique_ptr<vision::ObjectDetector> detector,
+           std::vector<std::unique_ptr<NoHelmetModel>> helmet_models)
+      : camera_(camera), detector_(std::move(detector)), helmet_models_(std::move(helmet_models)) {}
+
+  AnalysisResult Process(const cv::Mat& bgr, std::int64_t media_ms) override;
+  std::vector<TrackView> Tracks() const override;
+
+ private:
+  void Setup(cv::Size full);
+  std::vector<track::Candidate> FindCandidates(const motion::MotionMasks& masks);
+  double Coverage(const cv::Rect& analysis_box) const;
+  void Classify(std::int64_t now_ms);
+  void MarkLightingOnly(track::Track& t) const;
+  void DateArrivals(std::int64_t now_ms);
+  FrameBoxes Boxes() const;
+  Observation Observe(ZoneWatch& watch, const rules::Firing& f, const cv::Mat& bgr, const FrameBoxes& boxes,
+                      std::int64_t now_ms);
+
+  const CameraConfig& camera_;
+  std::unique_ptr<vision::ObjectDetector> detector_;
+  std::vector<std::unique_ptr<NoHelmetModel>> helmet_models_;  // one per no_helmet zone, in order
+  std::deque<ZoneWatch> zones_;  // a deque: rules keep references to their zones
+  motion::MotionDetector motion_;
+  track::Tracker tracker_;
+  cv::Size full_, analysis_size_, motion_size_;
+  double to_full_ = 1;  // analysis pixels → full-resolution pixels
+  cv::Mat analysis_, small_, grey_, covered_integral_;
+  cv::Mat covered_since_;  // CV_32S, motion pixels: media ms since which each has been covered
+  std::int64_t last_ms_ = -1;
+  std::vector<cv::Rect> people_;  // analysis pixels: the latest count of people
+  std::int64_t people_ms_ = -1;
+  bool counts_people_ = false;
+};
+
+void Analyzer::Setup(cv::Size full) {
+  full_ = full;
+  const int width = std::min(camera_.analysis_width, full.width);
+  analysis_size_ = {width, std::max(1, static_cast<int>(std::lround(static_cast<double>(full.height) * width / full.width)))};
+  motion_size_ = {std::max(1, analysis_size_.width / kMotionShrink), std::max(1, analysis_size_.height / kMotionShrink)};
+  to_full_ = static_cast<double>(full.width) / analysis_size_.width;
+  size_t helmet = 0;
+  for (const ZoneConfig& z : camera_.zones) {
+    std::unique_ptr<NoHelmetModel> model;
+    if (z.rule == RuleKind::kNoHelmet) model = std::move(helmet_models_[helmet++]);
+    zones_.emplace_back(z, analysis_size_, std::move(model));
+    counts_people_ = counts_people_ || zones_.back().rule->CountsPeople();
+  }
+}
+
+double Analyzer::Coverage(const cv::Rect& analysis_box) const {
+  const cv::Rect r = Scaled(analysis_box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
+  if (r.empty()) return 0;
+  const auto& ii = covered_integral_;
+  const int sum = ii.at<int>(r.y, r.x) + ii.at<int>(r.y + r.height, r.x + r.width) - ii.at<int>(r.y, r.x + r.width) -
+                  ii.at<int>(r.y + r.height, r.x);
+  return static_cast<double>(sum) / r.area();
+}
+
+std::vector<track::Candidate> Analyzer::FindCandidates(const motion::MotionMasks& masks) {
+  // Moving and lasting regions apart, so that a passer-by does not merge with a parked car;
+  // a thing being absorbed shows in both, and merging overlaps makes it one.
+  std::vector<cv::Rect> boxes = motion::Blobs(masks.foreground, kMinBlobArea);
+  const std::vector<cv::Rect> lasting = motion::Blobs(masks.lasting, kMinBlobArea);
+  boxes.insert(boxes.end(), lasting.begin(), lasting.end());
+  motion::MergeOverlapping(boxes);
+  std::vector<track::Candidate> out;
+  out.reserve(boxes.size());
+  const cv::Rect frame(0, 0, analysis_size_.width, analysis_size_.height);
+  for (const cv::Rect& b : boxes) out.push_back({Scaled(b, kMotionShrink) & frame});
+  return out;
+}
+
+void Analyzer::MarkLightingOnly(track::Track& t) const {
+  const cv::Rect r = Scaled(t.box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
+  if (r.width < 3 || r.height < 3) return;
+  t.lighting_only = Correlation(motion_.frame()(r), motion_.long_term()(r)) >= kLightingOnlyCorrelation;
+}
+
+// A thing that appeared where it rests (set down, put up) is seen as a track of its own only
+// once whoever brought it has moved away; its pixels, though, have been covered since it
+// arrived. Its rest starts then: the median time since which its box's pixels are covered.
+void Analyzer::DateArrivals(std::int64_t now_ms) {
+  for (track::Track& t : tracker_.tracks()) {
+    if (!t.at_rest || t.rest_start_checked) continue;
+    t.rest_start_checked = true;
+    if (!t.BornWhereItRests()) continue;
+    const cv::Rect r = Scaled(t.box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
+    std::vector<int> since;
+    for (int y = r.y; y < r.y + r.height; ++y) {
+      const int* row = covered_since_.ptr<int>(y);
+      for (int x = r.x; x < r.x + r.width; ++x) {
+        if (row[x] < now_ms) since.push_back(row[x]);
+      }
+    }
+    if (since.empty()) continue;
+    auto mid = since.begin() + static_cast<std::ptrdiff_t>(since.size() / 2);
+    std::nth_element(since.begin(), mid, since.end());
+    t.rest_since_ms = std::min<std::int64_t>(t.rest_since_ms, *mid);
+  }
+}
+
+void Analyzer::Classify(std::int64_t now_ms) {
+  std::vector<track::Track*> pending;
+  for (track::Track& t : tracker_.tracks()) {
+    if (!tracker_.Confirmed(t)) continue;
+    const std::int64_t since = now_ms - t.classified_ms;
+    const bool due =
+        t.at_rest ? (!t.classified_at_rest ||
+                     (t.kind == track::Kind::kNothing && t.rest_classifications < kRestAttempts && since >= kRetryRestMs))
+                  : (t.kind == track::Kind::kUnknown ||
+                     (t.kind == track::Kind::kNothing && t.moving_classifications < kMovingAttempts && since >= kRetryMovingMs));
+    if (due) pending.push_back(&t);
+  }
+  std::sort(pending.begin(), pending.end(),
+            [](const track::Track* a, const track::Track* b) { return a->classified_ms < b->classified_ms; });
+  if (pending.size() > kMaxTracksPerFrame) pending.resize(kMaxTracksPerFrame);
+
+  const bool count_due = counts_people_ && now_ms - people_ms_ >= kCountEveryMs;
+  if (pending.empty() && !count_due) return;
+
+  std::vector<cv::Rect> regions;
+  for (const track::Track* t : pending) regions.push_back(t->box);
+  if (count_due) {
+    people_.clear();
+    people_ms_ = now_ms;
+    for (const track::Track& t : tracker_.tracks()) {
+      const bool near_a_counting_zone = std::any_of(zones_.begin(), zones_.end(), [&](const ZoneWatch& w) {
+        return w.rule->CountsPeople() && (w.zone.bounds() & t.box).area() > 0;
+      });
+      if (tracker_.Confirmed(t) && near_a_counting_zone) regions.push_back(t.box);
+    }
+  }
+  if (regions.empty()) return;
+  cv::Rect all = regions.front();
+  for (const cv::Rect& r : regions) all |= r;
+  const bool whole = all.area() > kWholeFrameShare * analysis_size_.area();
+  const std::vector<vision::Detection> found = whole ? detector_->Detect(analysis_) : detector_->DetectIn(analysis_, regions);
+
+  for (track::Track* t : pending) {
+    ApplyDetections(*t, found, now_ms);
+    if (t->at_rest) MarkLightingOnly(*t);
+  }
+  if (count_due) {
+    for (const vision::Detection& d : found) {
+      if (d.cls == vision::ObjectClass::kPerson) people_.push_back(d.box);
+    }
+  }
+}
+
+FrameBoxes Analyzer::Boxes() const {
+  FrameBoxes boxes;
+  const cv::Rect frame(0, 0, full_.width, full_.height);
+  auto full = [&](const cv::Rect& r) {
+    // A little larger than the box: blurring must cover the whole person.
+    const cv::Rect grown(r.x - r.width / 10, r.y - r.height / 10, r.width * 6 / 5, r.height * 6 / 5);
+    return Scaled(grown, to_full_) & frame;
+  };
+  for (const track::Track& t : tracker_.tracks()) {
+    if (t.ever_vehicle) {
+      boxes.vehicles.push_back(full(t.box));
+    } else if (t.ever_person || t.people > 0 || (!t.at_rest && t.box.height > t.box.width)) {
+      // People, and whatever moves and stands upright that the detector has not seen yet.
+      boxes.people.push_back(full(t.box));
+    }
+  }
+  for (const cv::Rect& p : people_) boxes.people.push_back(full(p));
+  return boxes;
+}
+
+Observation Analyzer::Observe(ZoneWatch& watch, const rules::Firing& f, const cv::Mat& bgr, const FrameBoxes& boxes,
+                              std::int64_t now_ms) {
+  Observation o;
+  o.zone = &watch.zone.config();
+  o.confidence = std::clamp(f.confidence, 0.0, 1.0);
+  o.started_ms = f.started_ms;
+  o.fired_ms = now_ms;
+  o.dwell_s = f.dwell_s;
+  o.count = f.count;
+  const cv::Rect object = Scaled(f.box, to_full_);
+  const int min_side = static_cast<int>(kMinCropSide * to_full_);
+  o.evidence.push_back(CropShot(bgr, WithContext(object, full_, kContextMargin, min_side), boxes));
+  if (auto it = watch.began.find(f.situation); it != watch.began.end()) {
+    o.evidence.push_back(std::move(it->second));
+    watch.began.erase(it);
+  }
+  o.evidence.push_back(WholeView(bgr, kWholeViewWidth, boxes));
+  return o;
+}
+
+AnalysisResult Analyzer::Process(const cv::Mat& bgr, std::int64_t media_ms) {
+  AnalysisResult result;
+  if (zones_.empty() && full_.empty()) Setup(bgr.size());
+  const double dt = last_ms_ < 0 ? 1.0 / std::max(1.0, camera_.analysis_fps) : (media_ms - last_ms_) / 1000.0;
+  last_ms_ = media_ms;
+
+  std::vector<track::Candidate> candidates;
+  {
+    StageClock clock(result.seconds.motion);
+    cv::resize(bgr, analysis_, analysis_size_, 0, 0, cv::INTER_AREA);
+    cv::resize(analysis_, small_, motion_size_, 0, 0, cv::INTER_AREA);
+    cv::cvtColor(small_, grey_, cv::COLOR_BGR2GRAY);
+    std::vector<cv::Rect> keep;
+    for (const track::Track& t : tracker_.tracks()) {
+      if (t.at_rest) keep.push_back(Scaled(t.box, 1.0 / kMotionShrink));
+    }
+    const motion::MotionMasks& masks = motion_.Update(grey_, std::max(dt, 1e-3), keep);
+    const cv::Mat covered = masks.foreground | masks.lasting;
+    cv::integral(covered, covered_integral_, CV_32S);
+    covered_integral_ /= 255;
+    if (covered_since_.empty()) covered_since_ = cv::Mat(motion_size_, CV_32S, cv::Scalar(static_cast<int>(media_ms)));
+    covered_since_.setTo(static_cast<int>(media_ms), ~covered);
+    candidates = FindCandidates(masks);
+  }
+  {
+    StageClock clock(result.seconds.track);
+    tracker_.Update(candidates, media_ms, [this](const cv::Rect& r) { return Coverage(r); });
+    DateArrivals(media_ms);
+  }
+  {
+    StageClock clock(result.seconds.detect);
+    Classify(media_ms);
+  }
+  {
+    StageClock clock(result.seconds.rules);
+    std::vector<track::Track> confirmed;
+    for (const track::Track& t : tracker_.tracks()) {
+      if (tracker_.Confirmed(t)) confirmed.push_back(t);
+    }
+    rules::SceneView view;
+    view.now_ms = media_ms;
+    view.tracks = &confirmed;
+    view.people = &people_;
+    view.frame = &analysis_;
+    view.coverage = [this](const cv::Rect& r) { return Coverage(r); };
+    std::optional<FrameBoxes> boxes;  // made once, only when needed
+    for (ZoneWatch& watch : zones_) {
+      rules::RuleOutput out = watch.rule->Evaluate(view);
+      if (out.began.empty() && out.fired.empty()) continue;
+      if (!boxes) boxes = Boxes();
+      for (const rules::Began& b : out.began) {
+        const cv::Rect region = WithContext(Scaled(watch.zone.bounds() | b.box, to_full_), full_, 0.1, 0);
+        watch.began[b.situation] = CropShot(bgr, region, *boxes);
+      }
+      for (const rules::Firing& f : out.fired) result.observations.push_back(Observe(watch, f, bgr, *boxes, media_ms));
+      // Pictures of situations that ended without firing are not kept.
+      std::erase_if(watch.began, [&](const auto& entry) {
+        return entry.first > 0 && std::none_of(confirmed.begin(), confirmed.end(),
+                                               [&](const track::Track& t) { return t.id == entry.first; });
+      });
+      while (watch.began.size() > 1 && watch.began.begin()->first < 0 &&
+             std::next(watch.began.begin())->first < 0) {
+        watch.began.erase(watch.began.begin());  // of counts, only the latest one
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<TrackView> Analyzer::Tracks() const {
+  std::vector<TrackView> out;
+  const cv::Rect frame(0, 0, full_.width, full_.height);
+  for (const track::Track& t : tracker_.tracks()) {
+    if (!tracker_.Confirmed(t)) continue;
+    out.push_back({t.id, Scaled(t.box, to_full_) & frame, track::KindName(t.kind), t.at_rest});
+  }
+  return out;
+}
+
+// Checks every zone of `camera` and loads the no_helmet zones' models, in zone order.
+Result<std::vector<std::unique_ptr<NoHelmetModel>>> CheckZones(const CameraConfig& camera) {
+  if (camera.analysis_width < 16) {
+    return Status::Invalid("camera " + camera.id + ": analysis_width must be ≥ 16, got " +
+                           std::to_string(camera.analysis_width));
+  }
+  std::vector<std::unique_ptr<NoHelmetModel>> models;
+  for (size_t i = 0; i < camera.zones.size(); ++i) {
+    const ZoneConfig& z = camera.zones[i];
+    const std::string where = "camera " + camera.id + " zone " + std::to_string(i) + " (" + z.id + ")";
+    if (z.polygon.size() < 3) return Status::Invalid(where + ": polygon needs at least 3 points");
+    if (z.rule != RuleKind::kNoHelmet) continue;
+    auto model = NoHelmetModel::Load(z.model, z.classes);
+    if (!model.ok()) return WithContext(model.status(), where);
+    models.push_back(std::move(model).value());
+  }
+  return models;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CameraAnalyzer>> CameraAnalyzer::Create(const CameraConfig& camera,
+                                                               std::unique_ptr<vision::ObjectDetector> detector) {
+  if (detector == nullptr) return Status::Invalid("camera " + camera.id + ": no object detector");
+  auto models = CheckZones(camera);
+  if (!models.ok()) return models.status();
+  return std::unique_ptr<CameraAnalyzer>(std::make_unique<Analyzer>(camera, std::move(detector), std::move(models).value()));
+}
+
+Result<std::unique_ptr<CameraAnalyzer>> CameraAnalyzer::Create(const CameraConfig& camera) {
+  GB_RETURN_IF_ERROR(CheckZones(camera));  // a zone's problem first: it needs no detector to see
+  auto detector = vision::ObjectDetector::Create();
+  if (!detector.ok()) return WithContext(detector.status(), "camera " + camera.id);
+  return Create(camera, std::move(detector).value());
+}
+
+}  // namespace gb::edge
