@@ -248,7 +248,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
 
-  if (edge->parsed()) return edge::RunEdgeCommand(edge_args, nullptr);
+  if (edge->parsed())
+    return edge::RunEdgeCommand(edge_args, [](const edge::CameraConfig& c) { return edge::CameraAnalyzer::Create(c); });
   if (serve->parsed()) {
     if (!config_file.empty()) {
       Status s = LoadConfigFile(config_file, options);
