@@ -128,7 +128,7 @@ class CameraLoop {
       spdlog::error("event=raise_failed camera={} key={} error=\"{}\"", camera_.id, event.idempotency_key, s.message());
       return;
     }
-    ctx_.metrics.EventRaised(camera_.id, std::string(RuleName(obs.zone->rule)));
+    ctx_.metrics.EventRaised(camera_.id, std::string(RuleKindName(obs.zone->rule)));
     spdlog::info("event=raised key={} evidence={}", event.idempotency_key, event.evidence.size());
   }
 

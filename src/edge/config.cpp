@@ -312,7 +312,7 @@ void ReadZone(Checker& c, const toml::table& t, const std::string& camera_where,
   }
   std::string rule;
   if (s.String("rule", rule, true)) {
-    auto kind = ParseRuleName(rule);
+    auto kind = ParseRuleKind(rule);
     if (!kind)
       s.Problem(*s.Get("rule"),
                 "rule must be stationary_vehicle, dumped_object, poster, crowding or no_helmet, got \"" + rule + "\"");
@@ -408,13 +408,13 @@ void ReadCamera(Checker& c, const toml::table& t, int index, std::set<std::strin
 
 }  // namespace
 
-std::string_view RuleName(RuleKind rule) {
+std::string_view RuleKindName(RuleKind rule) {
   for (auto [kind, name] : kRules)
     if (kind == rule) return name;
   return "";
 }
 
-std::optional<RuleKind> ParseRuleName(std::string_view name) {
+std::optional<RuleKind> ParseRuleKind(std::string_view name) {
   for (auto [kind, n] : kRules)
     if (n == name) return kind;
   return std::nullopt;

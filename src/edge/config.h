@@ -17,8 +17,8 @@ namespace gb::edge {
 enum class RuleKind { kStationaryVehicle, kDumpedObject, kPoster, kCrowding, kNoHelmet };
 
 // "stationary_vehicle", …: the rule's name in the config and on the wire.
-std::string_view RuleName(RuleKind rule);
-std::optional<RuleKind> ParseRuleName(std::string_view name);
+std::string_view RuleKindName(RuleKind rule);
+std::optional<RuleKind> ParseRuleKind(std::string_view name);
 
 struct ZoneConfig {
   std::string id;

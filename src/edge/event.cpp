@@ -10,7 +10,7 @@ namespace gb::edge {
 EdgeEvent BuildEvent(const CameraConfig& camera, const Observation& obs, TimeMs epoch, std::int64_t number,
                      std::vector<Evidence> evidence) {
   const ZoneConfig& zone = *obs.zone;
-  const std::string rule(RuleName(zone.rule));
+  const std::string rule(RuleKindName(zone.rule));
   const std::string observed_at = FormatRfc3339(epoch + obs.fired_ms);
   EdgeEvent e;
   e.idempotency_key = camera.id + "/" + observed_at + "/" + rule + "/" + std::to_string(number);
