@@ -14,7 +14,8 @@
 // cropped to 1152 columns (a player's face and a crowd of small faces); without opencv-doc a
 // generated picture without faces is used, and the report says so. Every post carries a
 // different photo (the picture with its number painted as eight small black or white squares
-// in the bottom-left corner), so that the hub writes a new evidence file each time as it does
+// along the top edge, where the blur of the player's box fades out), so that the hub writes a
+// new evidence file each time as it does
 // for real residents' photos: the same photo twice would be written once. Request bodies are
 // built before the clock starts.
 //
@@ -84,14 +85,14 @@ Stats Summarise(std::vector<double> v) {
   return {at(0.5), at(0.9)};
 }
 
-// The picture with `n` painted into its bottom-left corner as eight 16-pixel squares (black
+// The picture with `n` painted along its top edge as eight 16-pixel squares (black
 // for 0, white for 1), encoded like LoadBenchPhoto's: a different photo, and a different
 // anonymized output, for each n below 256.
 std::string NumberedPhoto(const cv::Mat& pixels, int n) {
   cv::Mat marked = pixels.clone();
   for (int bit = 0; bit < 8; ++bit) {
     const cv::Scalar colour = ((n >> bit) & 1) ? cv::Scalar::all(255) : cv::Scalar::all(0);
-    marked(cv::Rect(bit * 16, marked.rows - 16, 16, 16)).setTo(colour);
+    marked(cv::Rect(bit * 16, 0, 16, 16)).setTo(colour);
   }
   return testing::EncodeJpeg(marked, 90);
 }
