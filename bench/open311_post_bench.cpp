@@ -14,7 +14,8 @@
 // cropped to 1152 columns (a player's face and a crowd of small faces); without opencv-doc a
 // generated picture without faces is used, and the report says so. Every post carries a
 // different photo (the picture with its number painted as eight small black or white squares
-// in the bottom-left corner), so that the hub writes a new evidence file each time as it does
+// along the top edge, where the blur of the player's box fades out), so that the hub writes a
+// new evidence file each time as it does
 // for real residents' photos: the same photo twice would be written once. Request bodies are
 // built before the clock starts.
 //
@@ -30,7 +31,7 @@
 // time when detection runs on several cores at once, and a wall time well above it would be
 // time spent waiting, mostly on the disk (the evidence file and the SQLite commit are both
 // made durable before the answer).
-// Target: median ≤ 50 ms (absolute, on the 2-core reference machine).
+// Target: median ≤ 100 ms (absolute, on the 2-core reference machine).
 //
 // GLASSBRAIN_BENCH_SHORT=1 runs 5 posts (CI only checks that it works); the default is 60.
 // Exit status: 0 when the run worked (a missed target only prints FAIL); 1 when a post was
@@ -61,7 +62,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr double kTargetMs = 50.0;
+constexpr double kTargetMs = 100.0;
 constexpr int kWarmupPosts = 2;
 constexpr const char* kServiceCode = "graffiti";
 constexpr const char* kAreaKind = "poster_wall";
@@ -84,14 +85,14 @@ Stats Summarise(std::vector<double> v) {
   return {at(0.5), at(0.9)};
 }
 
-// The picture with `n` painted into its bottom-left corner as eight 16-pixel squares (black
+// The picture with `n` painted along its top edge as eight 16-pixel squares (black
 // for 0, white for 1), encoded like LoadBenchPhoto's: a different photo, and a different
 // anonymized output, for each n below 256.
 std::string NumberedPhoto(const cv::Mat& pixels, int n) {
   cv::Mat marked = pixels.clone();
   for (int bit = 0; bit < 8; ++bit) {
     const cv::Scalar colour = ((n >> bit) & 1) ? cv::Scalar::all(255) : cv::Scalar::all(0);
-    marked(cv::Rect(bit * 16, marked.rows - 16, 16, 16)).setTo(colour);
+    marked(cv::Rect(bit * 16, 0, 16, 16)).setTo(colour);
   }
   return testing::EncodeJpeg(marked, 90);
 }
@@ -181,7 +182,7 @@ int Run(bool short_run) {
       std::thread::hardware_concurrency(), bench::LoadAverage(), short_run ? " (short)" : "");
   std::fflush(stdout);
 
-  // The same anonymizer as the hub's (same cascades, default options), for the breakdown.
+  // The same anonymizer as the hub's (same models, default options), for the breakdown.
   auto created = Anonymizer::Create();
   if (!created.ok()) {
     std::fprintf(stderr, "open311_post_bench: %s\n", created.status().message().c_str());
@@ -250,8 +251,8 @@ int Run(bool short_run) {
 
   std::printf("                                     median       p90\n");
   std::printf("  baseline decode+encode          %8.2f ms %8.2f ms\n", base.median, base.p90);
-  std::printf("  Anonymizer::Process (no HTTP)   %8.2f ms %8.2f ms  (%d faces, %d people; hub idle)\n",
-              proc.median, proc.p90, first->faces_blurred, first->people_blurred);
+  std::printf("  Anonymizer::Process (no HTTP)   %8.2f ms %8.2f ms  (%d faces, %d people, %d plates; hub idle)\n",
+              proc.median, proc.p90, first->faces_blurred, first->people_blurred, first->plates_blurred);
   std::printf("  Open311 POST, client wall clock %8.2f ms %8.2f ms\n", wall.median, wall.p90);
   std::printf("  process CPU per POST            %8.2f ms %8.2f ms  (hub and client, all threads)\n", cpu.median,
               cpu.p90);

@@ -34,6 +34,8 @@ constexpr ClassColumn kClassColumns[] = {
     {ObjectClass::kBackpack, 27},  {ObjectClass::kHandbag, 31}, {ObjectClass::kSuitcase, 33},
 };
 
+constexpr int kPersonColumn = 1;
+
 // Non-maximum suppression within one run: the model's own post-processing setting.
 constexpr float kRunIou = 0.6f;
 // A box edge this close to its crop's edge (fraction of the crop) counts as touching it.
@@ -181,7 +183,9 @@ class SsdDetector final : public ObjectDetector {
     CV_Assert(bgr.type() == CV_8UC3);
     std::vector<ssd::Found> found;
     for (size_t i = 0; i < crops.size(); ++i) Run(bgr, crops[i], static_cast<int>(i), found);
-    for (const ssd::Found& f : ssd::Merge(std::move(found))) {
+    found = ssd::Merge(std::move(found));
+    ssd::DropGroupBoxes(found, kPersonColumn);
+    for (const ssd::Found& f : found) {
       const cv::Rect box = cv::Rect(cv::Point(static_cast<int>(std::floor(f.box.x)), static_cast<int>(std::floor(f.box.y))),
                                     cv::Point(static_cast<int>(std::ceil(f.box.x + f.box.width)),
                                               static_cast<int>(std::ceil(f.box.y + f.box.height)))) &

@@ -83,4 +83,22 @@ std::vector<Found> Merge(std::vector<Found> found, const MergeRules& rules) {
   return kept;
 }
 
+void DropGroupBoxes(std::vector<Found>& found, int column, float cover) {
+  std::vector<bool> group(found.size(), false);
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].column != column) continue;
+    int inside = 0;
+    for (size_t j = 0; j < found.size(); ++j) {
+      if (j == i || found[j].column != column) continue;
+      if ((found[j].box & found[i].box).area() >= cover * found[j].box.area()) ++inside;
+    }
+    group[i] = inside >= 2;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!group[i]) found[k++] = found[i];
+  }
+  found.resize(k);
+}
+
 }  // namespace gb::vision::ssd

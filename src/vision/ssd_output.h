@@ -68,4 +68,9 @@ struct MergeRules {
 // order of decreasing score.
 std::vector<Found> Merge(std::vector<Found> found, const MergeRules& rules = {});
 
+// Drops boxes of `column` that hold two or more other boxes of it, each at least `cover` inside:
+// the network sometimes boxes a group of people as one, at a low score, besides boxing each of
+// them; counted, such a box would be one person too many.
+void DropGroupBoxes(std::vector<Found>& found, int column, float cover = 0.7f);
+
 }  // namespace gb::vision::ssd

@@ -147,6 +147,13 @@ Writer TypeAttr(int dtype) {
   return a;
 }
 
+Writer NodeStart(std::string_view name, std::string_view op) {
+  Writer node;
+  node.Bytes(node_def::kName, name);
+  node.Bytes(node_def::kOp, op);
+  return node;
+}
+
 // A Const node holding `content` (float32) or `ints` (int32).
 Writer ConstNode(const std::string& name, int dtype, const std::vector<int64_t>& shape,
                  std::string_view content, const std::vector<int64_t>& ints) {
@@ -160,9 +167,7 @@ Writer ConstNode(const std::string& name, int dtype, const std::vector<int64_t>&
   }
   Writer value;
   value.Message(attr_value::kTensor, t);
-  Writer node;
-  node.Bytes(node_def::kName, name);
-  node.Bytes(node_def::kOp, "Const");
+  Writer node = NodeStart(name, "Const");
   AddAttr(node, "dtype", TypeAttr(dtype));
   AddAttr(node, "value", value);
   return node;
@@ -347,9 +352,7 @@ class Converter {
     if (name == cut_.input) {
       Writer shape_attr;
       shape_attr.Message(attr_value::kShape, ShapeProto(cut_.input_shape));
-      Writer node;
-      node.Bytes(node_def::kName, name);
-      node.Bytes(node_def::kOp, "Placeholder");
+      Writer node = NodeStart(name, "Placeholder");
       AddAttr(node, "dtype", TypeAttr(kDtFloat));
       AddAttr(node, "shape", shape_attr);
       return node;
@@ -366,9 +369,7 @@ class Converter {
       const std::string_view content = weights_.substr(wt.offset, wt.bytes);
       return ConstNode(name, wt.dtype, wt.shape, content, wt.dtype == kDtInt32 ? Ints(wt) : std::vector<int64_t>{});
     }
-    Writer node;
-    node.Bytes(node_def::kName, name);
-    node.Bytes(node_def::kOp, op);
+    Writer node = NodeStart(name, op);
     for (const std::string& in : DataInputs(n)) node.Bytes(node_def::kInput, in);
     // Sorted, so that the same model always gives the same bytes.
     std::map<std::string, const json*> attrs;

@@ -87,4 +87,27 @@ nlohmann::json MakeEvent(const std::string& key, const std::string& category, do
           {"attributes", {{"dwell_s", 312}}}};
 }
 
+// A resident's graffiti report with a photo, as multipart/form-data; returns the path of
+// its media_url, or "" when the post failed.
+std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) {
+  const std::string boundary = "gbBoundary7MA4YWxk";
+  auto field = [&](const std::string& name, const std::string& value) {
+    return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  };
+  std::string body = field("service_code", "graffiti") + field("lat", std::to_string(p.lat)) +
+                     field("long", std::to_string(p.lon)) + field("description", "Tag on the old wall") + "--" +
+                     boundary + "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"wall.jpg\"\r\n" +
+                     "Content-Type: image/jpeg\r\n\r\n" + jpeg + "\r\n--" + boundary + "--\r\n";
+  auto r = hub.Anonymous("POST", "/open311/v2/requests.json", body,
+                         {"Content-Type: multipart/form-data; boundary=" + boundary});
+  EXPECT_EQ(r.status, 201) << r.body;
+  if (r.status != 201) return "";
+  auto created = nlohmann::json::parse(r.body)[0];
+  std::string id = created["service_request_id"].is_string() ? created["service_request_id"].get<std::string>()
+                                                             : nlohmann::to_string(created["service_request_id"]);
+  auto req = nlohmann::json::parse(hub.Anonymous("GET", "/open311/v2/requests/" + id + ".json").body)[0];
+  std::string url = req["media_url"];
+  return url.substr(url.find("/open311/"));
+}
+
 }  // namespace gb::testing

@@ -58,4 +58,9 @@ class HubFixture {
 nlohmann::json MakeEvent(const std::string& key, const std::string& category, double lat, double lon,
                          const std::string& camera = "cam-01");
 
+// A resident's graffiti report at `p` with `jpeg` as its photo (multipart/form-data); returns
+// the path of its media_url (where the stored, anonymized photo is served), or "" when the post
+// failed (a test failure is recorded).
+std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p);
+
 }  // namespace gb::testing

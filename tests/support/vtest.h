@@ -21,6 +21,8 @@ namespace gb::testing {
 
 inline constexpr const char* kVtestVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 inline constexpr const char* kVtestPackage = "opencv-doc";
+// Faces, 720×528, 270 frames: the face tests' video, from the same package.
+inline constexpr const char* kMegamindVideo = "/usr/share/doc/opencv-doc/examples/data/Megamind.avi";
 
 inline cv::Mat VtestFrame(int n) {
   cv::VideoCapture cap(kVtestVideo);

