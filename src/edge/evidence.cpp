@@ -1,19 +1,33 @@
 #include "edge/evidence.h"
 
 #include <algorithm>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace gb::edge {
 
+namespace {
+
+// A tracked thing as the line it stands on, coloured by its kind, three times as thick when it
+// is at rest (docs/edge.md). Neither an outline (not even its corners) nor a label: around a
+// blurred person either gives a person's shape back to a detector, and a preview must not.
+void DrawTrack(cv::Mat& canvas, const TrackView& t, int thick) {
+  cv::Scalar colour(255, 0, 255);                              // anything else: magenta
+  if (t.label == "person") colour = cv::Scalar(0, 255, 0);     // green
+  if (t.label == "vehicle") colour = cv::Scalar(255, 128, 0);  // blue
+  if (t.label == "bicycle") colour = cv::Scalar(255, 255, 0);  // cyan
+  if (t.label == "bag") colour = cv::Scalar(0, 255, 255);      // yellow
+  const int y = t.box.y + t.box.height;
+  cv::line(canvas, {t.box.x, y}, {t.box.x + t.box.width, y}, colour, t.at_rest ? 3 * thick : thick, cv::LINE_AA);
+}
+
+}  // namespace
+
 Result<AnonymizedImage> EvidenceEncoder::Anonymize(const EvidenceShot& shot, bool blur_plates) const {
-  (void)blur_plates;
-  // The pixels reach the anonymizer as an in-memory JPEG of high quality; it decodes them,
-  // blurs what it finds and re-encodes without metadata.
-  std::vector<unsigned char> jpeg;
-  if (shot.bgr.empty() || !cv::imencode(".jpg", shot.bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95}))
-    return Status::Internal("cannot encode an evidence frame");
-  return anonymizer_.Process(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+  // Pixels go straight to the anonymizer with the tracker's boxes: nothing is encoded before
+  // faces, people and plates are blurred.
+  return anonymizer_.ProcessPixels(shot.bgr, KnownObjects{shot.people, shot.vehicles, blur_plates});
 }
 
 Result<Evidence> EvidenceEncoder::Encode(const EvidenceShot& shot, const std::string& category) const {
@@ -26,7 +40,12 @@ Result<Evidence> EvidenceEncoder::Encode(const EvidenceShot& shot, const std::st
 Result<std::string> EvidenceEncoder::Preview(const cv::Mat& bgr, const std::vector<TrackView>& tracks,
                                              const CameraConfig& camera) const {
   EvidenceShot shot{bgr, {}, {}};
-  for (const auto& t : tracks) (t.label == "person" ? shot.people : shot.vehicles).push_back(t.box);
+  for (const auto& t : tracks) {
+    if (t.label == "vehicle")
+      shot.vehicles.push_back(t.box);
+    else if (t.label != "bag")  // people, riders of bicycles, and what moves unclassified yet
+      shot.people.push_back(t.box);
+  }
   auto image = Anonymize(shot, true);
   if (!image.ok()) return image.status();
   cv::Mat canvas = cv::imdecode(cv::Mat(1, static_cast<int>(image->jpeg.size()), CV_8U, image->jpeg.data()),
@@ -42,12 +61,7 @@ Result<std::string> EvidenceEncoder::Preview(const cv::Mat& bgr, const std::vect
       cv::putText(canvas, zone.id, ring[0] + cv::Point(4, -4), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick, {0, 200, 255},
                   thick, cv::LINE_AA);
   }
-  for (const auto& t : tracks) {
-    cv::Scalar colour = t.at_rest ? cv::Scalar(0, 0, 255) : cv::Scalar(0, 255, 0);
-    cv::rectangle(canvas, t.box, colour, thick);
-    cv::putText(canvas, t.label + " " + std::to_string(t.id), t.box.tl() + cv::Point(2, -3), cv::FONT_HERSHEY_SIMPLEX,
-                0.4 * thick, colour, thick, cv::LINE_AA);
-  }
+  for (const auto& t : tracks) DrawTrack(canvas, t, thick);
   std::vector<unsigned char> out;
   // OpenCV's JPEG writer emits a bare JFIF header: no EXIF, comment or other APPn segment.
   if (!cv::imencode(".jpg", canvas, out, {cv::IMWRITE_JPEG_QUALITY, 85}))
