@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "edge/rules/zone.h"
+
 namespace gb::edge {
 namespace {
 
@@ -23,20 +25,6 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 5> kRules = {{
     {RuleKind::kCrowding, "crowding"},
     {RuleKind::kNoHelmet, "no_helmet"},
 }};
-
-// Object sizes (box area / frame area) each rule looks at unless the zone says otherwise: a
-// parked car fills from half a percent of the view; rubbish and posters start smaller; people
-// counted for crowding and helmets can be any size.
-std::pair<double, double> DefaultAreaRange(RuleKind rule) {
-  switch (rule) {
-    case RuleKind::kStationaryVehicle: return {0.005, 0.5};
-    case RuleKind::kDumpedObject: return {0.0005, 0.1};
-    case RuleKind::kPoster: return {0.001, 0.5};
-    case RuleKind::kCrowding:
-    case RuleKind::kNoHelmet: return {0, 1};
-  }
-  return {0, 1};
-}
 
 std::string_view TypeName(toml::node_type t) {
   switch (t) {
@@ -348,7 +336,7 @@ void ReadZone(Checker& c, const toml::table& t, const std::string& camera_where,
   }
   z.location = cam.location;
   s.LonLat("location", z.location, false);
-  std::tie(z.min_area, z.max_area) = DefaultAreaRange(z.rule);
+  std::tie(z.min_area, z.max_area) = rules::DefaultAreaLimits(z.rule);
   bool area_given = s.Number("min_area", z.min_area, Fraction, "from 0 to 1");
   area_given = s.Number("max_area", z.max_area, Fraction, "from 0 to 1") || area_given;
   if (area_given && z.min_area >= z.max_area)

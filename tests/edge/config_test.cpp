@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "edge/rules/zone.h"
 #include "edge_testing.h"
 
 namespace gb::edge {
@@ -87,8 +88,9 @@ TEST(EdgeConfig, DefaultsApplyWhereKeysAreAbsent) {
   const ZoneConfig& z = c.cameras[0].zones[0];
   EXPECT_DOUBLE_EQ(z.location.lat, 31.2366);  // the camera's
   EXPECT_DOUBLE_EQ(z.location.lon, 121.4797);
-  EXPECT_GT(z.min_area, 0);  // a vehicle is not a speck
-  EXPECT_LT(z.max_area, 1);
+  // The rules' own limits for what the zone watches (a vehicle is not a speck).
+  EXPECT_EQ(std::pair(z.min_area, z.max_area), rules::DefaultAreaLimits(RuleKind::kStationaryVehicle));
+  EXPECT_GT(z.min_area, 0);
   EXPECT_EQ(CountZones(c), 1);
 }
 
