@@ -23,6 +23,7 @@
 #include "edge/camera.h"
 #include "edge/video_source.h"
 #include "machine.h"
+#include "scene_clip.h"
 #include "scenes/catalogue.h"
 
 namespace gb::edge {
@@ -33,22 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kVtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 constexpr int kFps = 25;
-
-// Encodes the first `seconds` of `scene` at `size` as H.264 at kFps; false when ffmpeg failed.
-bool MakeClip(const scenes::Scene& scene, const std::string& path, cv::Size size, int seconds) {
-  const std::string cmd = "ffmpeg -y -loglevel error -f rawvideo -pix_fmt bgr24 -s " + std::to_string(size.width) +
-                          "x" + std::to_string(size.height) + " -r " + std::to_string(kFps) +
-                          " -i - -c:v libx264 -preset veryfast -pix_fmt yuv420p '" + path + "'";
-  FILE* pipe = popen(cmd.c_str(), "w");
-  if (!pipe) return false;
-  scenes::Scene sized = scene;
-  sized.size = size;
-  for (int i = 0; i < seconds * kFps; ++i) {
-    const cv::Mat f = sized.Render(i / static_cast<double>(kFps));
-    fwrite(f.data, 1, f.total() * f.elemSize(), pipe);
-  }
-  return pclose(pipe) == 0;
-}
 
 struct Decode {
   double fps = 0;
@@ -152,7 +137,8 @@ int main() {
                              {"scene 1920x1080 h264", dir + "/scene-1080.mp4"}};
   // A street with a van that drives in and parks and people passing (the analysis tests' scene).
   const gb::scenes::Scene scene = gb::scenes::MakeScene(gb::scenes::SceneKind::kStationaryVehicle, 1);
-  if (!MakeClip(scene, clips[1].path, {640, 360}, seconds) || !MakeClip(scene, clips[2].path, {1920, 1080}, seconds)) {
+  if (!gb::edge::testing::MakeSceneClip(scene, clips[1].path, kFps, seconds, {640, 360}) ||
+      !gb::edge::testing::MakeSceneClip(scene, clips[2].path, kFps, seconds, {1920, 1080})) {
     std::printf("error: ffmpeg could not make the clips (install ffmpeg)\n");
     return 1;
   }

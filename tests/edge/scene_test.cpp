@@ -6,13 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <sstream>
 
 #include "agent_files.h"
 #include "core/time.h"
 #include "edge_testing.h"
 #include "hub_process.h"
+#include "scene_clip.h"
 #include "scenes/catalogue.h"
 
 namespace gb::edge::testing {
@@ -21,21 +21,6 @@ namespace {
 using scenes::SceneKind;
 
 constexpr double kFps = 5;  // the zones' analysis rate: every frame of the clip is analysed
-
-// The scene as an H.264 file made with the ffmpeg command; "" when that failed.
-std::string SceneClip(const scenes::Scene& scene, const std::string& path) {
-  const std::string cmd = "ffmpeg -y -loglevel error -f rawvideo -pix_fmt bgr24 -s " +
-                          std::to_string(scene.size.width) + "x" + std::to_string(scene.size.height) +
-                          " -r 5 -i - -c:v libx264 -preset veryfast -pix_fmt yuv420p '" + path + "'";
-  FILE* pipe = popen(cmd.c_str(), "w");
-  if (!pipe) return "";
-  const int frames = static_cast<int>(scene.duration_s * kFps);
-  for (int i = 0; i < frames; ++i) {
-    const cv::Mat f = scene.Render(i / kFps);
-    std::fwrite(f.data, 1, f.total() * f.elemSize(), pipe);
-  }
-  return pclose(pipe) == 0 ? path : "";
-}
 
 // The hub's service code for each of the street's zones (data/demo's catalogue).
 std::string Category(const ZoneConfig& zone) {
@@ -88,8 +73,8 @@ TEST_P(EdgeScene, TheDryRunRaisesTheScenesSituationAndNothingElse) {
   ASSERT_EQ(scene.truth.size(), 1u) << scene.TruthJson();
   const scenes::TruthEvent& truth = scene.truth[0];
   TempDir dir;
-  const std::string clip = SceneClip(scene, dir / "scene.mp4");
-  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  const std::string clip = dir / "scene.mp4";
+  ASSERT_TRUE(MakeSceneClip(scene, clip, kFps)) << "ffmpeg could not make the clip";
   const std::string epoch = "2026-11-24T10:00:00Z";
   WriteFile(dir / "edge.toml", SceneCameraToml(scene, clip, epoch));
   auto r = edge::testing::Run({GlassbrainBinary(), "edge", "--config", dir / "edge.toml", "--dry-run", "--out", dir / "out"},
@@ -128,8 +113,8 @@ TEST(EdgeSceneLive, AParkedVanBecomesAnIncidentAtTheHub) {
   TempDir dir;
   HubProcess hub(dir / "hub");
   ASSERT_TRUE(hub.Start());
-  const std::string clip = SceneClip(scene, dir / "scene.mp4");
-  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  const std::string clip = dir / "scene.mp4";
+  ASSERT_TRUE(MakeSceneClip(scene, clip, kFps)) << "ffmpeg could not make the clip";
   const std::string camera = SceneCameraToml(scene, clip, RecentEpoch());
   WriteFile(dir / "dry.toml", camera);
   auto dry = edge::testing::Run({GlassbrainBinary(), "edge", "--config", dir / "dry.toml", "--dry-run", "--out", dir / "dry"},
