@@ -158,7 +158,9 @@ TEST_P(SceneAccuracy, EventsMatchTheTruth) {
     detect += run.stages.detect;
     video += run.frames / kFps;
     events += static_cast<int>(run.seen.size());
-    if (GetParam() == SceneKind::kControl) EXPECT_TRUE(run.seen.empty()) << scene.name << " raised events";
+    if (GetParam() == SceneKind::kControl) {
+      EXPECT_TRUE(run.seen.empty()) << scene.name << " raised events";
+    }
   }
   std::printf("%d scenes, %.0f s of video, %d events; CPU per second of video (motion+detection+tracking+rules): "
               "%.4f s, of which detection %.4f s\n",
