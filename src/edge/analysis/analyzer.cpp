@@ -29,6 +29,8 @@ namespace {
 constexpr int kMotionShrink = 2;
 // Smallest blob, in motion pixels (about 8×8 analysis pixels).
 constexpr int kMinBlobArea = 12;
+// Gap (motion pixels) across which fragments of one lasting thing are joined.
+constexpr int kJoinLasting = 7;
 // A moving track the detector found nothing in is asked again after this, a few times (it may
 // have been entering the frame, or hidden).
 constexpr std::int64_t kRetryMovingMs = 2000;
@@ -158,7 +160,9 @@ std::vector<track::Candidate> Analyzer::FindCandidates(const motion::MotionMasks
   // Moving and lasting regions apart, so that a passer-by does not merge with a parked car;
   // a thing being absorbed shows in both, and merging overlaps makes it one.
   std::vector<cv::Rect> boxes = motion::Blobs(masks.foreground, kMinBlobArea);
-  const std::vector<cv::Rect> lasting = motion::Blobs(masks.lasting, kMinBlobArea);
+  // A lasting thing with parts like its background (a poster's blocks of colour on a wall) is
+  // still one thing: its fragments are joined over a wider gap.
+  const std::vector<cv::Rect> lasting = motion::Blobs(masks.lasting, kMinBlobArea, kJoinLasting);
   boxes.insert(boxes.end(), lasting.begin(), lasting.end());
   motion::MergeOverlapping(boxes);
   std::vector<track::Candidate> out;

@@ -6,9 +6,9 @@
 
 namespace gb::edge::motion {
 
-std::vector<cv::Rect> Blobs(const cv::Mat& mask, int min_area) {
+std::vector<cv::Rect> Blobs(const cv::Mat& mask, int min_area, int join) {
   cv::Mat joined, labels, stats, centroids;
-  cv::dilate(mask, joined, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));
+  cv::dilate(mask, joined, cv::getStructuringElement(cv::MORPH_RECT, {join, join}));
   const int n = cv::connectedComponentsWithStats(joined, labels, stats, centroids, 8, CV_32S);
   std::vector<cv::Rect> out;
   for (int i = 1; i < n; ++i) {
