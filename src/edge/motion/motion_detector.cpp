@@ -143,13 +143,15 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
   cv::accumulateWeighted(frame, short_, Alpha(dt_s, options_.short_tau_s), ~foreground);
   cv::accumulateWeighted(frame, short_, Alpha(dt_s, options_.absorb_tau_s), foreground);
 
-  // Lasting: the frame still shows something L has not, and S has it too or it no longer moves
-  // (a thing of low contrast stops being foreground before S differs enough from L: it must not
-  // vanish in between). Where the frame is back to L for a few frames, the thing has gone: S is
-  // reset there so no ghost remains.
+  // Lasting: the frame still shows something L has not, and S has it too, or it was foreground
+  // or lasting a frame ago and has stopped moving (a thing of low contrast stops being
+  // foreground before S differs enough from L: it must not vanish in between; rain and shake
+  // flicker where nothing was a frame ago). Where the frame is back to L for a few frames, the
+  // thing has gone: S is reset there so no ghost remains.
   const cv::Mat short_vs_long = OutsideNeighbourhood(short_, long_, t);
   const cv::Mat frame_vs_long = OutsideNeighbourhood(frame, long_, t);
-  cv::Mat lasting = frame_vs_long & (short_vs_long | ~foreground);
+  const cv::Mat held = masks_.foreground | masks_.lasting;
+  cv::Mat lasting = frame_vs_long & (short_vs_long | (~foreground & held));
   ClearBorder(lasting);
   const cv::Mat ghost = short_vs_long & ~frame_vs_long;
   cv::add(ghost_count_, 1, ghost_count_, ghost);
