@@ -181,24 +181,5 @@ TEST(Crowding, FiresAtTheCountForMinSAndReArmsOnceBelow) {
   EXPECT_EQ(fired[1].second.started_ms, 30000);
 }
 
-TEST(Crowding, AMomentaryCountTooHighStartsNothing) {
-  // Two looks at one person while people cross and part count one too many for a frame or two,
-  // again and again: no crowd begins, and when the crowd really forms it began then.
-  Watched w(RuleKind::kCrowding);
-  Rule& rule = *w.rule;
-  const std::vector<cv::Rect> three = {{100, 100, 20, 60}, {200, 100, 20, 60}, {300, 100, 20, 60}};
-  const std::vector<cv::Rect> two(three.begin(), three.begin() + 2);
-  std::vector<Firing> fired;
-  for (std::int64_t now = 0; now <= 30000; now += 200) {
-    const bool spike = now < 10000 && now % 1000 < 400;  // 2 frames of every 5
-    const bool crowd = now >= 12000;
-    std::vector<track::Track> none;
-    SceneView v{now, &none, spike || crowd ? &three : &two, nullptr, [](const cv::Rect&) { return 0.0; }};
-    for (Firing& f : rule.Evaluate(v).fired) fired.push_back(f);
-  }
-  ASSERT_EQ(fired.size(), 1u);
-  EXPECT_EQ(fired[0].started_ms, 12000);
-}
-
 }  // namespace
 }  // namespace gb::edge::rules

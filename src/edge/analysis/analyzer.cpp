@@ -40,6 +40,11 @@ constexpr int kJoinedSide = 160;
 // A pixel uncovered for less than this is still covered since it was first (someone walked past
 // in front of the thing).
 constexpr int kCoverGapMs = 1000;
+// People in counting zones are counted again this often, by a look at each zone that holds a
+// track (one network run for a zone of up to about a quarter of the view).
+constexpr std::int64_t kCountEveryMs = 1000;
+// A track lying this much inside a zone being counted is looked at by that count.
+constexpr double kInsideCount = 0.9;
 // Regions covering more than this share of the frame are searched with one whole-frame pass.
 constexpr double kWholeFrameShare = 0.3;
 // Evidence: the crop around an object, and the small whole view.
@@ -95,7 +100,8 @@ class Analyzer final : public CameraAnalyzer {
   double Coverage(const cv::Rect& analysis_box) const;
   void Classify(std::int64_t now_ms);
   cv::Rect MotionBox(const cv::Rect& analysis_box) const;
-  bool Counted(const track::Track& t) const;
+  std::vector<cv::Rect> CountRegions(std::int64_t now_ms);
+  void CountPeopleAtRest(const std::vector<cv::Rect>& count_regions);
   bool ShowsOnlyLight(track::Track& t, const motion::MotionMasks& masks, std::int64_t now_ms);
   std::vector<cv::Rect> People() const;
   void DateArrivals(std::int64_t now_ms);
@@ -116,6 +122,9 @@ class Analyzer final : public CameraAnalyzer {
   // kCoverGapMs not counting: someone walking past in front), and when it last was.
   cv::Mat covered_since_, last_covered_;
   std::int64_t last_ms_ = -1;
+  bool counts_people_ = false;
+  std::vector<cv::Rect> counted_;  // analysis pixels: the people of the latest count
+  std::int64_t counted_ms_ = -1;
 };
 
 void Analyzer::Setup(cv::Size full) {
@@ -129,6 +138,7 @@ void Analyzer::Setup(cv::Size full) {
     std::unique_ptr<NoHelmetModel> model;
     if (z.rule == RuleKind::kNoHelmet) model = std::move(helmet_models_[helmet++]);
     zones_.emplace_back(z, analysis_size_, std::move(model));
+    counts_people_ = counts_people_ || zones_.back().rule->CountsPeople();
   }
 }
 
@@ -161,10 +171,23 @@ cv::Rect Analyzer::MotionBox(const cv::Rect& analysis_box) const {
   return Scaled(analysis_box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
 }
 
-bool Analyzer::Counted(const track::Track& t) const {
-  return std::any_of(zones_.begin(), zones_.end(), [&](const ZoneWatch& w) {
-    return w.rule->CountsPeople() && (w.zone.bounds() & t.box).area() > 0;
-  });
+// When a count is due: the bounds of every counting zone that a confirmed track reaches into
+// (people at rest are tracks too); the others hold nobody. The count is the zone's own look, not
+// the tracks': people who merge, part and pass in front of one another confuse tracks, not a
+// look at the zone.
+std::vector<cv::Rect> Analyzer::CountRegions(std::int64_t now_ms) {
+  std::vector<cv::Rect> regions;
+  if (!counts_people_ || (counted_ms_ >= 0 && now_ms - counted_ms_ < kCountEveryMs)) return regions;
+  counted_ms_ = now_ms;
+  counted_.clear();
+  for (const ZoneWatch& w : zones_) {
+    if (!w.rule->CountsPeople()) continue;
+    const bool someone = std::any_of(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const track::Track& t) {
+      return tracker_.Confirmed(t) && (w.zone.bounds() & t.box).area() > 0;
+    });
+    if (someone) regions.push_back(w.zone.bounds());
+  }
+  return regions;
 }
 
 // Before the detector: a box at rest that shows the empty scene after all (a light, a hole left
@@ -184,18 +207,21 @@ bool Analyzer::ShowsOnlyLight(track::Track& t, const motion::MotionMasks& masks,
   return true;
 }
 
-// Everyone the tracks hold, each once: a person may be found by the looks at two tracks (a
-// group and one of its members, a person and a part of them).
+// Everyone the tracks and the latest count hold, each once: a person may be found by two looks
+// (a group and one of its members, a person and a part of them, a track and its zone's count).
 std::vector<cv::Rect> Analyzer::People() const {
   std::vector<cv::Rect> people;
+  std::vector<cv::Rect> found = counted_;
   for (const track::Track& t : tracker_.tracks()) {
     if (!tracker_.Confirmed(t)) continue;
-    for (const cv::Rect& p : t.PeopleNow()) {
-      const bool seen = std::any_of(people.begin(), people.end(), [&](const cv::Rect& q) {
-        return track::IoU(p, q) >= 0.4 || track::FractionInside(p, q) >= 0.7 || track::FractionInside(q, p) >= 0.7;
-      });
-      if (!seen) people.push_back(p);
-    }
+    const std::vector<cv::Rect> now = t.PeopleNow();
+    found.insert(found.end(), now.begin(), now.end());
+  }
+  for (const cv::Rect& p : found) {
+    const bool seen = std::any_of(people.begin(), people.end(), [&](const cv::Rect& q) {
+      return track::IoU(p, q) >= 0.4 || track::FractionInside(p, q) >= 0.7 || track::FractionInside(q, p) >= 0.7;
+    });
+    if (!seen) people.push_back(p);
   }
   return people;
 }
@@ -227,10 +253,11 @@ void Analyzer::Classify(std::int64_t now_ms) {
   const motion::MotionMasks& masks = motion_.masks();
   std::vector<track::Track*> pending;
   for (track::Track& t : tracker_.tracks()) {
-    if (!tracker_.Confirmed(t) || !ClassificationDue(t, now_ms, Counted(t))) continue;
+    if (!tracker_.Confirmed(t) || !ClassificationDue(t, now_ms)) continue;
     if (!ShowsOnlyLight(t, masks, now_ms)) pending.push_back(&t);
   }
-  if (pending.empty()) return;
+  const std::vector<cv::Rect> count_regions = CountRegions(now_ms);
+  if (pending.empty() && count_regions.empty()) return;
   // Things at rest first (what they are decides the rules), then tracks never looked at, then
   // the longest waiting.
   std::stable_sort(pending.begin(), pending.end(), [](const track::Track* a, const track::Track* b) {
@@ -240,6 +267,12 @@ void Analyzer::Classify(std::int64_t now_ms) {
   std::vector<cv::Rect> regions;
   std::vector<track::Track*> looked_at;
   for (track::Track* t : pending) {
+    const bool in_count = std::any_of(count_regions.begin(), count_regions.end(),
+                                      [&](const cv::Rect& r) { return track::FractionInside(t->box, r) >= kInsideCount; });
+    if (in_count) {
+      looked_at.push_back(t);
+      continue;
+    }
     std::vector<cv::Rect> with = regions;
     with.push_back(t->box);
     with = JoinRegions(std::move(with), kJoinedSide);
@@ -247,11 +280,37 @@ void Analyzer::Classify(std::int64_t now_ms) {
     regions = std::move(with);
     looked_at.push_back(t);
   }
-  cv::Rect all = regions.front();
-  for (const cv::Rect& r : regions) all |= r;
-  const bool whole = all.area() > kWholeFrameShare * analysis_size_.area();
-  const std::vector<vision::Detection> found = whole ? detector_->Detect(analysis_) : detector_->DetectIn(analysis_, regions);
+  std::vector<vision::Detection> found;
+  if (!regions.empty()) {
+    cv::Rect all = regions.front();
+    for (const cv::Rect& r : regions) all |= r;
+    const bool whole = all.area() > kWholeFrameShare * analysis_size_.area();
+    found = whole ? detector_->Detect(analysis_) : detector_->DetectIn(analysis_, regions);
+  }
+  if (!count_regions.empty()) {
+    const std::vector<vision::Detection> counted = detector_->DetectIn(analysis_, count_regions);
+    for (const vision::Detection& d : counted) {
+      if (d.cls == vision::ObjectClass::kPerson) counted_.push_back(d.box);
+    }
+    found.insert(found.end(), counted.begin(), counted.end());
+  }
   for (track::Track* t : looked_at) ApplyDetections(*t, found, now_ms);
+  if (!count_regions.empty()) CountPeopleAtRest(count_regions);
+}
+
+// Someone standing still whom a passer-by hides for a moment is still there: people at rest
+// that the count's look did not find are counted from their tracks.
+void Analyzer::CountPeopleAtRest(const std::vector<cv::Rect>& count_regions) {
+  const size_t found = counted_.size();
+  for (const track::Track& t : tracker_.tracks()) {
+    if (!tracker_.Confirmed(t) || !t.at_rest || !t.ever_person) continue;
+    const bool in_count = std::any_of(count_regions.begin(), count_regions.end(),
+                                      [&](const cv::Rect& r) { return (t.box & r).area() > 0; });
+    const bool seen = std::any_of(counted_.begin(), counted_.begin() + static_cast<std::ptrdiff_t>(found), [&](const cv::Rect& p) {
+      return track::IoU(p, t.box) >= 0.3 || track::FractionInside(p, t.box) >= 0.7 || track::FractionInside(t.box, p) >= 0.7;
+    });
+    if (in_count && !seen) counted_.push_back(t.box);
+  }
 }
 
 FrameBoxes Analyzer::Boxes() const {
@@ -341,8 +400,7 @@ AnalysisResult Analyzer::Process(const cv::Mat& bgr, std::int64_t media_ms) {
     rules::SceneView view;
     view.now_ms = media_ms;
     view.tracks = &confirmed;
-    const std::vector<cv::Rect> people = People();
-    view.people = &people;
+    view.people = &counted_;
     view.frame = &analysis_;
     view.coverage = [this](const cv::Rect& r) { return Coverage(r); };
     std::optional<FrameBoxes> boxes;  // made once, only when needed

@@ -15,7 +15,7 @@ constexpr double kMinFill = 0.25;
 constexpr std::int64_t kRetryRestMs = 4000;
 constexpr int kRestLooks = 3;
 // A moving track is looked at again when its area has changed by this factor either way, at
-// most this often, this many times in all unless it counts people.
+// most this often, this many times in all.
 constexpr double kResized = 1.5;
 constexpr std::int64_t kRetryMovingMs = 1000;
 constexpr int kMovingLooks = 3;
@@ -50,7 +50,7 @@ track::Kind KindOf(vision::ObjectClass c) {
   return track::Kind::kNothing;
 }
 
-bool ClassificationDue(const track::Track& t, std::int64_t now_ms, bool counted) {
+bool ClassificationDue(const track::Track& t, std::int64_t now_ms) {
   if (t.background) return false;
   if (t.classified_ms < 0) return true;
   const std::int64_t since = now_ms - t.classified_ms;
@@ -62,7 +62,7 @@ bool ClassificationDue(const track::Track& t, std::int64_t now_ms, bool counted)
   const double ratio = static_cast<double>(t.box.area()) / std::max(1, t.classified_box.area());
   const bool resized = ratio >= kResized || ratio <= 1 / kResized;
   if (!resized || since < kRetryMovingMs) return false;
-  return counted || (!Known(t) && t.moving_classifications < kMovingLooks);
+  return !Known(t) && t.moving_classifications < kMovingLooks;
 }
 
 void ApplyDetections(track::Track& t, const std::vector<vision::Detection>& detections, std::int64_t now_ms) {

@@ -22,10 +22,9 @@ track::Kind KindOf(vision::ObjectClass c);
 // - a thing at rest that the detector called nothing, again a few times a few seconds apart (a
 //   person standing still is never to be taken for a dumped object);
 // - a moving track, again when its box has grown or shrunk a lot since it was last looked at
-//   (it was entering the view or hidden; a group merged or split), at most once a second and,
-//   unless it counts people for a zone (`counted`), only while it is not known to be a person or
-//   a vehicle.
-bool ClassificationDue(const track::Track& t, std::int64_t now_ms, bool counted);
+//   (it was entering the view or hidden; a group merged or split), at most once a second and
+//   only while it is not known to be a person or a vehicle.
+bool ClassificationDue(const track::Track& t, std::int64_t now_ms);
 
 // Writes the detector's verdict into `t`: the best detection that is the track's own (a good
 // overlap with its box, people and vehicles before bags; for a moving track also a person of
