@@ -147,7 +147,7 @@ TEST(DumpedObject, AChangeOfLightIsNoObject) {
   Watched w(RuleKind::kDumpedObject);
   Rule& rule = *w.rule;
   auto patch = AtRest(1, {300, 250, 30, 20}, 0, track::Kind::kNothing);
-  patch.lighting_only = true;
+  patch.background = true;
   EXPECT_TRUE(RunRule(rule, 0, 60000, [&](std::int64_t) { return std::vector<track::Track>{patch}; }).empty());
 }
 

@@ -9,11 +9,12 @@
 
 #include <opencv2/core.hpp>
 
+#include "support/vtest.h"
+
 namespace gb::scenes {
 
-// vtest.avi, installed by the Debian package opencv-doc.
-inline constexpr const char* kStreetVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
-inline constexpr const char* kStreetVideoPackage = "opencv-doc";
+inline constexpr const char* kStreetVideo = testing::kVtestVideo;
+inline constexpr const char* kStreetVideoPackage = testing::kVtestPackage;
 
 // A picture with its own transparency, drawn with its bottom centre at a point.
 struct Sprite {

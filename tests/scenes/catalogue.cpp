@@ -175,7 +175,7 @@ Scene DumpedObject(int index, std::uint32_t seed) {
     // Someone carries a thing in, sets it down and walks on.
     const bool from_right = dice.Coin();
     const double speed = dice.Uniform(28, 38);
-    const float side = from_right ? -1.0f : 1.0f;  // the thing is carried on the side away from the walk
+    const float side = from_right ? 1.0f : -1.0f;  // the thing is carried on the side away from the walk
     Path carrier;
     carrier.To(dice.Uniform(1, 3), {from_right ? 670.0f : 340.0f, static_cast<float>(drop.y + dice.Uniform(-30, 30))});
     const cv::Point2f stand(drop.x - side * 12, drop.y);

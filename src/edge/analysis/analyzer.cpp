@@ -16,6 +16,7 @@
 #include "edge/analysis/evidence.h"
 #include "edge/analysis/no_helmet_model.h"
 #include "edge/motion/blobs.h"
+#include "edge/motion/change.h"
 #include "edge/motion/motion_detector.h"
 #include "edge/rules/rule.h"
 #include "edge/rules/zone.h"
@@ -29,23 +30,23 @@ namespace {
 constexpr int kMotionShrink = 2;
 // Smallest blob, in motion pixels (about 8×8 analysis pixels).
 constexpr int kMinBlobArea = 12;
-// A moving track the detector found nothing in is asked again after this, a few times (it may
-// have been entering the frame, or hidden).
-constexpr std::int64_t kRetryMovingMs = 2000;
-constexpr int kMovingAttempts = 3;
-// A thing at rest the detector found nothing in is asked again after this, a few times (a
-// person standing still is never to be taken for a dumped object).
-constexpr std::int64_t kRetryRestMs = 4000;
-constexpr int kRestAttempts = 3;
-// At most this many tracks are classified in one frame; the rest wait for the next.
-constexpr size_t kMaxTracksPerFrame = 3;
-// People in counting zones are counted again this often.
+// Gap (motion pixels) across which fragments of one lasting thing are joined.
+constexpr int kJoinLasting = 7;
+// The detector looks at most at this many regions (crops) in one frame; tracks that do not fit
+// wait for the next. Regions are joined up to this side (analysis pixels) into one crop: its
+// crop (twice that) still shows people about as large as they are.
+constexpr size_t kMaxRegionsPerFrame = 2;
+constexpr int kJoinedSide = 160;
+// A pixel uncovered for less than this is still covered since it was first (someone walked past
+// in front of the thing).
+constexpr int kCoverGapMs = 1000;
+// People in counting zones are counted again this often, by a look at each zone that holds a
+// track (one network run for a zone of up to about a quarter of the view).
 constexpr std::int64_t kCountEveryMs = 1000;
+// A track lying this much inside a zone being counted is looked at by that count.
+constexpr double kInsideCount = 0.9;
 // Regions covering more than this share of the frame are searched with one whole-frame pass.
 constexpr double kWholeFrameShare = 0.3;
-// At rest, a box whose correlation with the long-term background is at least this has only
-// changed its brightness (a shadow, a light).
-constexpr double kLightingOnlyCorrelation = 0.85;
 // Evidence: the crop around an object, and the small whole view.
 constexpr double kContextMargin = 0.75;
 constexpr int kMinCropSide = 160;
@@ -75,16 +76,6 @@ cv::Rect Scaled(const cv::Rect& r, double s) {
           static_cast<int>(std::ceil(r.width * s)), static_cast<int>(std::ceil(r.height * s))};
 }
 
-// Correlation of two equally sized CV_32F patches; 0 when either is flat.
-double Correlation(const cv::Mat& a, const cv::Mat& b) {
-  cv::Scalar ma, sa, mb, sb;
-  cv::meanStdDev(a, ma, sa);
-  cv::meanStdDev(b, mb, sb);
-  if (sa[0] < 2 || sb[0] < 2) return 0;
-  const cv::Mat da = a - ma[0], db = b - mb[0];
-  return da.dot(db) / (sa[0] * sb[0] * static_cast<double>(a.total()));
-}
-
 struct ZoneWatch {
   ZoneWatch(const ZoneConfig& config, cv::Size analysis, std::unique_ptr<NoHelmetModel> model)
       : zone(config, analysis),
@@ -108,7 +99,11 @@ class Analyzer final : public CameraAnalyzer {
   std::vector<track::Candidate> FindCandidates(const motion::MotionMasks& masks);
   double Coverage(const cv::Rect& analysis_box) const;
   void Classify(std::int64_t now_ms);
-  void MarkLightingOnly(track::Track& t) const;
+  cv::Rect MotionBox(const cv::Rect& analysis_box) const;
+  std::vector<cv::Rect> CountRegions(std::int64_t now_ms);
+  void CountPeopleAtRest(const std::vector<cv::Rect>& count_regions);
+  bool ShowsOnlyLight(track::Track& t, const motion::MotionMasks& masks, std::int64_t now_ms);
+  std::vector<cv::Rect> People() const;
   void DateArrivals(std::int64_t now_ms);
   FrameBoxes Boxes() const;
   Observation Observe(ZoneWatch& watch, const rules::Firing& f, const cv::Mat& bgr, const FrameBoxes& boxes,
@@ -123,11 +118,13 @@ class Analyzer final : public CameraAnalyzer {
   cv::Size full_, analysis_size_, motion_size_;
   double to_full_ = 1;  // analysis pixels → full-resolution pixels
   cv::Mat analysis_, small_, grey_, covered_integral_;
-  cv::Mat covered_since_;  // CV_32S, motion pixels: media ms since which each has been covered
+  // CV_32S, motion pixels: media ms since which each has been covered (gaps shorter than
+  // kCoverGapMs not counting: someone walking past in front), and when it last was.
+  cv::Mat covered_since_, last_covered_;
   std::int64_t last_ms_ = -1;
-  std::vector<cv::Rect> people_;  // analysis pixels: the latest count of people
-  std::int64_t people_ms_ = -1;
   bool counts_people_ = false;
+  std::vector<cv::Rect> counted_;  // analysis pixels: the people of the latest count
+  std::int64_t counted_ms_ = -1;
 };
 
 void Analyzer::Setup(cv::Size full) {
@@ -158,7 +155,9 @@ std::vector<track::Candidate> Analyzer::FindCandidates(const motion::MotionMasks
   // Moving and lasting regions apart, so that a passer-by does not merge with a parked car;
   // a thing being absorbed shows in both, and merging overlaps makes it one.
   std::vector<cv::Rect> boxes = motion::Blobs(masks.foreground, kMinBlobArea);
-  const std::vector<cv::Rect> lasting = motion::Blobs(masks.lasting, kMinBlobArea);
+  // A lasting thing with parts like its background (a poster's blocks of colour on a wall) is
+  // still one thing: its fragments are joined over a wider gap.
+  const std::vector<cv::Rect> lasting = motion::Blobs(masks.lasting, kMinBlobArea, kJoinLasting);
   boxes.insert(boxes.end(), lasting.begin(), lasting.end());
   motion::MergeOverlapping(boxes);
   std::vector<track::Candidate> out;
@@ -168,10 +167,63 @@ std::vector<track::Candidate> Analyzer::FindCandidates(const motion::MotionMasks
   return out;
 }
 
-void Analyzer::MarkLightingOnly(track::Track& t) const {
-  const cv::Rect r = Scaled(t.box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
-  if (r.width < 3 || r.height < 3) return;
-  t.lighting_only = Correlation(motion_.frame()(r), motion_.long_term()(r)) >= kLightingOnlyCorrelation;
+cv::Rect Analyzer::MotionBox(const cv::Rect& analysis_box) const {
+  return Scaled(analysis_box, 1.0 / kMotionShrink) & cv::Rect(0, 0, motion_size_.width, motion_size_.height);
+}
+
+// When a count is due: the bounds of every counting zone that a confirmed track reaches into
+// (people at rest are tracks too); the others hold nobody. The count is the zone's own look, not
+// the tracks': people who merge, part and pass in front of one another confuse tracks, not a
+// look at the zone.
+std::vector<cv::Rect> Analyzer::CountRegions(std::int64_t now_ms) {
+  std::vector<cv::Rect> regions;
+  if (!counts_people_ || (counted_ms_ >= 0 && now_ms - counted_ms_ < kCountEveryMs)) return regions;
+  counted_ms_ = now_ms;
+  counted_.clear();
+  for (const ZoneWatch& w : zones_) {
+    if (!w.rule->CountsPeople()) continue;
+    const bool someone = std::any_of(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const track::Track& t) {
+      return tracker_.Confirmed(t) && (w.zone.bounds() & t.box).area() > 0;
+    });
+    if (someone) regions.push_back(w.zone.bounds());
+  }
+  return regions;
+}
+
+// Before the detector: a box at rest that shows the empty scene after all (a light, a hole left
+// in the background) is taken into the backgrounds and needs no look; a moving one that is only a
+// shadow or a light passing is nothing.
+bool Analyzer::ShowsOnlyLight(track::Track& t, const motion::MotionMasks& masks, std::int64_t now_ms) {
+  const cv::Rect r = MotionBox(t.box);
+  if (t.at_rest) {
+    if (t.classified_at_rest) return false;
+    if (motion::JudgeChange(motion_.frame(), motion_.long_term(), masks.changed, r) == motion::Change::kThing) return false;
+    t.background = true;
+    motion_.Absorb(r);
+    return true;
+  }
+  if (motion::JudgeChange(motion_.frame(), motion_.short_term(), masks.foreground, r) != motion::Change::kLight) return false;
+  ApplyDetections(t, {}, now_ms);
+  return true;
+}
+
+// Everyone the tracks and the latest count hold, each once: a person may be found by two looks
+// (a group and one of its members, a person and a part of them, a track and its zone's count).
+std::vector<cv::Rect> Analyzer::People() const {
+  std::vector<cv::Rect> people;
+  std::vector<cv::Rect> found = counted_;
+  for (const track::Track& t : tracker_.tracks()) {
+    if (!tracker_.Confirmed(t)) continue;
+    const std::vector<cv::Rect> now = t.PeopleNow();
+    found.insert(found.end(), now.begin(), now.end());
+  }
+  for (const cv::Rect& p : found) {
+    const bool seen = std::any_of(people.begin(), people.end(), [&](const cv::Rect& q) {
+      return track::IoU(p, q) >= 0.4 || track::FractionInside(p, q) >= 0.7 || track::FractionInside(q, p) >= 0.7;
+    });
+    if (!seen) people.push_back(p);
+  }
+  return people;
 }
 
 // A thing that appeared where it rests (set down, put up) is seen as a track of its own only
@@ -198,50 +250,66 @@ void Analyzer::DateArrivals(std::int64_t now_ms) {
 }
 
 void Analyzer::Classify(std::int64_t now_ms) {
+  const motion::MotionMasks& masks = motion_.masks();
   std::vector<track::Track*> pending;
   for (track::Track& t : tracker_.tracks()) {
-    if (!tracker_.Confirmed(t)) continue;
-    const std::int64_t since = now_ms - t.classified_ms;
-    const bool due =
-        t.at_rest ? (!t.classified_at_rest ||
-                     (t.kind == track::Kind::kNothing && t.rest_classifications < kRestAttempts && since >= kRetryRestMs))
-                  : (t.kind == track::Kind::kUnknown ||
-                     (t.kind == track::Kind::kNothing && t.moving_classifications < kMovingAttempts && since >= kRetryMovingMs));
-    if (due) pending.push_back(&t);
+    if (!tracker_.Confirmed(t) || !ClassificationDue(t, now_ms)) continue;
+    if (!ShowsOnlyLight(t, masks, now_ms)) pending.push_back(&t);
   }
-  std::sort(pending.begin(), pending.end(),
-            [](const track::Track* a, const track::Track* b) { return a->classified_ms < b->classified_ms; });
-  if (pending.size() > kMaxTracksPerFrame) pending.resize(kMaxTracksPerFrame);
-
-  const bool count_due = counts_people_ && now_ms - people_ms_ >= kCountEveryMs;
-  if (pending.empty() && !count_due) return;
-
+  const std::vector<cv::Rect> count_regions = CountRegions(now_ms);
+  if (pending.empty() && count_regions.empty()) return;
+  // Things at rest first (what they are decides the rules), then tracks never looked at, then
+  // the longest waiting.
+  std::stable_sort(pending.begin(), pending.end(), [](const track::Track* a, const track::Track* b) {
+    if (a->at_rest != b->at_rest) return a->at_rest;
+    return a->classified_ms < b->classified_ms;
+  });
   std::vector<cv::Rect> regions;
-  for (const track::Track* t : pending) regions.push_back(t->box);
-  if (count_due) {
-    people_.clear();
-    people_ms_ = now_ms;
-    for (const track::Track& t : tracker_.tracks()) {
-      const bool near_a_counting_zone = std::any_of(zones_.begin(), zones_.end(), [&](const ZoneWatch& w) {
-        return w.rule->CountsPeople() && (w.zone.bounds() & t.box).area() > 0;
-      });
-      if (tracker_.Confirmed(t) && near_a_counting_zone) regions.push_back(t.box);
-    }
-  }
-  if (regions.empty()) return;
-  cv::Rect all = regions.front();
-  for (const cv::Rect& r : regions) all |= r;
-  const bool whole = all.area() > kWholeFrameShare * analysis_size_.area();
-  const std::vector<vision::Detection> found = whole ? detector_->Detect(analysis_) : detector_->DetectIn(analysis_, regions);
-
+  std::vector<track::Track*> looked_at;
   for (track::Track* t : pending) {
-    ApplyDetections(*t, found, now_ms);
-    if (t->at_rest) MarkLightingOnly(*t);
-  }
-  if (count_due) {
-    for (const vision::Detection& d : found) {
-      if (d.cls == vision::ObjectClass::kPerson) people_.push_back(d.box);
+    const bool in_count = std::any_of(count_regions.begin(), count_regions.end(),
+                                      [&](const cv::Rect& r) { return track::FractionInside(t->box, r) >= kInsideCount; });
+    if (in_count) {
+      looked_at.push_back(t);
+      continue;
     }
+    std::vector<cv::Rect> with = regions;
+    with.push_back(t->box);
+    with = JoinRegions(std::move(with), kJoinedSide);
+    if (with.size() > kMaxRegionsPerFrame) continue;
+    regions = std::move(with);
+    looked_at.push_back(t);
+  }
+  std::vector<vision::Detection> found;
+  if (!regions.empty()) {
+    cv::Rect all = regions.front();
+    for (const cv::Rect& r : regions) all |= r;
+    const bool whole = all.area() > kWholeFrameShare * analysis_size_.area();
+    found = whole ? detector_->Detect(analysis_) : detector_->DetectIn(analysis_, regions);
+  }
+  if (!count_regions.empty()) {
+    const std::vector<vision::Detection> counted = detector_->DetectIn(analysis_, count_regions);
+    for (const vision::Detection& d : counted) {
+      if (d.cls == vision::ObjectClass::kPerson) counted_.push_back(d.box);
+    }
+    found.insert(found.end(), counted.begin(), counted.end());
+  }
+  for (track::Track* t : looked_at) ApplyDetections(*t, found, now_ms);
+  if (!count_regions.empty()) CountPeopleAtRest(count_regions);
+}
+
+// Someone standing still whom a passer-by hides for a moment is still there: people at rest
+// that the count's look did not find are counted from their tracks.
+void Analyzer::CountPeopleAtRest(const std::vector<cv::Rect>& count_regions) {
+  const size_t found = counted_.size();
+  for (const track::Track& t : tracker_.tracks()) {
+    if (!tracker_.Confirmed(t) || !t.at_rest || !t.ever_person) continue;
+    const bool in_count = std::any_of(count_regions.begin(), count_regions.end(),
+                                      [&](const cv::Rect& r) { return (t.box & r).area() > 0; });
+    const bool seen = std::any_of(counted_.begin(), counted_.begin() + static_cast<std::ptrdiff_t>(found), [&](const cv::Rect& p) {
+      return track::IoU(p, t.box) >= 0.3 || track::FractionInside(p, t.box) >= 0.7 || track::FractionInside(t.box, p) >= 0.7;
+    });
+    if (in_count && !seen) counted_.push_back(t.box);
   }
 }
 
@@ -256,12 +324,12 @@ FrameBoxes Analyzer::Boxes() const {
   for (const track::Track& t : tracker_.tracks()) {
     if (t.ever_vehicle) {
       boxes.vehicles.push_back(full(t.box));
-    } else if (t.ever_person || t.people > 0 || (!t.at_rest && t.box.height > t.box.width)) {
+    } else if (t.ever_person || !t.people.empty() || (!t.at_rest && t.box.height > t.box.width)) {
       // People, and whatever moves and stands upright that the detector has not seen yet.
       boxes.people.push_back(full(t.box));
     }
   }
-  for (const cv::Rect& p : people_) boxes.people.push_back(full(p));
+  for (const cv::Rect& p : People()) boxes.people.push_back(full(p));
   return boxes;
 }
 
@@ -299,14 +367,19 @@ AnalysisResult Analyzer::Process(const cv::Mat& bgr, std::int64_t media_ms) {
     cv::cvtColor(small_, grey_, cv::COLOR_BGR2GRAY);
     std::vector<cv::Rect> keep;
     for (const track::Track& t : tracker_.tracks()) {
-      if (t.at_rest) keep.push_back(Scaled(t.box, 1.0 / kMotionShrink));
+      if (tracker_.Confirmed(t)) keep.push_back(MotionBox(t.box));
     }
     const motion::MotionMasks& masks = motion_.Update(grey_, std::max(dt, 1e-3), keep);
-    const cv::Mat covered = masks.foreground | masks.lasting;
+    const cv::Mat& covered = masks.changed;
     cv::integral(covered, covered_integral_, CV_32S);
     covered_integral_ /= 255;
-    if (covered_since_.empty()) covered_since_ = cv::Mat(motion_size_, CV_32S, cv::Scalar(static_cast<int>(media_ms)));
-    covered_since_.setTo(static_cast<int>(media_ms), ~covered);
+    const int now = static_cast<int>(media_ms);
+    if (covered_since_.empty()) {
+      covered_since_ = cv::Mat(motion_size_, CV_32S, cv::Scalar(now));
+      last_covered_ = cv::Mat(motion_size_, CV_32S, cv::Scalar(now));
+    }
+    last_covered_.setTo(now, covered);
+    covered_since_.setTo(now, last_covered_ < now - kCoverGapMs);
     candidates = FindCandidates(masks);
   }
   {
@@ -327,7 +400,7 @@ AnalysisResult Analyzer::Process(const cv::Mat& bgr, std::int64_t media_ms) {
     rules::SceneView view;
     view.now_ms = media_ms;
     view.tracks = &confirmed;
-    view.people = &people_;
+    view.people = &counted_;
     view.frame = &analysis_;
     view.coverage = [this](const cv::Rect& r) { return Coverage(r); };
     std::optional<FrameBoxes> boxes;  // made once, only when needed

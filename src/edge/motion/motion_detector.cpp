@@ -85,6 +85,14 @@ void MotionDetector::Recalibrate(const cv::Mat& frame, const std::vector<cv::Rec
   ghost_count_.setTo(0);
 }
 
+void MotionDetector::Absorb(const cv::Rect& box) {
+  const cv::Rect r = box & cv::Rect(0, 0, previous_.cols, previous_.rows);
+  if (r.empty()) return;
+  previous_(r).copyTo(short_(r));
+  previous_(r).copyTo(long_(r));
+  ghost_count_(r).setTo(0);
+}
+
 const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, const std::vector<cv::Rect>& keep) {
   cv::Mat frame;
   grey.convertTo(frame, CV_32F);
@@ -98,6 +106,7 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
     noise_ = -1;
     masks_.foreground = cv::Mat::zeros(frame.size(), CV_8U);
     masks_.lasting = cv::Mat::zeros(frame.size(), CV_8U);
+    masks_.changed = cv::Mat::zeros(frame.size(), CV_8U);
     return masks_;
   }
 
@@ -134,11 +143,15 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
   cv::accumulateWeighted(frame, short_, Alpha(dt_s, options_.short_tau_s), ~foreground);
   cv::accumulateWeighted(frame, short_, Alpha(dt_s, options_.absorb_tau_s), foreground);
 
-  // Lasting: S has it, L has not, and the frame still shows it. Where the frame is back to L
-  // for a few frames, the thing has gone: S is reset there so no ghost remains.
+  // Lasting: the frame still shows something L has not, and S has it too, or it was foreground
+  // or lasting a frame ago and has stopped moving (a thing of low contrast stops being
+  // foreground before S differs enough from L: it must not vanish in between; rain and shake
+  // flicker where nothing was a frame ago). Where the frame is back to L for a few frames, the
+  // thing has gone: S is reset there so no ghost remains.
   const cv::Mat short_vs_long = OutsideNeighbourhood(short_, long_, t);
   const cv::Mat frame_vs_long = OutsideNeighbourhood(frame, long_, t);
-  cv::Mat lasting = short_vs_long & frame_vs_long;
+  const cv::Mat held = masks_.foreground | masks_.lasting;
+  cv::Mat lasting = frame_vs_long & (short_vs_long | (~foreground & held));
   ClearBorder(lasting);
   const cv::Mat ghost = short_vs_long & ~frame_vs_long;
   cv::add(ghost_count_, 1, ghost_count_, ghost);
@@ -146,13 +159,15 @@ const MotionMasks& MotionDetector::Update(const cv::Mat& grey, double dt_s, cons
   const cv::Mat gone = ghost_count_ >= options_.ghost_frames;
   frame.copyTo(short_, gone);
   ghost_count_.setTo(0, gone);
-  cv::morphologyEx(lasting, lasting, cv::MORPH_OPEN, open_kernel);
 
   // L follows only what is neither foreground nor lasting.
-  cv::accumulateWeighted(short_, long_, Alpha(dt_s, options_.long_tau_s), ~(foreground | short_vs_long));
+  cv::accumulateWeighted(short_, long_, Alpha(dt_s, options_.long_tau_s), ~(foreground | short_vs_long | lasting));
+  cv::morphologyEx(lasting, lasting, cv::MORPH_OPEN, open_kernel);
 
   masks_.foreground = foreground;
   masks_.lasting = lasting;
+  masks_.changed = frame_vs_long | foreground;
+  ClearBorder(masks_.changed);
   previous_ = frame;
   return masks_;
 }

@@ -14,8 +14,9 @@
 //   measured (median ratio) and both backgrounds are scaled by it before comparing;
 // - a change over most of the frame at once (headlights, a cloud shadow, a camera switching to
 //   night mode), or a jump of the global gain (which clips bright or dark parts), recalibrates:
-//   both backgrounds restart from the frame, except L inside the boxes the caller keeps (things
-//   at rest, whose stay must survive the change);
+//   both backgrounds restart from the frame, except L inside the boxes the caller keeps (the
+//   things it tracks: a stay must survive the change, and someone who has just stopped must
+//   not become background);
 // - shadows: a darkening that keeps the texture underneath (a steady ratio to S over a
 //   neighbourhood) is not foreground;
 // - noise (night, compression): the threshold follows the frame's measured temporal noise;
@@ -57,6 +58,9 @@ struct MotionOptions {
 struct MotionMasks {
   cv::Mat foreground;  // CV_8U 0/255: differs from the short-term background now
   cv::Mat lasting;     // CV_8U 0/255: in view, in S, not in L (arrived and stayed)
+  // CV_8U 0/255: the frame differs from L, or is foreground: something the empty scene does not
+  // show is there, whether it moves, has just stopped or stays (no gap while S absorbs it).
+  cv::Mat changed;
   double foreground_fraction = 0;  // of the frame, before recalibration
   double gain = 1;                 // frame / S, applied to both backgrounds this frame
   double noise = 0;                // sigma of the temporal noise, grey levels
@@ -69,10 +73,17 @@ class MotionDetector {
   explicit MotionDetector(MotionOptions options = {});
 
   // `grey`: CV_8U, the same size every call (the first call sets it). `dt_s`: seconds since
-  // the previous call (> 0). `keep`: boxes (pixels of `grey`) of things at rest that a
+  // the previous call (> 0). `keep`: boxes (pixels of `grey`) of the things tracked, which a
   // recalibration must not forget.
   const MotionMasks& Update(const cv::Mat& grey, double dt_s, const std::vector<cv::Rect>& keep);
 
+  // Takes what the latest frame shows inside `box` (pixels of the grey copy) into both
+  // backgrounds: it is the empty scene (a change of light that stays, or a hole left by
+  // something that was in view when the backgrounds began).
+  void Absorb(const cv::Rect& box);
+
+  // The masks of the latest Update().
+  const MotionMasks& masks() const { return masks_; }
   // The backgrounds (CV_32F, blurred like the frames). Empty before the first Update().
   const cv::Mat& short_term() const { return short_; }
   const cv::Mat& long_term() const { return long_; }

@@ -8,8 +8,9 @@ namespace gb::edge::rules {
 namespace {
 
 // A count that dips below min_count for less than this is the same crowd (people hide behind
-// one another for a moment); a longer dip ends it and re-arms the rule.
-constexpr std::int64_t kDipMs = 2000;
+// one another for a moment, and counts come about once a second); a longer dip ends it and
+// re-arms the rule.
+constexpr std::int64_t kDipMs = 3000;
 
 class Crowding final : public Rule {
  public:

@@ -26,7 +26,7 @@ class LastingChange final : public Rule {
     RuleOutput out;
     const auto min_ms = static_cast<std::int64_t>(zone_.config().min_stay_s * 1000);
     for (const track::Track& t : *scene.tracks) {
-      if (!t.at_rest || !t.classified_at_rest || t.lighting_only) continue;
+      if (!t.at_rest || !t.classified_at_rest || t.background) continue;
       if (t.ever_person || t.ever_vehicle || !t.BornWhereItRests() || !zone_.Holds(t.box)) continue;
       if (fired_.Fired(t)) continue;
       if (begun_.Begin(t)) out.began.push_back({t.id, t.box});

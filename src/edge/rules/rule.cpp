@@ -26,8 +26,10 @@ std::unique_ptr<Rule> MakeRule(const Zone& zone) {
 }
 
 bool FiredSituations::Fired(const track::Track& t) const {
+  // The same spot, or a part of it (a fragment of the same poster, found on its own).
   return std::any_of(situations_.begin(), situations_.end(), [&](const Situation& s) {
-    return s.track_id == t.id || track::IoU(s.box, t.box) >= 0.4;
+    return s.track_id == t.id || track::IoU(s.box, t.box) >= 0.4 || track::FractionInside(t.box, s.box) >= 0.5 ||
+           track::FractionInside(s.box, t.box) >= 0.5;
   });
 }
 

@@ -9,8 +9,14 @@
 //   of its own.
 // - A track whose centre stays within a small radius for `rest_window_s` is at rest since the
 //   first moment of that stillness, and its box is frozen. At rest, it no longer needs
-//   candidates: it stays while the motion masks still cover its box (so passers-by in front and
-//   the background absorbing it change nothing), and ends after `lost_rest_s` without them.
+//   candidates: it stays while the motion masks still cover its box about as much as when it
+//   came to rest (so passers-by in front and the background absorbing it change nothing), and
+//   ends after `lost_rest_s` without that.
+// - A person at rest (as the detector said) is the exception: people leave, and what they leave
+//   behind (a poster they put up, a bag) must then be seen apart. A person at rest keeps taking
+//   a candidate of their size that overlaps them well, and moves on with it.
+// - A moving track whose box lies inside a candidate that another track took has merged with it
+//   (someone passing, people walking together): it goes on as predicted until they part.
 // - Candidates lying mostly inside a box at rest belong to that thing (its own fading foreground,
 //   someone in front of it) and start no track.
 //
@@ -52,17 +58,23 @@ struct Track {
   int hits = 0;                // frames with a matched candidate (or presence, at rest)
   bool at_rest = false;
   std::int64_t rest_since_ms = 0;
+  double rest_coverage = 0;    // fraction of the box the masks covered when it came to rest
   float travelled = 0;         // farthest its centre got from where it was born, in box widths
   Kind kind = Kind::kUnknown;  // the latest classification
   bool ever_vehicle = false;   // classified as a vehicle at least once
   bool ever_person = false;    // … as a person
   float score = 0;             // of `kind`
-  int people = 0;              // people the detector found in its box
+  // The people the detector found in its box at its latest classification, in pixels of the
+  // box it had then (`classified_box`): an anonymous count with where each one stands.
+  std::vector<cv::Rect> people;
   std::int64_t classified_ms = -1;
+  cv::Rect classified_box;
   bool classified_at_rest = false;
   int rest_classifications = 0;
   int moving_classifications = 0;
-  bool lighting_only = false;  // at rest, its box differs from the background only in brightness
+  // Its box shows the empty scene after all: a change of light, or a hole that something in view
+  // when the backgrounds began has left.
+  bool background = false;
   bool rest_start_checked = false;  // the analyzer has looked at when its pixels first changed
   std::deque<std::pair<std::int64_t, cv::Point2f>> path;  // recent centres, oldest first
 
@@ -71,6 +83,8 @@ struct Track {
   bool BornWhereItRests() const { return travelled <= 1.0f; }
   cv::Point2f Centre() const { return {box.x + box.width / 2.0f, box.y + box.height / 2.0f}; }
   cv::Point2f BottomCentre() const { return {box.x + box.width / 2.0f, static_cast<float>(box.y + box.height)}; }
+  // `people`, moved along with the bottom centre of the box since they were found.
+  std::vector<cv::Rect> PeopleNow() const;
 };
 
 struct TrackerOptions {
@@ -81,8 +95,15 @@ struct TrackerOptions {
   double rest_radius = 0.15;     // of the box's smaller side (at least 2 px). Default: 0.15.
   double lost_moving_s = 1.0;    // a moving track without candidates ends. Default: 1 s.
   double lost_rest_s = 3.0;      // a track at rest without presence ends. Default: 3 s.
-  double rest_presence = 0.35;   // fraction of a box at rest the masks must cover. Default: 0.35.
+  // Share of the coverage a box had when it came to rest that the masks must still show for the
+  // thing to be there. Default: 0.5.
+  double rest_presence = 0.5;
+  // A person at rest follows a candidate overlapping them by this IoU, of at most this size
+  // ratio either way. Defaults: 0.3, 1.6.
+  double wake_iou = 0.3;
+  double wake_size_ratio = 1.6;
   double inside_rest = 0.5;      // fraction of a candidate inside a box at rest that joins it.
+  double inside_merged = 0.7;    // of a moving track's box inside another's candidate: merged.
   double path_s = 4.0;           // how much of the path is kept. Default: 4 s.
 };
 
@@ -90,8 +111,8 @@ class Tracker {
  public:
   explicit Tracker(TrackerOptions options = {});
 
-  // `coverage(box)`: fraction of `box` (analysis pixels) covered by foreground or lasting
-  // pixels now. REQUIRES: now_ms increases from call to call.
+  // `coverage(box)`: fraction of `box` (analysis pixels) where the scene differs from its empty
+  // background now (something is there). REQUIRES: now_ms increases from call to call.
   void Update(const std::vector<Candidate>& candidates, std::int64_t now_ms,
               const std::function<double(const cv::Rect&)>& coverage);
 
@@ -101,7 +122,8 @@ class Tracker {
   bool Confirmed(const Track& t) const { return t.hits >= options_.confirm_hits; }
 
  private:
-  void UpdateRest(Track& t, std::int64_t now_ms) const;
+  float RestRadius(const Track& t) const;
+  void UpdateRest(Track& t, std::int64_t now_ms, const std::function<double(const cv::Rect&)>& coverage) const;
 
   TrackerOptions options_;
   std::vector<Track> tracks_;
