@@ -1,0 +1,84 @@
+// Bundles the pages into dist/ (the hub's default web_dir): one script and one stylesheet
+// per page under dist/assets/, the pages' HTML at their paths, MapLibre as the prebuilt
+// module it ships (so each page's own code stays small and MapLibre finds its worker
+// beside itself), the per-language strings, and the crew app's service worker with the
+// list of files it keeps for offline use.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const src = join(root, 'src');
+const dist = join(root, 'dist');
+
+// page folder under src/pages → the path it is served at.
+const pages = { desk: '', crew: 'crew', report: 'report', follow: 'follow', transparency: 'transparency', admin: 'admin' };
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'assets'), { recursive: true });
+
+const maplibre = join(root, 'node_modules', 'maplibre-gl', 'dist');
+for (const f of ['maplibre-gl.mjs', 'maplibre-gl-worker.mjs', 'maplibre-gl.css']) cpSync(join(maplibre, f), join(dist, 'assets', f));
+cpSync(join(src, 'i18n'), join(dist, 'i18n'), { recursive: true });
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  absWorkingDir: root,
+  // The pages load MapLibre from its own file; see lib/map.js.
+  external: ['/assets/maplibre-gl.mjs'],
+};
+
+const result = await esbuild.build({
+  ...common,
+  entryPoints: Object.keys(pages).map((p) => ({ in: join(src, 'pages', p, 'main.js'), out: p })),
+  outdir: join(dist, 'assets'),
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  metafile: true,
+});
+
+for (const [page, path] of Object.entries(pages)) {
+  mkdirSync(join(dist, path), { recursive: true });
+  cpSync(join(src, 'pages', page, 'index.html'), join(dist, path, 'index.html'));
+}
+cpSync(join(src, 'pages', 'crew', 'manifest.webmanifest'), join(dist, 'crew', 'manifest.webmanifest'));
+
+// The crew app's offline shell: its page, its script with the chunks it imports, styles,
+// MapLibre and the strings. Listed in the worker so that a new build is a new worker.
+const crewAssets = new Set(['crew.js', 'crew.css', 'maplibre-gl.mjs', 'maplibre-gl-worker.mjs', 'maplibre-gl.css']);
+const outputs = result.metafile.outputs;  // keys relative to web/ (absWorkingDir)
+const addImports = (file) => {
+  for (const imp of outputs[`dist/assets/${file}`]?.imports ?? []) {
+    const name = imp.path.replace('dist/assets/', '');
+    if (!imp.external && !crewAssets.has(name)) { crewAssets.add(name); addImports(name); }
+  }
+};
+addImports('crew.js');
+const shell = ['/crew/', '/crew/manifest.webmanifest', ...[...crewAssets].sort().map((f) => '/assets/' + f),
+  ...readdirSync(join(src, 'i18n')).map((f) => '/i18n/' + f)];
+const build = createHashOf(shell.map((f) => (f.startsWith('/assets/') ? readFileSync(join(dist, f)) : f)));
+
+await esbuild.build({
+  ...common,
+  format: 'iife',
+  sourcemap: false,
+  entryPoints: [join(src, 'pages', 'crew', 'sw.js')],
+  outfile: join(dist, 'crew', 'sw.js'),
+  define: { SHELL_FILES: JSON.stringify(shell), BUILD_ID: JSON.stringify(build) },
+});
+
+function createHashOf(parts) {
+  // FNV-1a over the shell's contents: a changed file gives the worker a new cache name.
+  let h = 0x811c9dc5;
+  for (const p of parts) for (const b of Buffer.from(p)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+console.log(`web: built ${Object.keys(pages).length} pages into ${relative(process.cwd(), dist) || '.'}`);

@@ -1,0 +1,102 @@
+// Dispatcher desk at "/": the live map, the queue "Incidents", one incident's detail with
+// its actions, and the live figures. Signed out it shows the sign-in; crew go to /crew/.
+import '../../lib/base.css';
+import './desk.css';
+import { get, getAll } from '../../lib/api.js';
+import { fill, h } from '../../lib/dom.js';
+import { addDistrictLayers, addIncidentLayer, createMap, fitTo, layerPanel, setIncidents, setSites } from '../../lib/map.js';
+import { currentSession, sessionBar, signInForm } from '../../lib/session.js';
+import { openStream } from '../../lib/stream.js';
+import { Detail } from './detail.js';
+import { Figures } from './figures.js';
+import { Queue } from './queue.js';
+
+const app = document.getElementById('app');
+const DESK_ROLES = ['dispatcher', 'admin'];
+
+function header(session) {
+  const links = session?.role === 'admin' ? [h('a', { href: '/admin/' }, 'Admin')] : [];
+  return h('header', { class: 'page-header' },
+    h('div', {}, h('h1', {}, 'Glassbrain dispatcher desk'),
+      h('span', { class: 'tagline' }, 'Situations, never people.')),
+    session ? sessionBar(session, () => location.reload(), ...links) : null);
+}
+
+function showSignIn() {
+  fill(app, header(null), h('main', {}, signInForm(route)));
+}
+
+function route(session) {
+  if (!session) return showSignIn();
+  if (session.role === 'crew') return location.replace('/crew/');
+  if (!DESK_ROLES.includes(session.role)) {
+    return fill(app, header(session), h('main', {}, h('p', { role: 'alert' },
+      `The desk is for dispatchers and admins; you are signed in as ${session.role.replace('_', ' ')}.`)));
+  }
+  return desk(session);
+}
+
+async function desk(session) {
+  const mapEl = h('div', { class: 'map' });
+  const queueEl = h('section', { class: 'queue panel', 'aria-labelledby': 'queue-title' });
+  const detailEl = h('section', { class: 'detail panel', 'aria-labelledby': 'detail-title' });
+  const figuresEl = h('section', { class: 'figures panel', 'aria-labelledby': 'figures-title' });
+  const streamState = h('span', { class: 'muted', role: 'status' }, 'Connecting…');
+  const mapSection = h('section', { class: 'map-region', 'aria-labelledby': 'map-title' },
+    h('div', { class: 'region-head' }, h('h2', { id: 'map-title' }, 'District map'), streamState), mapEl);
+  fill(app, header(session), h('main', { class: 'desk' }, mapSection, queueEl, detailEl, figuresEl));
+
+  const [publicMap, services, departments] = await Promise.all([
+    get('/api/v1/public/map'), get('/open311/v2/services.json'), getAll('/api/v1/departments')]);
+  document.title = `Glassbrain — ${publicMap.name} desk`;
+  const areas = publicMap.features.filter((f) => f.properties.layer === 'area');
+  const lists = {
+    categories: services.map((s) => ({ value: s.service_code, label: s.service_name })),
+    departments: departments.map((d) => ({ value: d.id, label: d.name })),
+    areas: areas.map((a) => ({ value: a.properties.id, label: a.properties.name })),
+  };
+
+  const map = await createMap(mapEl, { fit: areas });
+  addDistrictLayers(map, publicMap);
+  addIncidentLayer(map);
+  mapSection.append(layerPanel(map));
+
+  const figures = new Figures(figuresEl, lists);
+  const detail = new Detail(detailEl, lists, (inc) => queue.upsert(inc));
+  const queue = new Queue(queueEl, lists, {
+    onOpen: (inc) => detail.show(inc.id),
+    onChange: (all) => {
+      setIncidents(map, all);
+      setSites(map, areas, all);
+    },
+  });
+  map.on('click', 'incidents', (e) => detail.show(e.features[0].properties.id));
+
+  // The stream first, then the list: whatever changes while the list loads arrives through
+  // the stream too, and upserts by id keep every incident once.
+  let loaded = false;
+  const pending = [];
+  openStream('/api/v1/stream', {
+    onState: (s) => {
+      streamState.textContent = s === 'live' ? 'Live' : 'Reconnecting…';
+      if (s === 'live' && !loaded) {
+        loaded = true;
+        queue.reload().then(() => {
+          for (const inc of pending.splice(0)) queue.upsert(inc);
+          map.once('idle', () => performance.mark('incidents-rendered'));
+          map.triggerRepaint();
+        });
+      }
+    },
+    onEvent: ({ data }) => {
+      if (!data || typeof data.id !== 'number') return;
+      if (queue.loading) pending.push(data); else queue.upsert(data, { live: true });
+      detail.changed(data);
+      figures.soon();
+    },
+  });
+  fitTo(map, areas);
+  figures.load();
+}
+
+currentSession().then(route, (e) => fill(app, header(null), h('main', {}, h('p', { role: 'alert' }, e.message))));

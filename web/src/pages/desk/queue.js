@@ -1,0 +1,101 @@
+// The queue "Incidents": filters, the table (latest change first) and live updates.
+import { getAll, query } from '../../lib/api.js';
+import { announce, field, fill, h, select } from '../../lib/dom.js';
+import { age, fromLocalInput, stateLabel } from '../../lib/format.js';
+import { OPEN_STATES } from '../../lib/map.js';
+
+const ALL_STATES = [...OPEN_STATES, 'resolved', 'rejected', 'merged'];
+const STATE_CHOICES = [
+  { value: OPEN_STATES.join(','), label: 'Open' },
+  ...ALL_STATES.map((s) => ({ value: s, label: stateLabel(s) })),
+  { value: ALL_STATES.join(','), label: 'All' },
+];
+
+export class Queue {
+  constructor(el, lists, { onOpen, onChange }) {
+    this.el = el;
+    this.lists = lists;
+    this.onOpen = onOpen;
+    this.onChange = onChange;
+    this.byId = new Map();
+    this.loading = false;
+    this.departmentName = new Map(lists.departments.map((d) => [d.value, d.label]));
+    this.categoryName = new Map(lists.categories.map((c) => [c.value, c.label]));
+
+    const any = (label) => [{ value: '', label }];
+    this.controls = {
+      state: select({ name: 'state' }, STATE_CHOICES, STATE_CHOICES[0].value),
+      category: select({ name: 'category' }, [...any('Any'), ...lists.categories]),
+      department: select({ name: 'department' }, [...any('Any'), ...lists.departments]),
+      area: select({ name: 'area' }, [...any('Any'), ...lists.areas]),
+      from: h('input', { name: 'from', type: 'datetime-local' }),
+      to: h('input', { name: 'to', type: 'datetime-local' }),
+    };
+    const form = h('form', { class: 'filters row', 'aria-label': 'Filters' },
+      field('State', this.controls.state), field('Category', this.controls.category),
+      field('Department', this.controls.department), field('Area', this.controls.area),
+      field('From', this.controls.from), field('To', this.controls.to));
+    form.addEventListener('change', () => this.reload());
+    form.addEventListener('submit', (e) => e.preventDefault());
+    this.count = h('span', { class: 'muted' });
+    this.error = h('p', { class: 'error', role: 'alert' });
+    this.tbody = h('tbody');
+    fill(el, h('div', { class: 'region-head' }, h('h2', { id: 'queue-title' }, 'Incidents'), this.count), form, this.error,
+      h('div', { class: 'table-scroll' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Id', 'Category', 'State', 'Department', 'Age', 'Overdue', 'Latest report'].map((c) => h('th', { scope: 'col' }, c)))),
+        this.tbody)));
+    setInterval(() => this.render(), 30_000);  // ages move on
+  }
+
+  filter() {
+    const c = this.controls;
+    return { state: c.state.value, category: c.category.value, department: c.department.value, area: c.area.value,
+      from: fromLocalInput(c.from.value), to: fromLocalInput(c.to.value) };
+  }
+
+  matches(inc) {
+    const f = this.filter();
+    return f.state.split(',').includes(inc.state) && (!f.category || inc.category === f.category) &&
+      (!f.department || inc.department_id === f.department) && (!f.area || inc.area_id === f.area) &&
+      (!f.from || inc.updated_at >= f.from) && (!f.to || inc.updated_at <= f.to);
+  }
+
+  async reload() {
+    this.loading = true;
+    this.error.textContent = '';
+    try {
+      const items = await getAll(`/api/v1/incidents${query(this.filter())}`);
+      this.byId = new Map(items.map((i) => [i.id, i]));
+      this.render();
+    } catch (e) {
+      this.error.textContent = e.message;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  // A changed incident from the stream or an action: shown when it matches the filters,
+  // dropped when it no longer does.
+  upsert(inc, { live = false } = {}) {
+    const known = this.byId.get(inc.id);
+    if (known && known.updated_at > inc.updated_at) return;  // an older message than what we hold
+    if (this.matches(inc)) this.byId.set(inc.id, inc); else this.byId.delete(inc.id);
+    if (live) announce(`Incident ${inc.id}, ${this.categoryName.get(inc.category) ?? inc.category}: ${stateLabel(inc.state)}`);
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+
+  render() {
+    const items = [...this.byId.values()].sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : b.id - a.id));
+    const now = Date.now();
+    this.tbody.replaceChildren(...items.map((inc) => h('tr', {},
+      h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => this.onOpen(inc) }, `#${inc.id}`)),
+      h('td', {}, this.categoryName.get(inc.category) ?? inc.category),
+      h('td', {}, stateLabel(inc.state)),
+      h('td', {}, this.departmentName.get(inc.department_id) ?? inc.department_id),
+      h('td', {}, age(inc.opened_at, now)),
+      h('td', {}, inc.sla?.overdue ? h('span', { class: 'badge overdue' }, 'Overdue') : ''),
+      h('td', { class: 'report' }, inc.latest_report?.description ?? ''))));
+    this.count.textContent = `${items.length} shown`;
+    this.onChange(items);
+  }
+}
