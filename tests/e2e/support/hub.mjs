@@ -1,13 +1,15 @@
 // A real hub for a browser test: `glassbrain demo --no-simulate` on a free loopback port in
 // a temporary data directory, with the passwords and the edge token it prints once.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const BIN = process.env.GLASSBRAIN_BIN;
 if (!BIN) throw new Error('GLASSBRAIN_BIN must name the glassbrain binary (ctest sets it)');
+if (!existsSync(new URL('../../../web/dist/index.html', import.meta.url)))
+  throw new Error('the web pages are not built: run scripts/build.sh (it bundles web/ into web/dist/)');
 
 // A port that was free a moment ago on 127.0.0.1 (the hub binds it again right after).
 export function freePort() {
@@ -41,6 +43,8 @@ export async function startHub({ port, dataDir, args = [] } = {}) {
     if (hub.ownsDir) rmSync(hub.dataDir, { recursive: true, force: true });
   };
   hub.restart = async () => { await stopProcess(hub, 'SIGKILL'); await launch(hub, args); };
+  // A test that dies still takes its hub with it.
+  process.once('exit', () => hub.proc?.kill('SIGKILL'));
   await launch(hub, args);
   return hub;
 }
@@ -105,7 +109,7 @@ export async function putEvidence(hub, jpeg) {
 }
 
 let seq = 0;
-// One camera observation in the demo district (a spot inside its area near cam-01 by default).
+// One camera observation in the demo district.
 export function event({ category = 'dumped_rubbish', lat = 31.2355, lon = 121.4815, camera = 'cam-01', evidence = [],
   rule = 'dumped_object', observedAt = new Date().toISOString() } = {}) {
   seq += 1;
@@ -136,4 +140,23 @@ export async function apiAs(hub, name) {
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
   return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b) => call('PUT', p, b) };
+}
+
+// Moves an incident through the states its next_states allow until it reaches `to`
+// (dispatching to crew1 on the way when needed), as a dispatcher would.
+export async function moveTo(api, id, to, path = ['dispatched', 'in_progress', 'resolved']) {
+  for (;;) {
+    const inc = (await api.get(`/api/v1/incidents/${id}`)).body;
+    if (inc.state === to) return inc;
+    const next = inc.next_states.includes(to) ? to : path.find((s) => inc.next_states.includes(s));
+    if (!next) throw new Error(`incident ${id} cannot move from ${inc.state} towards ${to}`);
+    const r = await api.post(`/api/v1/incidents/${id}/transitions`, { to: next, ...(next === 'dispatched' ? { assignee: 'crew1' } : {}) });
+    if (r.status !== 200) throw new Error(`moving incident ${id} to ${next} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  }
+}
+
+// The i-th spot of a grid over the demo district, about 240 m apart: events at different
+// spots never join one incident.
+export function spot(i) {
+  return { lat: 31.2215 + Math.floor(i / 10) * 0.0022, lon: 121.4625 + (i % 10) * 0.0024 };
 }

@@ -77,8 +77,9 @@ const empty = () => ({ type: 'FeatureCollection', features: [] });
 
 // Areas coloured by kind, sites (every area that is not a ward) with a red dot sized by its
 // open incidents, camera coverage cones and camera points, from GET /api/v1/public/map.
-// Layer groups are named in GROUPS for the toggles and the legend.
-export function addDistrictLayers(map, publicMap) {
+// Layer groups are named in GROUPS for the toggles and the legend. `only` limits the
+// groups drawn (e.g. ['areas'] where cameras would only distract).
+export function addDistrictLayers(map, publicMap, { only = null } = {}) {
   const areas = publicMap.features.filter((f) => f.properties.layer === 'area');
   const cameras = publicMap.features.filter((f) => f.properties.layer === 'camera');
   const coverage = publicMap.features.filter((f) => f.properties.layer === 'camera_coverage');
@@ -103,6 +104,7 @@ export function addDistrictLayers(map, publicMap) {
     paint: { 'circle-color': SITE_COLOR, 'circle-opacity': 0.85,
       'circle-radius': ['+', 5, ['*', 3, ['sqrt', ['get', 'open_incidents']]]] } });
   setSites(map, areas, []);
+  if (only) for (const g of GROUPS) if (!only.includes(g.id)) for (const l of g.layers) if (map.getLayer(l)) map.removeLayer(l);
   return { areas, cameras, coverage };
 }
 

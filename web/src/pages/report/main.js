@@ -7,7 +7,7 @@ import { ApiError, get, query, request } from '../../lib/api.js';
 import { announce, field, fill, h, select } from '../../lib/dom.js';
 import { when } from '../../lib/format.js';
 import { loadI18n, languageLinks } from '../../lib/i18n.js';
-import { createMap, maplibregl } from '../../lib/map.js';
+import { addDistrictLayers, createMap, maplibregl } from '../../lib/map.js';
 import { downscaleJpeg } from '../../lib/photo.js';
 import { bounds, offset } from '../../lib/geo.js';
 import { rememberToken } from '../../lib/requests.js';
@@ -56,8 +56,11 @@ async function main() {
         h('section', { class: 'panel nearby', 'aria-labelledby': 'nearby-title' },
           h('h2', { id: 'nearby-title' }, t('nearby.title')), nearby))));
 
+  let nearbyTimer = null, nearbyAsked = 0;  // see lookNearby below
+
   // ---- the pin ----------------------------------------------------------------------------
   const map = await createMap(mapEl, { label: t('map.label'), keyboard: false, fit: areas });
+  addDistrictLayers(map, publicMap, { only: ['areas'] });
   const canvas = map.getCanvas();
   canvas.setAttribute('aria-describedby', 'pin-help');
   const pin = new maplibregl.Marker({ element: h('div', { class: 'pin-wrap', 'aria-hidden': 'true' }, h('div', { class: 'pin' })), draggable: true, anchor: 'bottom' })
@@ -98,7 +101,6 @@ async function main() {
   setPin(start);
 
   // ---- open reports nearby ------------------------------------------------------------------
-  let nearbyTimer = null, nearbyAsked = 0;
   function lookNearby() {
     clearTimeout(nearbyTimer);
     nearbyTimer = setTimeout(async () => {

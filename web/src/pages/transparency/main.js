@@ -55,8 +55,7 @@ async function main() {
 
   const areas = publicMap.features.filter((f) => f.properties.layer === 'area');
   const map = await createMap(mapEl, { label: t('map.label'), fit: areas });
-  addDistrictLayers(map, publicMap);
-  map.setLayoutProperty('sites', 'visibility', 'none');
+  addDistrictLayers(map, publicMap, { only: ['areas', 'coverage', 'cameras'] });
   mapEl.closest('section').append(layerPanel(map, {
     groups: [
       { id: 'areas', label: t('layers.areas'), layers: ['areas-fill', 'areas-line'] },
