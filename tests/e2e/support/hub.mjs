@@ -58,7 +58,7 @@ function launch(hub, args) {
     const onData = (chunk) => {
       hub.output += chunk;
       for (const m of hub.output.matchAll(/^ {2}(\S+) \([a-z_]+\): (\S+)$/gm)) hub.passwords[m[1]] = m[2];
-      const token = hub.output.match(/edge token[^:]*: (\S+)/);
+      const token = hub.output.match(/edge token.*: (\S+)$/m);
       if (token) hub.edgeToken = token[1];
       if (/Serving on http/.test(hub.output)) {
         clearTimeout(timer);

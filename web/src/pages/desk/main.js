@@ -63,11 +63,17 @@ async function desk(session) {
 
   const figures = new Figures(figuresEl, lists);
   const detail = new Detail(detailEl, lists, (inc) => queue.upsert(inc));
+  // Live changes drawn in the queue and on the map get a performance mark each
+  // ("incident-<id>-rendered"), so that the time from a change to the screen can be measured.
+  let justChanged = new Set();
   const queue = new Queue(queueEl, lists, {
     onOpen: (inc) => detail.show(inc.id),
     onChange: (all) => {
       setIncidents(map, all);
       setSites(map, areas, all);
+      const changed = justChanged;
+      justChanged = new Set();
+      if (changed.size) map.once('idle', () => { for (const id of changed) performance.mark(`incident-${id}-rendered`); });
     },
   });
   map.on('click', 'incidents', (e) => detail.show(e.features[0].properties.id));
@@ -90,7 +96,7 @@ async function desk(session) {
     },
     onEvent: ({ data }) => {
       if (!data || typeof data.id !== 'number') return;
-      if (queue.loading) pending.push(data); else queue.upsert(data, { live: true });
+      if (queue.loading) pending.push(data); else { justChanged.add(data.id); queue.upsert(data, { live: true }); }
       detail.changed(data);
       figures.soon();
     },

@@ -81,7 +81,8 @@ export class Queue {
     if (known && known.updated_at > inc.updated_at) return;  // an older message than what we hold
     if (this.matches(inc)) this.byId.set(inc.id, inc); else this.byId.delete(inc.id);
     if (live) announce(`Incident ${inc.id}, ${this.categoryName.get(inc.category) ?? inc.category}: ${stateLabel(inc.state)}`);
-    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+    // One render for a burst of messages; not tied to animation frames, which a busy map delays.
+    if (!this.timer) this.timer = setTimeout(() => { this.timer = 0; this.render(); }, 0);
   }
 
   render() {
