@@ -12,8 +12,33 @@ const root = dirname(fileURLToPath(import.meta.url));
 const src = join(root, 'src');
 const dist = join(root, 'dist');
 
-// page folder under src/pages → the path it is served at.
-const pages = { desk: '', crew: 'crew', report: 'report', follow: 'follow', transparency: 'transparency', admin: 'admin' };
+// page folder under src/pages → where it is served, its title, whether it draws a map.
+const pages = {
+  desk: { path: '', title: 'Dispatcher desk', map: true },
+  crew: { path: 'crew', title: 'Crew', map: true, head: ['<link rel="manifest" href="/crew/manifest.webmanifest">', '<meta name="theme-color" content="#1b2230">'] },
+  report: { path: 'report', title: 'Report a problem', map: true },
+  follow: { path: 'follow', title: 'Follow a request', map: false },
+  transparency: { path: 'transparency', title: 'Transparency', map: true },
+  admin: { path: 'admin', title: 'Admin', map: true },
+};
+
+// Every page is the same shell: its stylesheet(s) and its module script, nothing inline.
+const html = (name, { title, map, head = [] }) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Glassbrain — ${title}</title>
+<link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
+${[...head, map ? '<link rel="stylesheet" href="/assets/maplibre-gl.css">' : null].filter(Boolean).join('\n')}
+<link rel="stylesheet" href="/assets/${name}.css">
+<script type="module" src="/assets/${name}.js"></script>
+</head>
+<body>
+<div id="app"><noscript>This page needs JavaScript.</noscript></div>
+</body>
+</html>
+`;
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'assets'), { recursive: true });
@@ -44,10 +69,11 @@ const result = await esbuild.build({
   metafile: true,
 });
 
-for (const [page, path] of Object.entries(pages)) {
-  mkdirSync(join(dist, path), { recursive: true });
-  cpSync(join(src, 'pages', page, 'index.html'), join(dist, path, 'index.html'));
+for (const [name, page] of Object.entries(pages)) {
+  mkdirSync(join(dist, page.path), { recursive: true });
+  writeFileSync(join(dist, page.path, 'index.html'), html(name, page));
 }
+cpSync(join(src, 'icon.svg'), join(dist, 'assets', 'icon.svg'));
 cpSync(join(src, 'pages', 'crew', 'manifest.webmanifest'), join(dist, 'crew', 'manifest.webmanifest'));
 
 // The crew app's offline shell: its page, its script with the chunks it imports, styles,
@@ -61,7 +87,7 @@ const addImports = (file) => {
   }
 };
 addImports('crew.js');
-const shell = ['/crew/', '/crew/manifest.webmanifest', ...[...crewAssets].sort().map((f) => '/assets/' + f),
+const shell = ['/crew/', '/crew/manifest.webmanifest', '/assets/icon.svg', ...[...crewAssets].sort().map((f) => '/assets/' + f),
   ...readdirSync(join(src, 'i18n')).map((f) => '/i18n/' + f)];
 const build = createHashOf(shell.map((f) => (f.startsWith('/assets/') ? readFileSync(join(dist, f)) : f)));
 
