@@ -165,10 +165,10 @@ class CrewApp {
     const note = h('textarea', { name: 'note', rows: 3 });
     const photo = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg', capture: 'environment', multiple: true });
     const act = (action, label) => h('button', { type: 'button', onclick: () => this.act(t, action, note, photo, label) }, label);
-    const next = t.next_states ?? [];
+    // The crew's steps in their order; the hub refuses one already passed (409).
     const buttons = [];
     if (t.state === 'dispatched' && !t.en_route_at) buttons.push(act('on_my_way', 'On my way'));
-    if (t.state === 'dispatched' && (next.includes('in_progress') || t.pending)) buttons.push(act('start', 'Start'));
+    if (t.state === 'dispatched') buttons.push(act('start', 'Start'));
     if (t.state === 'in_progress') buttons.push(act('resolve', 'Resolve'));
     fill(this.detail,
       h('h2', { id: 'task-title' }, `Task #${t.id}: ${t.category.replace(/_/g, ' ')}`),

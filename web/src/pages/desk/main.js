@@ -81,14 +81,12 @@ async function desk(session) {
   // The stream first, then the list: whatever changes while the list loads arrives through
   // the stream too, and upserts by id keep every incident once.
   let loaded = false;
-  const pending = [];
   openStream('/api/v1/stream', {
     onState: (s) => {
       streamState.textContent = s === 'live' ? 'Live' : 'Reconnecting…';
       if (s === 'live' && !loaded) {
         loaded = true;
         queue.reload().then(() => {
-          for (const inc of pending.splice(0)) queue.upsert(inc);
           map.once('idle', () => performance.mark('incidents-rendered'));
           map.triggerRepaint();
         });
@@ -96,7 +94,8 @@ async function desk(session) {
     },
     onEvent: ({ data }) => {
       if (!data || typeof data.id !== 'number') return;
-      if (queue.loading) pending.push(data); else { justChanged.add(data.id); queue.upsert(data, { live: true }); }
+      justChanged.add(data.id);
+      queue.upsert(data, { live: true });
       detail.changed(data);
       figures.soon();
     },

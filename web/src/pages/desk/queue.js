@@ -19,6 +19,7 @@ export class Queue {
     this.onChange = onChange;
     this.byId = new Map();
     this.loading = false;
+    this.arrivedWhileLoading = [];
     this.departmentName = new Map(lists.departments.map((d) => [d.value, d.label]));
     this.categoryName = new Map(lists.categories.map((c) => [c.value, c.label]));
 
@@ -60,23 +61,30 @@ export class Queue {
       (!f.from || inc.updated_at >= f.from) && (!f.to || inc.updated_at <= f.to);
   }
 
+  // Loads the incidents the filters select. Changes that arrive meanwhile are applied on
+  // top, so that a change during the load is neither lost nor undone by an older page.
   async reload() {
     this.loading = true;
     this.error.textContent = '';
     try {
       const items = await getAll(`/api/v1/incidents${query(this.filter())}`);
       this.byId = new Map(items.map((i) => [i.id, i]));
-      this.render();
     } catch (e) {
       this.error.textContent = e.message;
     } finally {
       this.loading = false;
     }
+    for (const inc of this.arrivedWhileLoading.splice(0)) this.upsert(inc);
+    this.render();
   }
 
   // A changed incident from the stream or an action: shown when it matches the filters,
   // dropped when it no longer does.
   upsert(inc, { live = false } = {}) {
+    if (this.loading) {
+      this.arrivedWhileLoading.push(inc);
+      return;
+    }
     const known = this.byId.get(inc.id);
     if (known && known.updated_at > inc.updated_at) return;  // an older message than what we hold
     if (this.matches(inc)) this.byId.set(inc.id, inc); else this.byId.delete(inc.id);
