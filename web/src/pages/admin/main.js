@@ -30,6 +30,11 @@ function route(session) {
 const put = (kind, id, doc) => request('PUT', `/api/v1/${kind}/${encodeURIComponent(id)}`, { body: doc, idempotencyKey: newIdempotencyKey() });
 const del = (kind, id) => request('DELETE', `/api/v1/${kind}/${encodeURIComponent(id)}`);
 const num = (attrs) => h('input', { type: 'number', step: 'any', ...attrs });
+// A form's action: clears the form's error, runs, and shows the hub's refusal there.
+const attempt = (error, fn) => async () => {
+  error.textContent = '';
+  try { await fn(); } catch (e) { error.textContent = e.message; }
+};
 
 async function admin(session) {
   const mapEl = h('div', { class: 'map admin-map' });
@@ -116,31 +121,25 @@ async function cameraEditor(el, editShape, refreshDistrict, onClick) {
   };
   pick.addEventListener('change', () => load(pick.value));
   onClick['camera position'] = ([lon, lat]) => { f.lon.value = lon.toFixed(6); f.lat.value = lat.toFixed(6); redraw(); };
-  const save = async () => {
-    error.textContent = '';
-    try {
-      const d = doc();
-      await put('cameras', d.properties.id, d);
-      cameras = await getAll('/api/v1/cameras');
-      options();
-      pick.value = d.properties.id;
-      load(d.properties.id);
-      await refreshDistrict();
-      announce(`Camera ${d.properties.id} saved`);
-    } catch (e) { error.textContent = e.message; }
+  const reloadAndShow = async (id) => {
+    cameras = await getAll('/api/v1/cameras');
+    options();
+    pick.value = id;
+    load(id);
+    await refreshDistrict();
   };
-  const remove = async () => {
-    error.textContent = '';
+  const save = attempt(error, async () => {
+    const d = doc();
+    await put('cameras', d.properties.id, d);
+    await reloadAndShow(d.properties.id);
+    announce(`Camera ${d.properties.id} saved`);
+  });
+  const remove = attempt(error, async () => {
     if (!pick.value) return;
-    try {
-      await del('cameras', pick.value);
-      cameras = await getAll('/api/v1/cameras');
-      options();
-      load('');
-      await refreshDistrict();
-      announce('Camera deleted');
-    } catch (e) { error.textContent = e.message; }
-  };
+    await del('cameras', pick.value);
+    await reloadAndShow('');
+    announce('Camera deleted');
+  });
   const form = h('form', { class: 'editor' },
     field('Camera', pick),
     h('div', { class: 'row' }, field('Id', f.id), field('Name', f.name)),
@@ -192,31 +191,27 @@ async function areaEditor(el, map, editShape, refreshDistrict, onClick) {
   };
   pick.addEventListener('change', () => load(pick.value));
   onClick['area point'] = (p) => { ring.push(p); draw(); };
-  const save = async () => {
-    error.textContent = '';
-    try {
-      const existing = areas.find((x) => x.properties.id === id.value.trim());
-      const doc = { type: 'Feature', geometry: { type: 'Polygon', coordinates: [[...ring, ring[0]].filter(Boolean)] },
-        properties: { ...(existing?.properties ?? {}), id: id.value.trim(), name: name.value, kind: kind.value } };
-      await put('areas', doc.properties.id, doc);
-      areas = await getAll('/api/v1/areas');
-      options();
-      pick.value = doc.properties.id;
-      await refreshDistrict();
-      announce(`Area ${doc.properties.id} saved`);
-    } catch (e) { error.textContent = e.message; }
+  const reloadAndShow = async (areaId) => {
+    areas = await getAll('/api/v1/areas');
+    options();
+    pick.value = areaId;
+    load(areaId);
+    await refreshDistrict();
   };
-  const remove = async () => {
-    error.textContent = '';
+  const save = attempt(error, async () => {
+    const existing = areas.find((x) => x.properties.id === id.value.trim());
+    const doc = { type: 'Feature', geometry: { type: 'Polygon', coordinates: [[...ring, ring[0]].filter(Boolean)] },
+      properties: { ...(existing?.properties ?? {}), id: id.value.trim(), name: name.value, kind: kind.value } };
+    await put('areas', doc.properties.id, doc);
+    await reloadAndShow(doc.properties.id);
+    announce(`Area ${doc.properties.id} saved`);
+  });
+  const remove = attempt(error, async () => {
     if (!pick.value) return;
-    try {
-      await del('areas', pick.value);
-      areas = await getAll('/api/v1/areas');
-      options();
-      load('');
-      await refreshDistrict();
-    } catch (e) { error.textContent = e.message; }
-  };
+    await del('areas', pick.value);
+    await reloadAndShow('');
+    announce('Area deleted');
+  });
   const form = h('form', { class: 'editor' }, field('Area', pick),
     h('div', { class: 'row' }, field('Id', id), field('Name', name), field('Kind', kind), kinds), points, error,
     h('div', { class: 'row' },
@@ -239,19 +234,16 @@ async function routingTester(el, map, onClick) {
   const form = h('form', { class: 'editor' },
     h('div', { class: 'row' }, field('Category', category), field('Latitude', lat), field('Longitude', lon), field('Time', at, 'empty: now')),
     h('button', { type: 'submit' }, 'Explain'), error, out);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    error.textContent = '';
+  const explain = attempt(error, async () => {
     fill(out);
-    try {
-      const r = await get(`/api/v1/routing/explain${query({ category: category.value, lat: lat.value, lon: lon.value, at: fromLocalInput(at.value) })}`);
-      fill(out, h('dl', { class: 'facts' },
-        h('dt', {}, 'Department'), h('dd', {}, r.department_id || '–'),
-        h('dt', {}, 'Routing rule'), h('dd', {}, r.routing_rule_id || (r.unrouted ? 'none: the fallback department' : '–')),
-        h('dt', {}, 'Area'), h('dd', {}, r.area_id || '–')),
-      h('p', { class: 'explanation' }, r.explanation));
-    } catch (err) { error.textContent = err.message; }
+    const r = await get(`/api/v1/routing/explain${query({ category: category.value, lat: lat.value, lon: lon.value, at: fromLocalInput(at.value) })}`);
+    fill(out, h('dl', { class: 'facts' },
+      h('dt', {}, 'Department'), h('dd', {}, r.department_id || '–'),
+      h('dt', {}, 'Routing rule'), h('dd', {}, r.routing_rule_id || (r.unrouted ? 'none: the fallback department' : '–')),
+      h('dt', {}, 'Area'), h('dd', {}, r.area_id || '–')),
+    h('p', { class: 'explanation' }, r.explanation));
   });
+  form.addEventListener('submit', (e) => { e.preventDefault(); explain(); });
   fill(el, h('h2', { id: 'tester-title' }, 'Why would this go to…'), h('p', { class: 'hint' }, 'Choose "routing test point" above the map and click where.'), form);
 }
 
@@ -274,23 +266,20 @@ async function otherEditor(el) {
   };
   kind.addEventListener('change', loadKind);
   item.addEventListener('change', show);
-  const save = async () => {
-    error.textContent = '';
+  const save = attempt(error, async () => {
     let doc;
-    try { doc = JSON.parse(text.value); } catch (e) { error.textContent = `Not valid JSON: ${e.message}`; return; }
-    try {
-      await put(kind.value, doc.id ?? '', doc);
-      await loadKind();
-      item.value = doc.id;
-      show();
-      announce(`${kind.value} ${doc.id} saved`);
-    } catch (e) { error.textContent = e.message; }
-  };
-  const remove = async () => {
-    error.textContent = '';
+    try { doc = JSON.parse(text.value); } catch (e) { throw new Error(`Not valid JSON: ${e.message}`); }
+    await put(kind.value, doc.id ?? '', doc);
+    await loadKind();
+    item.value = doc.id;
+    show();
+    announce(`${kind.value} ${doc.id} saved`);
+  });
+  const remove = attempt(error, async () => {
     if (!item.value) return;
-    try { await del(kind.value, item.value); await loadKind(); } catch (e) { error.textContent = e.message; }
-  };
+    await del(kind.value, item.value);
+    await loadKind();
+  });
   const form = h('form', { class: 'editor' }, h('div', { class: 'row' }, field('Kind', kind), field('Item', item)),
     field('JSON', text), error,
     h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'secondary', onclick: remove }, 'Delete')));
