@@ -25,7 +25,7 @@ test('a crew member works a task offline, reloads offline, and it syncs once on 
   const task = (id) => tasks.getByRole('listitem').filter({ has: page.getByRole('button', { name: new RegExp(`^#${id} `) }) });
   await task(a.incident_id).waitFor();
   await task(b.incident_id).waitFor();
-  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null);
+  await page.getByText('ready offline').waitFor();
 
   // The crew member's own order, kept by the hub.
   const firstId = async () => Number((await tasks.getByRole('listitem').first().getByRole('button').first().textContent()).match(/\d+/)[0]);

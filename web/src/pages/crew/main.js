@@ -17,6 +17,17 @@ const DATA_CACHE = 'crew-data';
 
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/crew/sw.js', { scope: '/crew/' }).catch(() => {});
 
+// Resolves once the service worker controls this page and holds what an offline start
+// needs: the session, the tasks and the map, fetched through it (it keeps the answers).
+async function readyOffline() {
+  if (!('serviceWorker' in navigator)) return false;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }
+  await Promise.all(['/api/v1/session', '/api/v1/tasks', '/api/v1/public/map'].map((p) => get(p)));
+  return true;
+}
+
 function header(session, pending) {
   return h('header', { class: 'page-header' },
     h('div', {}, h('h1', {}, 'Glassbrain crew'), h('span', { class: 'tagline' }, 'Situations, never people.')),
@@ -71,10 +82,15 @@ class CrewApp {
         h('section', { class: 'crew-map-region', 'aria-labelledby': 'crew-map-title' },
           h('h2', { id: 'crew-map-title' }, 'Task map'), this.mapEl)));
     fill(this.detail, h('h2', { id: 'task-title' }, 'Task'), h('p', { class: 'muted' }, 'Choose a task.'));
-    const online = () => { this.network.textContent = navigator.onLine ? 'Online' : 'Offline'; if (navigator.onLine) this.flush(); };
+    let offlineReady = false;
+    const online = () => {
+      this.network.textContent = `${navigator.onLine ? 'Online' : 'Offline'}${offlineReady ? ', ready offline' : ''}`;
+      if (navigator.onLine) this.flush();
+    };
     addEventListener('online', online);
     addEventListener('offline', online);
     online();
+    readyOffline().then((ready) => { offlineReady = ready; online(); }, () => {});
     await this.load();
     setInterval(() => this.flush().then(() => this.load()), 15_000);
     this.flush();
