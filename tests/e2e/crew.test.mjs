@@ -61,7 +61,7 @@ test('a crew member works a task offline, reloads offline, and it syncs once on 
   await ctx.setOffline(false);
   await page.getByText('All sent').waitFor({ timeout: 30_000 });
   const history = (await dispatcher.get(`/api/v1/incidents/${a.incident_id}/history`)).body;
-  const items = history.items ?? history;
+  const items = history.items;
   const count = (pred) => items.filter(pred).length;
   assert.equal(count((h) => h.to === 'in_progress'), 1, 'one start');
   assert.equal(count((h) => h.to === 'resolved'), 1, 'one resolve');

@@ -13,7 +13,7 @@ import { currentSession, sessionBar, signInForm } from '../../lib/session.js';
 
 const app = document.getElementById('app');
 const RULES = ['stationary_vehicle', 'dumped_object', 'poster', 'no_helmet', 'crowding'];
-const OTHER_KINDS = ['departments', 'services', 'routing-rules', 'slas', 'response-templates', 'sensors'];
+const OTHER_KINDS = ['departments', 'services', 'routing-rules', 'slas', 'response-templates', 'evidence-purposes', 'sensors'];
 
 function header(session) {
   return h('header', { class: 'page-header' },
@@ -284,7 +284,7 @@ async function otherEditor(el) {
     field('JSON', text), error,
     h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'secondary', onclick: remove }, 'Delete')));
   form.addEventListener('submit', (e) => { e.preventDefault(); save(); });
-  fill(el, h('h2', { id: 'other-title' }, 'Departments, services, rules, SLAs, templates, sensors'), form);
+  fill(el, h('h2', { id: 'other-title' }, 'Departments, services, rules, SLAs, templates, purposes, sensors'), form);
   await loadKind();
 }
 

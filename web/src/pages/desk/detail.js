@@ -27,14 +27,12 @@ export class Detail {
     const evidence = keepEvidence ? this.evidenceEl : null;
     try {
       const [inc, events, history, purposes, crew, templates] = await Promise.all([
-        get(`/api/v1/incidents/${id}`), get(`/api/v1/incidents/${id}/events`),
-        get(`/api/v1/incidents/${id}/history`).catch(() => []),
-        this.purposes ?? get('/api/v1/public/purposes'),
-        get('/api/v1/crew'), getAll('/api/v1/response-templates').catch(() => [])]);
+        get(`/api/v1/incidents/${id}`), get(`/api/v1/incidents/${id}/events`), get(`/api/v1/incidents/${id}/history`),
+        this.purposes ?? get('/api/v1/public/purposes').then((p) => p.items),
+        get('/api/v1/crew'), getAll('/api/v1/response-templates')]);
       if (id !== this.id) return;  // another incident was chosen meanwhile
       this.purposes = purposes;
-      this.render(inc, events.items, Array.isArray(history) ? history : history.items ?? [], purposes.items ?? purposes,
-        crew.items, templates, evidence);
+      this.render(inc, events.items, history.items, purposes, crew.items, templates, evidence);
     } catch (e) {
       fill(this.el, h('h2', { id: 'detail-title' }, `Incident #${id}`), h('p', { class: 'error', role: 'alert' }, e.message));
     }

@@ -92,11 +92,12 @@ function renderIncident(t, body, inc) {
     h('h2', {}, t('follow.incident', { id: inc.id })),
     facts([
       [t('follow.status'), h('strong', {}, t(`follow.${inc.status === 'closed' ? 'closed' : 'open'}`))],
-      [t('follow.category'), inc.category],
+      [t('follow.category'), inc.category_name ?? inc.category],
       [t('follow.agency'), inc.agency_responsible],
       [t('follow.requested'), when(inc.opened_at)],
       [t('follow.updated'), when(inc.updated_at)],
     ]),
+    inc.follow_id ? h('p', {}, h('a', { href: `/follow/?id=${encodeURIComponent(inc.follow_id)}&lang=${t.lang}` }, t('follow.latest_request'))) : null,
     h('p', {}, h('a', { href: `/report/?lang=${t.lang}` }, t('follow.report_new'))));
 }
 
