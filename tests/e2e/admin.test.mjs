@@ -24,7 +24,7 @@ const coverageOf = async (id) => (await (await fetch(`${hub.url}/api/v1/public/m
 
 test('the cone follows the heading while editing, and the hub stores the same cone', async () => {
   await cameras().getByLabel('Camera', { exact: true }).selectOption('cam-01');
-  const canvas = page.getByRole('region', { name: 'Map' });
+  const canvas = page.getByRole('region', { name: 'Map', exact: true });
   await page.waitForTimeout(300);
   const before = await canvas.screenshot();
   const heading = cameras().getByLabel('Heading');
@@ -64,7 +64,7 @@ test('a refused camera shows the hub\'s message at the form and changes nothing'
 test('the routing tester says why a report would go where it goes', async () => {
   const tester = page.getByRole('region', { name: 'Why would this go to…' });
   await page.getByRole('radio', { name: 'routing test point' }).check();
-  const box = await page.getByRole('region', { name: 'Map' }).boundingBox();
+  const box = await page.getByRole('region', { name: 'Map', exact: true }).boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   const lat = await tester.getByLabel('Latitude').inputValue();
   const lon = await tester.getByLabel('Longitude').inputValue();

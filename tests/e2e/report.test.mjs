@@ -31,7 +31,7 @@ test('a resident reports with a photo, follows it, and says "No" when it is clos
   const ctx = await newContext(browser, PHONE);
   const page = await ctx.newPage();
   await page.goto(`${hub.url}/report/`);
-  await page.getByRole('region', { name: 'Map' }).waitFor();
+  await page.getByRole('region', { name: 'Map', exact: true }).waitFor();
   await screenshot(page, 'report-phone');
   await fillReport(page, { description: 'Three mattresses beside the bins' });
   await page.getByLabel('Photo').setInputFiles(PHOTO);
@@ -94,14 +94,14 @@ test('the pin moves by keyboard alone and the report is sent without a mouse', a
   const ctx = await newContext(browser, { viewport: { width: 1024, height: 900 } });
   const page = await ctx.newPage();
   await page.goto(`${hub.url}/report/`);
-  await page.getByRole('region', { name: 'Map' }).waitFor();
+  await page.getByRole('region', { name: 'Map', exact: true }).waitFor();
   const lat0 = Number(await page.getByLabel('Latitude').inputValue());
   const lon0 = Number(await page.getByLabel('Longitude').inputValue());
   // Tab from the page's start to the category, choose with the keyboard, on to the map.
   for (let i = 0; i < 30 && !(await page.getByLabel('Category').evaluate((el) => el === document.activeElement)); ++i) await page.keyboard.press('Tab');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Tab');
-  assert.equal(await page.getByRole('region', { name: 'Map' }).evaluate((el) => el === document.activeElement), true, 'the map takes focus');
+  assert.equal(await page.getByRole('region', { name: 'Map', exact: true }).evaluate((el) => el === document.activeElement), true, 'the map takes focus');
   await page.keyboard.press('Shift+ArrowUp');
   await page.keyboard.press('ArrowRight');
   const lat1 = Number(await page.getByLabel('Latitude').inputValue());

@@ -16,7 +16,7 @@ test('a dispatcher signs in on the desk, stays signed in across a reload and sig
   await screenshot(page, 'desk-signed-out');
   await signIn(page, hub, 'dispatcher');
   await page.getByRole('heading', { name: 'Incidents' }).waitFor();
-  await page.getByRole('region', { name: 'Map' }).waitFor();
+  await page.getByRole('region', { name: 'Map', exact: true }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0, 'a dispatcher gets no Admin link');
   await page.reload();
   await page.getByRole('heading', { name: 'Incidents' }).waitFor();

@@ -32,10 +32,17 @@ export function fill(el, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
-// A labelled form field: <label>Text <input …></label> keeps label and control together.
+// A labelled form field. The label points at its control (for/id) instead of wrapping it,
+// so the control's accessible name is the label alone; a hint describes the control.
+let fieldCount = 0;
 export function field(label, control, hint) {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control,
-    hint ? h('span', { class: 'hint' }, hint) : null);
+  if (!control.id) control.id = `field-${++fieldCount}`;
+  let hintEl = null;
+  if (hint) {
+    hintEl = h('span', { class: 'hint', id: `${control.id}-hint` }, hint);
+    control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), hintEl.id].filter(Boolean).join(' '));
+  }
+  return h('div', { class: 'field' }, h('label', { class: 'field-label', for: control.id }, label), control, hintEl);
 }
 
 // <select> from [{value, label}] (or plain strings), with `selected` marking one value.

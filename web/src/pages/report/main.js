@@ -30,8 +30,8 @@ async function main() {
   const locate = h('button', { type: 'button', class: 'secondary' }, t('report.use_location'));
   const locateStatus = h('p', { class: 'hint', role: 'status' });
   const description = h('textarea', { name: 'description', rows: 4, maxlength: 4000 });
-  const photo = h('input', { name: 'media', type: 'file', accept: 'image/jpeg,image/png,image/webp', 'aria-describedby': 'photo-help' });
-  const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', 'aria-describedby': 'email-help' });
+  const photo = h('input', { name: 'media', type: 'file', accept: 'image/jpeg,image/png,image/webp' });
+  const email = h('input', { name: 'email', type: 'email', autocomplete: 'email' });
   const send = h('button', { type: 'submit' }, t('report.send'));
   const error = h('div', { class: 'error', role: 'alert', id: 'form-error' });
   const result = h('div', { class: 'result', role: 'status' });
@@ -45,8 +45,8 @@ async function main() {
       h('p', { class: 'hint', id: 'pin-help' }, t('report.pin_help')), mapEl,
       h('div', { class: 'row' }, field(t('report.latitude'), lat), field(t('report.longitude'), lon), locate), locateStatus),
     field(t('report.description'), description),
-    field(t('report.photo'), photo, h('span', { id: 'photo-help' }, t('report.photo_help'))),
-    field(t('report.email'), email, h('span', { id: 'email-help' }, t('report.email_help'))),
+    field(t('report.photo'), photo, t('report.photo_help')),
+    field(t('report.email'), email, t('report.email_help')),
     error, send);
 
   fill(app, publicHeader(t, t('report.title'), languageLinks(t.lang)),
