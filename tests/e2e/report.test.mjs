@@ -139,7 +139,7 @@ test('German, at 320 px, with the hub\'s refusal beside the form and the input k
     await page.getByRole('button', { name: 'Meldung senden' }).click();
     await page.getByRole('button', { name: 'Meldung senden' }).waitFor();  // the answer is in
   }
-  await refused.waitFor({ timeout: 1 });
+  await refused.waitFor({ timeout: 2000 });
   assert.equal(await page.getByLabel('Beschreibung').inputValue(), 'Noch mehr Sperrmüll', 'the input is kept');
   await screenshot(page, 'report-de-refused');
   await page.getByRole('link', { name: 'English' }).click();
