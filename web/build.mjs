@@ -22,8 +22,10 @@ const pages = {
   admin: { path: 'admin', title: 'Admin', map: true },
 };
 
-// Every page is the same shell: its stylesheet(s) and its module script, nothing inline.
-const html = (name, { title, map, head = [] }) => `<!doctype html>
+// Every page is the same shell: its stylesheet(s) and its module script, nothing inline;
+// the modules it imports are named up front (modulepreload) so that they load at once
+// rather than one level of imports after another.
+const html = (name, { title, map, head = [] }, preload) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -33,6 +35,7 @@ const html = (name, { title, map, head = [] }) => `<!doctype html>
 ${[...head, map ? '<link rel="stylesheet" href="/assets/maplibre-gl.css">' : null].filter(Boolean).join('\n')}
 <link rel="stylesheet" href="/assets/${name}.css">
 <script type="module" src="/assets/${name}.js"></script>
+${preload.map((f) => `<link rel="modulepreload" href="/assets/${f}">`).join('\n')}
 </head>
 <body>
 <div id="app"><noscript>This page needs JavaScript.</noscript></div>
@@ -69,24 +72,25 @@ const result = await esbuild.build({
   metafile: true,
 });
 
+const outputs = result.metafile.outputs;  // keys relative to web/ (absWorkingDir)
+// The files under dist/assets/ that a page's script imports, directly or not.
+function importsOf(file, into = new Set()) {
+  for (const imp of outputs[`dist/assets/${file}`]?.imports ?? []) {
+    const name = imp.path.replace(/^\/?(dist\/)?assets\//, '');
+    if (!into.has(name)) { into.add(name); if (!imp.external) importsOf(name, into); }
+  }
+  return into;
+}
 for (const [name, page] of Object.entries(pages)) {
   mkdirSync(join(dist, page.path), { recursive: true });
-  writeFileSync(join(dist, page.path, 'index.html'), html(name, page));
+  writeFileSync(join(dist, page.path, 'index.html'), html(name, page, [...importsOf(`${name}.js`)].sort()));
 }
 cpSync(join(src, 'icon.svg'), join(dist, 'assets', 'icon.svg'));
 cpSync(join(src, 'pages', 'crew', 'manifest.webmanifest'), join(dist, 'crew', 'manifest.webmanifest'));
 
 // The crew app's offline shell: its page, its script with the chunks it imports, styles,
 // MapLibre and the strings. Listed in the worker so that a new build is a new worker.
-const crewAssets = new Set(['crew.js', 'crew.css', 'maplibre-gl.mjs', 'maplibre-gl-worker.mjs', 'maplibre-gl.css']);
-const outputs = result.metafile.outputs;  // keys relative to web/ (absWorkingDir)
-const addImports = (file) => {
-  for (const imp of outputs[`dist/assets/${file}`]?.imports ?? []) {
-    const name = imp.path.replace('dist/assets/', '');
-    if (!imp.external && !crewAssets.has(name)) { crewAssets.add(name); addImports(name); }
-  }
-};
-addImports('crew.js');
+const crewAssets = importsOf('crew.js', new Set(['crew.js', 'crew.css', 'maplibre-gl.mjs', 'maplibre-gl-worker.mjs', 'maplibre-gl.css']));
 const shell = ['/crew/', '/crew/manifest.webmanifest', '/assets/icon.svg', ...[...crewAssets].sort().map((f) => '/assets/' + f),
   ...readdirSync(join(src, 'i18n')).map((f) => '/i18n/' + f)];
 const build = createHashOf(shell.map((f) => (f.startsWith('/assets/') ? readFileSync(join(dist, f)) : f)));

@@ -199,8 +199,10 @@ export function layerPanel(map, { groups = GROUPS, legend = staffLegend(map), ti
     } });
     return { g, count, el: h('li', {}, h('label', {}, box, ` ${g.label} `, count)) };
   });
+  let timer = 0;  // counted after the frame, not inside it: the count is slow on big maps
   map.on('idle', () => {
-    for (const r of rows) r.count.textContent = shown(renderedCount(map, r.g));
+    clearTimeout(timer);
+    timer = setTimeout(() => { for (const r of rows) r.count.textContent = shown(renderedCount(map, r.g)); }, 0);
   });
   const id = `layers-${Math.random().toString(36).slice(2, 8)}`;
   return h('section', { class: 'layers', 'aria-labelledby': id },

@@ -4,7 +4,7 @@ import '../../lib/base.css';
 import './desk.css';
 import { get, getAll } from '../../lib/api.js';
 import { fill, h } from '../../lib/dom.js';
-import { addDistrictLayers, addIncidentLayer, createMap, fitTo, layerPanel, setIncidents, setSites } from '../../lib/map.js';
+import { addDistrictLayers, addIncidentLayer, createMap, layerPanel, setIncidents, setSites } from '../../lib/map.js';
 import { currentSession, sessionBar, signInForm } from '../../lib/session.js';
 import { openStream } from '../../lib/stream.js';
 import { Detail } from './detail.js';
@@ -56,27 +56,38 @@ async function desk(session) {
     areas: areas.map((a) => ({ value: a.properties.id, label: a.properties.name })),
   };
 
-  const map = await createMap(mapEl, { fit: areas });
-  addDistrictLayers(map, publicMap);
-  addIncidentLayer(map);
-  mapSection.append(layerPanel(map));
+  // The map starts drawing the district while the stream and the list load; the queue's
+  // changes reach it once it is ready.
+  let map = null, latest = [];
+  let justChanged = new Set();
+  const drawIncidents = () => {
+    setIncidents(map, latest);
+    setSites(map, areas, latest);
+    const changed = justChanged;
+    justChanged = new Set();
+    // Each live change drawn in the queue and on the map gets a mark, so that the time from
+    // a change to the screen can be measured ("incident-<id>-rendered").
+    if (changed.size) map.once('idle', () => { for (const id of changed) performance.mark(`incident-${id}-rendered`); });
+  };
+  const mapReady = createMap(mapEl, { fit: areas }).then((m) => {
+    map = m;
+    addDistrictLayers(map, publicMap);
+    addIncidentLayer(map);
+    mapSection.append(layerPanel(map));
+    map.on('click', 'incidents', (e) => detail.show(e.features[0].properties.id));
+    drawIncidents();
+    return map;
+  });
 
   const figures = new Figures(figuresEl, lists);
   const detail = new Detail(detailEl, lists, (inc) => queue.upsert(inc));
-  // Live changes drawn in the queue and on the map get a performance mark each
-  // ("incident-<id>-rendered"), so that the time from a change to the screen can be measured.
-  let justChanged = new Set();
   const queue = new Queue(queueEl, lists, {
     onOpen: (inc) => detail.show(inc.id),
     onChange: (all) => {
-      setIncidents(map, all);
-      setSites(map, areas, all);
-      const changed = justChanged;
-      justChanged = new Set();
-      if (changed.size) map.once('idle', () => { for (const id of changed) performance.mark(`incident-${id}-rendered`); });
+      latest = all;
+      if (map) drawIncidents();
     },
   });
-  map.on('click', 'incidents', (e) => detail.show(e.features[0].properties.id));
 
   // The stream first, then the list: whatever changes while the list loads arrives through
   // the stream too, and upserts by id keep every incident once.
@@ -86,9 +97,10 @@ async function desk(session) {
       streamState.textContent = s === 'live' ? 'Live' : 'Reconnecting…';
       if (s === 'live' && !loaded) {
         loaded = true;
-        queue.reload().then(() => {
+        Promise.all([queue.reload(), mapReady]).then(() => {
           map.once('idle', () => performance.mark('incidents-rendered'));
           map.triggerRepaint();
+          figures.load();
         });
       }
     },
@@ -100,8 +112,6 @@ async function desk(session) {
       figures.soon();
     },
   });
-  fitTo(map, areas);
-  figures.load();
 }
 
 currentSession().then(route, (e) => fill(app, header(null), h('main', {}, h('p', { role: 'alert' }, e.message))));
