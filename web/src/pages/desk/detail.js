@@ -140,13 +140,21 @@ function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value)];
 }
 
+// What a change in the history reads as.
+const CHANGE_WORDS = {
+  create: 'opened', transition: 'moved', department: 'changed department', overdue: 'went overdue',
+  escalate: 'escalated', en_route: 'crew on the way', note: 'added a note', reopen: 'reopened by the resident',
+  merge: 'merged', merge_into: 'took in merged incidents', split: 'split off', split_from: 'split from',
+};
+
 // Observations and changes together, oldest first.
 function timeline(events, history) {
   const rows = [
-    ...events.map((e) => ({ at: e.observed_at, text: `${e.source.kind} ${e.source.id} saw ${e.rule || e.category}` +
+    ...events.map((e) => ({ at: e.observed_at, text: `${e.source.kind} ${e.source.id} saw ${(e.rule || e.category).replace(/_/g, ' ')}` +
       (e.confidence != null ? ` (confidence ${Math.round(e.confidence * 100)} %)` : '') })),
-    ...history.map((c) => ({ at: c.at, text: [c.actor, c.type, c.from && c.to ? `${stateLabel(c.from)} → ${stateLabel(c.to)}` : '',
-      c.assignee ? `to ${c.assignee}` : '', c.department_id ? `department ${c.department_id}` : '', c.note ? `“${c.note}”` : '']
+    ...history.map((c) => ({ at: c.at, text: [c.actor, CHANGE_WORDS[c.type] ?? c.type,
+      c.from && c.to ? `${stateLabel(c.from)} → ${stateLabel(c.to)}` : '',
+      c.assignee ? `to ${c.assignee}` : '', c.department_id ? `(${c.department_id})` : '', c.note ? `“${c.note}”` : '']
       .filter(Boolean).join(' ') })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   if (!rows.length) return h('p', { class: 'muted' }, 'Nothing yet.');
