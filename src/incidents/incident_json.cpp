@@ -64,7 +64,7 @@ std::string IncidentJsonText(const Incident& in, Role viewer) {
         .EndObject();
   }
   w.Key("next_states").BeginArray();
-  for (IncidentState s : NextStates(in.state, viewer)) w.String(StateName(s));
+  ForEachNextState(in.state, viewer, [&](IncidentState s) { w.String(StateName(s)); });
   w.EndArray();
   w.Key("sla");
   if (in.sla.sla_id.empty()) {

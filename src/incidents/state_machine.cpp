@@ -28,8 +28,7 @@ bool RoleMayMoveTo(Role role, IncidentState to) {
 
 std::vector<IncidentState> NextStates(IncidentState from, Role role) {
   std::vector<IncidentState> out;
-  for (IncidentState to : kAllIncidentStates)
-    if (CanTransition(from, to) && RoleMayMoveTo(role, to)) out.push_back(to);
+  ForEachNextState(from, role, [&](IncidentState to) { out.push_back(to); });
   return out;
 }
 

@@ -22,6 +22,13 @@ bool RoleMayMoveTo(Role role, IncidentState to);
 // The states `role` may move an incident in `from` to, in the order of kAllIncidentStates
 // (merged means through the merge endpoint).
 std::vector<IncidentState> NextStates(IncidentState from, Role role);
+// Calls fn(state) for each state NextStates lists, in order, without making the list (for
+// the incident document, written on every ingested batch).
+template <typename Fn>
+void ForEachNextState(IncidentState from, Role role, Fn&& fn) {
+  for (IncidentState to : kAllIncidentStates)
+    if (CanTransition(from, to) && RoleMayMoveTo(role, to)) fn(to);
+}
 // OK, or Conflict naming the states and what is allowed from `from`.
 Status CheckTransition(IncidentState from, IncidentState to);
 

@@ -140,6 +140,9 @@ TEST_F(TasksApiTest, TasksComeInTheCrewMembersOwnOrder) {
   EXPECT_EQ(crew.Send("PUT", "/api/v1/tasks/order", json{{"ids", {1, 1}}}.dump()).status, 400);
   EXPECT_EQ(crew.Send("PUT", "/api/v1/tasks/order", json{{"order", {1}}}.dump()).status, 400);
   EXPECT_EQ(listed(), (std::vector<std::string>{ids[0], ids[2], ids[1]})) << "a refused order changes nothing";
+  const json audit = Parse(f().SignIn("auditor").Get("/api/v1/audit?action=task.order"))["items"];
+  ASSERT_EQ(audit.size(), 1u) << audit.dump();
+  EXPECT_EQ(audit[0]["actor"], "crew2");
   const json tasks = Parse(crew.Get("/api/v1/tasks"))["items"];
   for (const auto& t : tasks) EXPECT_EQ(t["assignee"], "crew2");
 }

@@ -9,6 +9,7 @@
 #include "api/context.h"
 #include "api/http.h"
 #include "api/router.h"
+#include "incidents/incident_json.h"
 
 namespace gb::rest {
 
@@ -32,6 +33,24 @@ Result<Id> IdParam(const http::Request& req, std::string_view what);
 // without the header is refused (400).
 enum class KeyPolicy { kOptional, kRequired };
 http::Handler Idempotent(HubContext& ctx, http::Handler handler, KeyPolicy policy = KeyPolicy::kOptional);
+
+// The usual write on the incident (or task) {id}: reads the JSON body, parses it with
+// `parse` (const nlohmann::json& → Result<Model>), hands {id} and the model to `act`
+// (Id, const Model& → Result<Incident>) and answers `status` with the incident as the
+// caller's role sees it. Each failure is answered with its error.
+template <typename Parse, typename Act>
+http::Response WriteIncident(HubContext& ctx, const http::Request& req, std::string_view what, Parse parse, Act act,
+                             int status = 200) {
+  auto id = IdParam(req, what);
+  if (!id.ok()) return http::ErrorFor(id.status());
+  auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
+  if (!body.ok()) return http::ErrorFor(body.status());
+  auto model = parse(*body);
+  if (!model.ok()) return http::ErrorFor(model.status());
+  auto result = act(*id, *model);
+  if (!result.ok()) return http::ErrorFor(result.status());
+  return http::Json(status, IncidentJsonText(*result, req.principal->role));
+}
 
 // {"items": [...], "next_cursor": "123"} — next_cursor is null on the last page.
 std::string Page(nlohmann::json items, std::optional<std::int64_t> next_cursor);

@@ -1,7 +1,5 @@
 #include "api/rest/incidents.h"
 
-#include <charconv>
-
 #include "api/rest/common.h"
 #include "api/rest/requests.h"
 #include "incidents/incident_json.h"
@@ -103,51 +101,29 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
      "department_id}]} (crew: their own tasks)");
 
   router.Add("POST", "/api/v1/incidents/{id}/transitions", desk_and_crew, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto id = IdParam(req, "incident");
-    if (!id.ok()) return http::ErrorFor(id.status());
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    auto tr = ParseTransition(*body);
-    if (!tr.ok()) return http::ErrorFor(tr.status());
-    auto result = ctx.incidents.Transition(*id, *tr, ActorOf(req));
-    if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentJsonText(*result, req.principal->role));
+    return WriteIncident(ctx, req, "incident", ParseTransition, [&](Id id, const TransitionRequest& tr) {
+      return ctx.incidents.Transition(id, tr, ActorOf(req));
+    });
   }), "Move an incident to another state: {\"to\", \"note\", \"assignee\", \"template_id\"}");
 
   router.Add("POST", "/api/v1/incidents/{id}/merge", desk, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto id = IdParam(req, "incident");
-    if (!id.ok()) return http::ErrorFor(id.status());
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    auto ids = ParseIdList(*body, "incidents");
-    if (!ids.ok()) return http::ErrorFor(ids.status());
-    auto result = ctx.incidents.Merge(*id, *ids, ActorOf(req));
-    if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentJsonText(*result));
+    auto parse = [](const json& body) { return ParseIdList(body, "incidents"); };
+    return WriteIncident(ctx, req, "incident", parse, [&](Id id, const std::vector<Id>& sources) {
+      return ctx.incidents.Merge(id, sources, ActorOf(req));
+    });
   }), "Merge other incidents into this one: {\"incidents\": [ids]}");
 
   router.Add("POST", "/api/v1/incidents/{id}/split", desk, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto id = IdParam(req, "incident");
-    if (!id.ok()) return http::ErrorFor(id.status());
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    auto ids = ParseIdList(*body, "events");
-    if (!ids.ok()) return http::ErrorFor(ids.status());
-    auto result = ctx.incidents.Split(*id, *ids, ActorOf(req));
-    if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(201, IncidentJsonText(*result));
+    auto parse = [](const json& body) { return ParseIdList(body, "events"); };
+    return WriteIncident(ctx, req, "incident", parse, [&](Id id, const std::vector<Id>& events) {
+      return ctx.incidents.Split(id, events, ActorOf(req));
+    }, 201);
   }), "Split events off into a new incident: {\"events\": [ids]}");
 
   router.Add("POST", "/api/v1/incidents/{id}/department", desk, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto id = IdParam(req, "incident");
-    if (!id.ok()) return http::ErrorFor(id.status());
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    auto change = ParseDepartmentChange(*body);
-    if (!change.ok()) return http::ErrorFor(change.status());
-    auto result = ctx.incidents.ChangeDepartment(*id, change->department_id, change->reason, ActorOf(req));
-    if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentJsonText(*result));
+    return WriteIncident(ctx, req, "incident", ParseDepartmentChange, [&](Id id, const DepartmentChange& change) {
+      return ctx.incidents.ChangeDepartment(id, change.department_id, change.reason, ActorOf(req));
+    });
   }), "Send an open incident to another department: {\"department_id\", \"reason\"}; 409 when closed");
 }
 

@@ -65,21 +65,20 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
     if (!body.ok()) return http::ErrorFor(body.status());
     auto ids = ParseIdList(*body, "ids");
     if (!ids.ok()) return http::ErrorFor(ids.status());
-    Status s = ctx.store.Write([&](WriteTxn& txn) { return txn.PutTaskOrder(req.principal->name, *ids); });
+    Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {
+      GB_RETURN_IF_ERROR(txn.PutTaskOrder(req.principal->name, *ids));
+      AuditEntry e{0, ctx.env->NowMs(), req.principal->name, "task.order", "user/" + req.principal->name, "",
+                   json{{"ids", *ids}}.dump()};
+      return txn.AppendAudit(e);
+    });
     if (!s.ok()) return http::ErrorFor(s);
     return http::Json(200, json{{"ids", *ids}}.dump());
   }), "The order in which GET /api/v1/tasks lists the caller's tasks: {\"ids\": [task ids, first first]}");
 
   router.Add("POST", "/api/v1/tasks/{id}/actions", crew, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto id = IdParam(req, "task");
-    if (!id.ok()) return http::ErrorFor(id.status());
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    auto action = ParseTaskActionBody(*body);
-    if (!action.ok()) return http::ErrorFor(action.status());
-    auto result = ctx.incidents.Act(*id, *action, ActorOf(req));
-    if (!result.ok()) return http::ErrorFor(result.status());
-    return http::Json(200, IncidentJsonText(*result, Role::kCrew));
+    return WriteIncident(ctx, req, "task", ParseTaskActionBody, [&](Id id, const TaskActionRequest& action) {
+      return ctx.incidents.Act(id, action, ActorOf(req));
+    });
   }, KeyPolicy::kRequired), "Act on an own task (Idempotency-Key required): {\"action\": \"on_my_way\"|\"start\"|"
      "\"resolve\"|\"note\", \"note\", \"photos\", \"template_id\", \"client_at\"}; a step already passed is 409");
 

@@ -19,6 +19,7 @@
 #include "core/env.h"
 #include "privacy/image/blazeface.h"
 #include "privacy/image/jpeg.h"
+#include "vision/resize.h"
 
 namespace gb {
 namespace {
@@ -225,7 +226,7 @@ Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
   s = std::min(1.0, s);
   const cv::Size fine_size(std::max(1, static_cast<int>(std::lround(bgr.cols * s))),
                            std::max(1, static_cast<int>(std::lround(bgr.rows * s))));
-  const cv::Mat fine = image::ResizeForDetection(bgr, fine_size);
+  const cv::Mat fine = vision::ResizeForDetection(bgr, fine_size);
   image::FaceDetectOptions fo;
   fo.fine_scale = s;
   fo.threshold = static_cast<float>(o.face_threshold);
@@ -247,7 +248,7 @@ Result<Found> Anonymizer::Impl::Detect(Detectors& d, const cv::Mat& bgr) const {
     const cv::Size people_size(std::max(1, static_cast<int>(std::lround(bgr.cols * sp))),
                                std::max(1, static_cast<int>(std::lround(bgr.rows * sp))));
     const bool from_fine = people_size.width <= fine.cols && people_size.height <= fine.rows;
-    const cv::Mat people_bgr = image::ResizeForDetection(from_fine ? fine : bgr, people_size);
+    const cv::Mat people_bgr = vision::ResizeForDetection(from_fine ? fine : bgr, people_size);
     cv::Mat people_gray;
     cv::cvtColor(people_bgr, people_gray, cv::COLOR_BGR2GRAY);
     if (people_gray.cols >= kPersonWindowWidth && people_gray.rows >= kPersonWindowHeight) {

@@ -10,71 +10,19 @@
 #include <utility>
 
 #include "core/env.h"
+#include "vision/protobuf_wire.h"
+#include "vision/resize.h"
 
 namespace gb::image {
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Just enough of the protobuf wire format to find the Reshape shapes of an ONNX model.
-// ModelProto.graph = 7; GraphProto.node = 1, .initializer = 5; NodeProto.input = 1,
-// .op_type = 4; TensorProto.dims = 1, .data_type = 2, .name = 8, .raw_data = 9; INT64 = 7.
+// ONNX fields used here: ModelProto.graph = 7; GraphProto.node = 1, .initializer = 5;
+// NodeProto.input = 1, .op_type = 4; TensorProto.dims = 1, .data_type = 2, .name = 8,
+// .raw_data = 9; INT64 = 7.
 
-struct Field {
-  uint32_t number = 0;
-  int wire_type = 0;
-  uint64_t varint = 0;        // wire type 0
-  size_t begin = 0, end = 0;  // payload of wire type 2, as offsets into the message buffer
-};
-
-bool ReadVarint(std::string_view b, size_t& pos, uint64_t& out) {
-  out = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= b.size()) return false;
-    const auto byte = static_cast<uint8_t>(b[pos++]);
-    out |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-// Calls fn(Field) for every field of the message in b[begin, end); false when malformed.
-template <typename Fn>
-bool ForEachField(std::string_view b, size_t begin, size_t end, Fn&& fn) {
-  std::string_view m = b.substr(0, end);
-  size_t pos = begin;
-  while (pos < end) {
-    uint64_t key = 0;
-    if (!ReadVarint(m, pos, key)) return false;
-    Field f;
-    f.number = static_cast<uint32_t>(key >> 3);
-    f.wire_type = static_cast<int>(key & 7);
-    switch (f.wire_type) {
-      case 0:
-        if (!ReadVarint(m, pos, f.varint)) return false;
-        break;
-      case 1:
-        if (end - pos < 8) return false;
-        pos += 8;
-        break;
-      case 2: {
-        uint64_t len = 0;
-        if (!ReadVarint(m, pos, len) || len > end - pos) return false;
-        f.begin = pos;
-        f.end = pos + static_cast<size_t>(len);
-        pos = f.end;
-        break;
-      }
-      case 5:
-        if (end - pos < 4) return false;
-        pos += 4;
-        break;
-      default:
-        return false;  // groups are not used by ONNX
-    }
-    if (!fn(f)) return false;
-  }
-  return true;
-}
+using protobuf::Field;
+using protobuf::ForEachField;
+using protobuf::ReadVarint;
 
 int64_t LoadInt64(const char* p) {
   uint64_t v = 0;
@@ -156,20 +104,6 @@ std::vector<int> ChunkStarts(int len) {
 }
 
 }  // namespace
-
-cv::Mat ResizeForDetection(const cv::Mat& src, cv::Size size) {
-  if (src.size() == size) return src;
-  cv::Mat out;
-  // Averaging by a whole factor first: OpenCV's area resampling is several times faster when
-  // the factor is an integer. What remains is a reduction by less than two (or an
-  // enlargement), for which bilinear sampling loses nothing a detector needs.
-  const int k = std::min(src.cols / std::max(1, size.width), src.rows / std::max(1, size.height));
-  cv::Mat reduced = src;
-  if (k >= 2) cv::resize(src, reduced, cv::Size(), 1.0 / k, 1.0 / k, cv::INTER_AREA);
-  if (reduced.size() == size) return reduced;
-  cv::resize(reduced, out, size, 0, 0, cv::INTER_LINEAR);
-  return out;
-}
 
 Result<std::string> MakeFullyConvolutional(std::string_view onnx) {
   std::string out(onnx);
@@ -456,7 +390,7 @@ Result<std::vector<Face>> FaceDetector::Detect(const cv::Mat& bgr, const FaceDet
     if (first && !last && fine.size() == size) {
       scaled = fine;
     } else {
-      scaled = ResizeForDetection(previous, size);
+      scaled = vision::ResizeForDetection(previous, size);
     }
     GB_RETURN_IF_ERROR(RunLevel(scaled, static_cast<double>(size.width) / bgr.cols,
                                 static_cast<double>(size.height) / bgr.rows, options.threshold,

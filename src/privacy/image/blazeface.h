@@ -110,10 +110,6 @@ class FaceDetector {
   std::list<std::unique_ptr<Sized>> by_size_;  // most recently used first
 };
 
-// `src` resized to `size` for detection: area averaging by the largest whole factor, then
-// bilinear for the rest (or to enlarge). Returns `src` itself when the size is right.
-cv::Mat ResizeForDetection(const cv::Mat& src, cv::Size size);
-
 // MediaPipe's "weighted" non-maximum suppression: detections overlapping the best remaining
 // one by IoU ≥ `iou` are merged into their score-weighted mean, which keeps the best score.
 std::vector<Face> WeightedNms(std::vector<Face> faces, float iou = 0.3f);
