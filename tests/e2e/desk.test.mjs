@@ -136,3 +136,21 @@ test('the live stream resumes after the hub is killed and restarted: nothing mis
     assert.equal(await row(id).count(), 1, `incident ${id} is in the queue once`);
   ctx.check();
 });
+
+test('a long queue lists the newest hundred and shows more on request, every one counted', async () => {
+  const events = Array.from({ length: 120 }, (_, i) => event({ category: 'illegal_parking', ...spot(300 + i) }));
+  const results = await ingest(hub, events);
+  assert.equal(results.filter((r) => r.status === 'stored').length, 120);
+  const count = queue().getByText(/\d+ shown/);
+  await page.waitForFunction(() => /newest 100 listed/.test(document.querySelector('.queue')?.textContent ?? ''));
+  const total = Number((await count.textContent()).match(/(\d+) shown/)[1]);
+  assert.ok(total >= 120, `${total} counted`);
+  const bodyRows = () => queue().locator('tbody').getByRole('row').count();
+  assert.equal(await bodyRows(), 100);
+  // The newest change is first, so the last one ingested is listed.
+  await row(results.at(-1).incident_id).waitFor();
+  await queue().getByRole('button', { name: /^Show \d+ more of \d+$/ }).click();
+  assert.equal(await bodyRows(), Math.min(total, 200));
+  if (total <= 200) assert.equal(await count.textContent(), `${total} shown`);
+  ctx.check();
+});

@@ -60,7 +60,7 @@ test('a resident reports with a photo, follows it, and says "No" when it is clos
   await screenshot(page, 'follow-closed');
   await page.getByLabel('Comment (optional)').fill('Still there this morning');
   await page.getByRole('button', { name: 'No', exact: true }).click();
-  await page.getByText('The request is open again').waitFor();
+  await page.getByRole('main').getByText('The request is open again').waitFor();
   await page.getByText('open', { exact: true }).waitFor();
   const [after] = await (await fetch(`${hub.url}/open311/v2/requests/${id}.json`)).json();
   assert.equal(after.status, 'open');

@@ -4,6 +4,9 @@ import { announce, field, fill, h, select } from '../../lib/dom.js';
 import { age, fromLocalInput, stateLabel } from '../../lib/format.js';
 import { OPEN_STATES } from '../../lib/map.js';
 
+// Rows drawn at first and added each time the list is scrolled to its end: a browser lays
+// out every row of a table, and thousands of rows nobody scrolls to cost seconds.
+const ROWS_PER_STEP = 100;
 const ALL_STATES = [...OPEN_STATES, 'resolved', 'rejected', 'merged'];
 const STATE_CHOICES = [
   { value: OPEN_STATES.join(','), label: 'Open' },
@@ -36,15 +39,20 @@ export class Queue {
       field('State', this.controls.state), field('Category', this.controls.category),
       field('Department', this.controls.department), field('Area', this.controls.area),
       field('From', this.controls.from), field('To', this.controls.to));
-    form.addEventListener('change', () => this.reload());
+    form.addEventListener('change', () => { this.rows = ROWS_PER_STEP; this.reload(); });
     form.addEventListener('submit', (e) => e.preventDefault());
     this.count = h('span', { class: 'muted' });
     this.error = h('p', { class: 'error', role: 'alert' });
     this.tbody = h('tbody');
-    fill(el, h('div', { class: 'region-head' }, h('h2', { id: 'queue-title' }, 'Incidents'), this.count), form, this.error,
-      h('div', { class: 'table-scroll' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Id', 'Category', 'State', 'Department', 'Age', 'Overdue', 'Latest report'].map((c) => h('th', { scope: 'col' }, c)))),
-        this.tbody)));
+    this.rows = ROWS_PER_STEP;
+    this.more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => this.showMore() });
+    const scroll = h('div', { class: 'table-scroll' }, h('table', {},
+      h('thead', {}, h('tr', {}, ['Id', 'Category', 'State', 'Department', 'Age', 'Overdue', 'Latest report'].map((c) => h('th', { scope: 'col' }, c)))),
+      this.tbody), this.more);
+    // Scrolling to the end of the list shows more, as the button does for the keyboard.
+    new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting)) this.showMore(); }, { root: scroll })
+      .observe(this.more);
+    fill(el, h('div', { class: 'region-head' }, h('h2', { id: 'queue-title' }, 'Incidents'), this.count), form, this.error, scroll);
     setInterval(() => this.render(), 30_000);  // ages move on
   }
 
@@ -93,10 +101,17 @@ export class Queue {
     if (!this.timer) this.timer = setTimeout(() => { this.timer = 0; this.render(); }, 0);
   }
 
+  showMore() {
+    if (this.more.hidden) return;
+    this.rows += ROWS_PER_STEP;
+    this.render();
+  }
+
   render() {
     const items = [...this.byId.values()].sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : b.id - a.id));
     const now = Date.now();
-    this.tbody.replaceChildren(...items.map((inc) => h('tr', {},
+    const listed = items.slice(0, this.rows);
+    this.tbody.replaceChildren(...listed.map((inc) => h('tr', {},
       h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => this.onOpen(inc) }, `#${inc.id}`)),
       h('td', {}, this.categoryName.get(inc.category) ?? inc.category),
       h('td', {}, stateLabel(inc.state)),
@@ -104,7 +119,10 @@ export class Queue {
       h('td', {}, age(inc.opened_at, now)),
       h('td', {}, inc.sla?.overdue ? h('span', { class: 'badge overdue' }, 'Overdue') : ''),
       h('td', { class: 'report' }, inc.latest_report?.description ?? ''))));
-    this.count.textContent = `${items.length} shown`;
+    const rest = items.length - listed.length;
+    this.more.hidden = rest === 0;
+    this.more.textContent = `Show ${Math.min(rest, ROWS_PER_STEP)} more of ${rest}`;
+    this.count.textContent = rest ? `${items.length} shown, newest ${listed.length} listed` : `${items.length} shown`;
     this.onChange(items);
   }
 }

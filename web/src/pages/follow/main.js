@@ -71,10 +71,11 @@ function feedback(t, id, reload) {
       await request('POST', `/api/v1/public/requests/${encodeURIComponent(id)}/feedback`,
         { body: { token: tokenFor(id), fixed, comment: comment.value } });
       const thanks = t(fixed ? 'follow.thanks_yes' : 'follow.thanks_no');
+      // The page is drawn again, so the live region (which stays) says it, and the page shows it.
       announce(thanks);
       await reload();
       const note = document.querySelector('.follow-page h2');
-      note?.after(h('p', { class: 'ok', role: 'status' }, thanks));
+      note?.after(h('p', { class: 'ok' }, thanks));
     } catch (e) {
       error.textContent = e.message;
     }
