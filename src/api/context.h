@@ -8,6 +8,7 @@
 #include "incidents/catalog.h"
 #include "incidents/service.h"
 #include "privacy/evidence/evidence_store.h"
+#include "privacy/image/image_limits.h"
 #include "store/store.h"
 
 namespace gb {
@@ -20,10 +21,14 @@ struct ApiSettings {
   int open311_posts_per_minute = 10;        // per client address, when no key is given
   std::size_t max_json_body_bytes = 1u << 20;
   std::size_t max_batch_body_bytes = 8u << 20;
-  std::size_t max_media_bytes = 8u << 20;
+  ImageLimits images;  // every photo and evidence image ([open311] max_media_bytes sets max_bytes)
   int max_batch_items = 1000;
-  std::string public_base_url = "http://localhost:8080";  // for Open311 media_url
+  // For Open311 media_url and the discovery document. Empty: derived from the address the hub
+  // listens on when it starts (Hub::Listen).
+  std::string public_base_url;
   std::string jurisdiction_id = "riverside.example";
+  int reopen_days = 30;          // residents may say "not fixed" this long after a resolution
+  int feedback_per_minute = 10;  // residents' feedback posts per client address; 0 = no limit
 };
 
 struct HubContext {

@@ -1,6 +1,6 @@
 // SlidingWindowLog: per key, the times of the events recorded for it that are still inside
 // a sliding window. It is the machinery shared by the rate limiters
-// (open311::SlidingWindowLimiter, auth::LoginRateLimiter); they decide what to record and
+// (SlidingWindowLimiter, auth::LoginRateLimiter); they decide what to record and
 // when to refuse.
 //
 // The window: a time t is inside it at `now` iff now - window_ms < t, so an event exactly

@@ -118,12 +118,15 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
 
   const auto& o311 = table("open311");
   GB_RETURN_IF_ERROR(CheckKeys(o311, "open311", {"require_api_key", "posts_per_minute", "public_base_url",
-                                                 "jurisdiction_id", "max_media_bytes"}));
+                                                 "jurisdiction_id", "max_media_bytes", "reopen_days",
+                                                 "feedback_per_minute"}));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "require_api_key", o.api.open311_require_api_key, 0, 0));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "posts_per_minute", o.api.open311_posts_per_minute, 0, 100000));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "public_base_url", o.api.public_base_url, 0, 0));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "jurisdiction_id", o.api.jurisdiction_id, 0, 0));
-  GB_RETURN_IF_ERROR(Read(o311, "open311", "max_media_bytes", o.api.max_media_bytes, 1024, 64 << 20));
+  GB_RETURN_IF_ERROR(Read(o311, "open311", "max_media_bytes", o.api.images.max_bytes, 1024, 64 << 20));
+  GB_RETURN_IF_ERROR(Read(o311, "open311", "reopen_days", o.api.reopen_days, 1, 3650));
+  GB_RETURN_IF_ERROR(Read(o311, "open311", "feedback_per_minute", o.api.feedback_per_minute, 0, 100000));
 
   const auto& api = table("api");
   GB_RETURN_IF_ERROR(CheckKeys(api, "api", {"max_batch_items", "max_batch_body_bytes", "max_json_body_bytes"}));

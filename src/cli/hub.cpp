@@ -10,11 +10,15 @@
 #include "api/metrics.h"
 #include "api/open311/routes.h"
 #include "api/rest/config.h"
+#include "api/rest/desk.h"
 #include "api/rest/incidents.h"
 #include "api/rest/ops.h"
 #include "api/rest/privacy.h"
 #include "api/rest/public_map.h"
+#include "api/rest/residents.h"
 #include "api/rest/stream.h"
+#include "api/rest/tasks.h"
+#include "api/rest/transparency.h"
 #include "cli/static_files.h"
 #include "district/persist.h"
 #include "ingest/routes.h"
@@ -37,11 +41,35 @@ struct Hub::Parts {
   std::unique_ptr<http::Server> server;
   std::string openapi;
 
-  std::thread purger;
+  // Background jobs (purge, SLA checks), stopped by the destructor.
+  std::vector<std::thread> jobs;
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
+
+  // Runs `job` every `interval` until the hub stops.
+  void Every(std::chrono::milliseconds interval, std::function<void()> job) {
+    jobs.emplace_back([this, interval, job = std::move(job)] {
+      std::unique_lock lock(mu);
+      while (!cv.wait_for(lock, interval, [this] { return stopping; })) {
+        lock.unlock();
+        job();
+        lock.lock();
+      }
+    });
+  }
 };
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+std::string PublicBaseUrlFor(const std::string& host, std::uint16_t port) {
+  std::string name = host;
+  if (host.empty() || host == "0.0.0.0" || host == "::") name = "localhost";
+  else if (host.find(':') != std::string::npos) name = "[" + host + "]";
+  return "http://" + name + ":" + std::to_string(port);
+}
 
 std::string DefaultEvidenceDir(const std::string& store_url) {
   std::string path = SqlitePathOf(store_url);
@@ -100,16 +128,27 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   auth::RegisterSessionRoutes(p.router, *p.sessions);
   rest::RegisterOpsRoutes(p.router, *p.ctx);
   rest::RegisterIncidentRoutes(p.router, *p.ctx);
+  rest::RegisterTaskRoutes(p.router, *p.ctx);
+  rest::RegisterDeskRoutes(p.router, *p.ctx);
   rest::RegisterConfigRoutes(p.router, *p.ctx);
   rest::RegisterPrivacyRoutes(p.router, *p.ctx);
   rest::RegisterPublicRoutes(p.router, *p.ctx);
+  rest::RegisterResidentRoutes(p.router, *p.ctx);
+  rest::RegisterTransparencyRoutes(p.router, *p.ctx);
   rest::RegisterStreamRoutes(p.router, *p.ctx);
   RegisterIngestRoutes(p.router, *p.ctx);
   RegisterOpen311Routes(p.router, *p.ctx);
   p.router.Add("GET", "/api/v1/openapi.json", {}, [&p](http::Request&) { return http::Json(200, p.openapi); },
                "This document");
   p.openapi = rest::OpenApiDocument(p.router);
-  if (!p.options.web_dir.empty()) p.router.SetFallback(StaticFiles(p.options.web_dir));
+  if (!p.options.web_dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p.options.web_dir, ec))
+      spdlog::warn("event=web_pages_missing web_dir=\"{}\" hint=\"build them with scripts/build.sh or set "
+                   "paths.web_dir; pages answer 503 until then\"",
+                   p.options.web_dir);
+    p.router.SetFallback(StaticFiles(p.options.web_dir));
+  }
 
   Store* st = p.store.get();
   p.metrics.AddCollector([st](std::string& out) {
@@ -138,27 +177,41 @@ Hub::~Hub() {
     parts_->stopping = true;
   }
   parts_->cv.notify_all();
-  if (parts_->purger.joinable()) parts_->purger.join();
+  for (auto& job : parts_->jobs) job.join();
 }
 
-Status Hub::Listen() { return parts_->server->Listen(); }
+Status Hub::Listen() {
+  Parts& p = *parts_;
+  GB_RETURN_IF_ERROR(p.server->Listen());
+  if (p.ctx->settings.public_base_url.empty()) {
+    p.ctx->settings.public_base_url = PublicBaseUrlFor(p.options.server.host, p.server->port());
+    if (!IsLoopbackHost(p.options.server.host))
+      spdlog::warn("event=public_base_url_unset derived=\"{}\" hint=\"open311.public_base_url is not set and the hub "
+                   "listens beyond loopback: photo links and the Open311 discovery document name {}; set it to the "
+                   "address residents use\"",
+                   p.ctx->settings.public_base_url, p.ctx->settings.public_base_url);
+  }
+  return Status::Ok();
+}
 std::uint16_t Hub::port() const { return parts_->server->port(); }
 
 void Hub::Run() {
   Parts& p = *parts_;
   if (p.options.purge_interval_minutes > 0) {
-    p.purger = std::thread([&p] {
-      std::unique_lock lock(p.mu);
-      while (!p.cv.wait_for(lock, std::chrono::minutes(p.options.purge_interval_minutes), [&p] { return p.stopping; })) {
-        lock.unlock();
-        auto r = PurgeExpired(*p.store, p.catalog->Get()->district, p.options.evidence_dir, p.env);
-        if (r.ok())
-          spdlog::info("event=purge events={} incidents={} evidence={}", r->events, r->incidents,
-                       r->evidence_hashes.size());
-        else
-          spdlog::error("event=purge_failed reason=\"{}\"", r.status().message());
-        lock.lock();
-      }
+    p.Every(std::chrono::minutes(p.options.purge_interval_minutes), [&p] {
+      auto r = PurgeExpired(*p.store, p.catalog->Get()->district, p.options.evidence_dir, p.env);
+      if (r.ok())
+        spdlog::info("event=purge events={} incidents={} evidence={}", r->events, r->incidents,
+                     r->evidence_hashes.size());
+      else
+        spdlog::error("event=purge_failed reason=\"{}\"", r.status().message());
+    });
+  }
+  if (p.options.sla_check_interval.count() > 0) {
+    p.Every(p.options.sla_check_interval, [&p] {
+      auto r = p.incidents->CheckSlas();
+      if (!r.ok()) spdlog::error("event=sla_check_failed reason=\"{}\"", r.status().message());
+      else if (*r > 0) spdlog::info("event=sla_overdue incidents={}", *r);
     });
   }
   spdlog::info("event=listening address={}:{}", p.options.server.host, p.server->port());

@@ -3,6 +3,7 @@
 // long as the Hub.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@ struct HubOptions {
   ApiSettings api;
   CorrelationOptions correlation;
   int purge_interval_minutes = 60;       // 0: only `glassbrain purge` removes old data
+  std::chrono::milliseconds sla_check_interval{30'000};  // how often overdue incidents are looked for
   bool secure_cookies = false;           // mark session cookies Secure (serving over HTTPS)
 };
 
@@ -31,7 +33,9 @@ class Hub {
   static Result<std::unique_ptr<Hub>> Open(HubOptions options, Env* env = Env::Default());
   ~Hub();
 
-  Status Listen();            // binds the listening socket
+  // Binds the listening socket. Where open311.public_base_url is not set, it is derived
+  // from the bound address (PublicBaseUrlFor), with a warning when that is not loopback.
+  Status Listen();
   std::uint16_t port() const;
   void Run();                 // serves until Stop() or SIGTERM/SIGINT
   void Stop();
@@ -53,5 +57,12 @@ Result<PurgeResult> PurgeExpired(Store& store, const District& district, const s
 
 // "<sqlite path>.evidence" for "sqlite:PATH".
 std::string DefaultEvidenceDir(const std::string& store_url);
+
+// The address residents reach a hub on that listens on host:port, as far as the address
+// tells: "http://HOST:PORT", with "localhost" for a wildcard address (0.0.0.0, ::) and
+// IPv6 addresses in brackets.
+std::string PublicBaseUrlFor(const std::string& host, std::uint16_t port);
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace gb

@@ -99,11 +99,13 @@ int Demo(HubOptions options, std::string data_dir, const std::string& district_d
     std::cout << "Reusing the demo data in " << data_dir << " (accounts as printed when it was created)\n";
   }
   store->reset();
+  const std::string host = options.server.host;
   auto hub = Hub::Open(std::move(options));
   if (!hub.ok()) return Fail(hub.status());
   Status s = (*hub)->Listen();
   if (!s.ok()) return Fail(s);
-  std::cout << "Serving on http://" << "localhost" << ":" << (*hub)->port() << "/  (Ctrl-C stops)" << std::endl;
+  std::cout << "Serving on " << PublicBaseUrlFor(host, (*hub)->port()) << "/  (Ctrl-C stops)"
+            << std::endl;
   std::unique_ptr<Simulator> sim;
   if (simulate) {
     sim = std::make_unique<Simulator>((*hub)->incidents(), (*hub)->store(), (*hub)->catalog(), Env::Default(),
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   HubOptions options;
-  options.web_dir = kSourceDir + "/web";
+  options.web_dir = kSourceDir + "/web/dist";
   std::string listen = "127.0.0.1:8080", config_file;
 
   auto* serve = app.add_subcommand("serve", "Run the hub");
@@ -213,6 +215,8 @@ int main(int argc, char** argv) {
   demo->add_option("--data-dir", data_dir, "Where the store and evidence go (default: a new temporary directory)");
   demo->add_option("--district", district_dir, "The district to load")->capture_default_str();
   demo->add_flag("--no-simulate", no_simulate, "Do not feed simulated events, readings and reports");
+  demo->add_option("--config", config_file, "TOML configuration file, as for serve (its store is not used)")
+      ->check(CLI::ExistingFile);
 
   std::string store_url, name, role_name, file, evidence_dir;
   auto* user = app.add_subcommand("user", "Manage staff accounts");
@@ -263,8 +267,19 @@ int main(int argc, char** argv) {
     return Serve(options);
   }
   if (demo->parsed()) {
-    Status s = ParseListen(listen, options);
-    if (!s.ok()) return Fail(s);
+    if (!config_file.empty()) {
+      Status s = LoadConfigFile(config_file, options);
+      if (!s.ok()) return Fail(s);
+      if (!options.store_url.empty() || !options.evidence_dir.empty())
+        std::cout << "The demo keeps its store in its data directory; [store] of " << config_file
+                  << " is not used\n";
+      options.store_url.clear();
+      options.evidence_dir.clear();
+    }
+    if (demo->count("--listen") || config_file.empty()) {
+      Status s = ParseListen(listen, options);
+      if (!s.ok()) return Fail(s);
+    }
     return Demo(options, data_dir, district_dir, !no_simulate);
   }
   if (user_add->parsed() || token_create->parsed()) {

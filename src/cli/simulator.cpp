@@ -125,7 +125,7 @@ void Simulator::MoveSomeIncident() {
   auto open = store_.ListIncidents(f);
   if (open.empty() || crew_.empty()) return;
   const Incident& inc = open[std::uniform_int_distribution<size_t>(0, open.size() - 1)(rng_)];
-  TransitionRequest t{IncidentState::kDispatched, "", ""};
+  TransitionRequest t{IncidentState::kDispatched, "", "", ""};
   Actor actor{"simulator", Role::kDispatcher, true};
   switch (inc.state) {
     case IncidentState::kRouted:
@@ -139,7 +139,9 @@ void Simulator::MoveSomeIncident() {
       break;
     default:
       t.to = IncidentState::kResolved;
-      t.note = "Done; photo attached by crew.";
+      // The district's general "fixed" answer, which residents read on their request.
+      if (catalog_.Get()->district.FindTemplate("fixed")) t.template_id = "fixed";
+      else t.note = "Done; photo attached by crew.";
       actor = Actor{inc.assignee, Role::kCrew, false};
   }
   auto r = incidents_.Transition(inc.id, t, actor);

@@ -3,6 +3,7 @@
 // thread-safe: the hub calls them from every worker thread.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,8 @@ class Env {
   virtual Status CreateDirs(const std::string& path) = 0;
 };
 
-// An Env whose clock stands still until advanced; files go to the default Env.
+// An Env whose clock stands still until advanced (from any thread, like every Env call);
+// files go to the default Env.
 class FakeClockEnv : public Env {
  public:
   explicit FakeClockEnv(TimeMs now) : now_(now) {}
@@ -46,7 +48,7 @@ class FakeClockEnv : public Env {
   Status CreateDirs(const std::string& p) override { return Default()->CreateDirs(p); }
 
  private:
-  TimeMs now_;
+  std::atomic<TimeMs> now_;
 };
 
 }  // namespace gb

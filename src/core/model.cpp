@@ -49,4 +49,9 @@ bool IsOpen(IncidentState s) {
 std::string_view SourceKindName(SourceKind k) { return NameOf(kSources, k); }
 std::optional<SourceKind> ParseSourceKind(std::string_view s) { return Lookup(kSources, s); }
 
+bool IsEvidenceRef(std::string_view ref) {
+  return ref.size() == 71 && ref.starts_with("sha256:") &&
+         ref.find_first_not_of("0123456789abcdef", 7) == std::string_view::npos;
+}
+
 }  // namespace gb

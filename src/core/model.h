@@ -97,6 +97,43 @@ struct Sensor {
   double clear = 0;      // clear when value ≤ clear (hysteresis)
 };
 
+// A service-level agreement: how soon an incident of `category` sent to `department` must
+// be responded to (dispatched to a crew) and resolved, counted from when its clock starts.
+// `category` and `department` may be "*". Past a deadline the incident is overdue; with
+// `escalate_to` it then moves to that department.
+struct Sla {
+  std::string id;
+  std::string category = "*";
+  std::string department = "*";
+  int respond_minutes = 0;
+  int resolve_minutes = 0;
+  std::string escalate_to;  // a department id, "" for no escalation
+};
+
+// A text in the languages the public pages speak. `de` falls back to `en` when empty.
+struct LocalizedText {
+  std::string en;
+  std::string de;
+};
+
+// A prepared answer staff pick when they move an incident to `state`; its text becomes the
+// incident's note, which residents read as the Open311 status_notes.
+struct ResponseTemplate {
+  std::string id;
+  std::string title;
+  std::string state;          // the state it is written for: "resolved", "rejected", …
+  std::string category = "*"; // a service code or "*"
+  LocalizedText text;
+};
+
+// Why staff may look at evidence: each read names one (absent means "other") and the public
+// transparency page counts the reads per purpose.
+struct EvidencePurpose {
+  std::string code;
+  std::string label;
+};
+inline constexpr std::string_view kOtherPurpose = "other";
+
 // ---- observations -----------------------------------------------------------------------
 enum class SourceKind { kCamera, kSensor, kPatrol, kReport };
 std::string_view SourceKindName(SourceKind k);
@@ -116,11 +153,33 @@ struct Event {
   std::vector<std::string> evidence;   // "sha256:<hex>"
 };
 
+// How evidence images are named everywhere: "sha256:" and 64 lower-case hex digits.
+bool IsEvidenceRef(std::string_view ref);
+
 // One evidence view of an incident: an image and where it came from.
 struct EvidenceView {
   std::string evidence;   // "sha256:<hex>"
   std::string source_id;  // camera id (or report id)
   double confidence = 0;
+};
+
+// The newest resident's report joined to an incident, as staff see it beside the incident.
+struct ReportSummary {
+  Id id = 0;  // the Open311 service_request_id; 0 when the incident has no report
+  std::string description;
+  TimeMs requested_at = 0;
+  bool has_photo = false;
+};
+
+// An incident's deadlines under its SLA. The clock starts when the incident opens, moves to
+// another department or is reopened; the deadlines are then fixed from the SLA in force.
+struct SlaClock {
+  std::string sla_id;          // "" when no SLA applies (all other fields are then 0 / "")
+  TimeMs started_at = 0;
+  TimeMs respond_due_at = 0;   // dispatched to a crew by then
+  TimeMs resolve_due_at = 0;   // resolved by then
+  TimeMs overdue_at = 0;       // when the hub found it past a deadline; 0 while it is not
+  std::string escalated_from;  // the department it was escalated away from, "" if never
 };
 
 struct Incident {
@@ -142,6 +201,9 @@ struct Incident {
   std::string assignee;      // crew member once dispatched
   Id merged_into = 0;
   std::string note;          // last transition note
+  ReportSummary latest_report;
+  SlaClock sla;
+  TimeMs en_route_at = 0;    // when the assigned crew set off; 0 until then
 };
 
 struct AuditEntry {

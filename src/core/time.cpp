@@ -99,4 +99,43 @@ LocalClock ToLocalClock(TimeMs t, int utc_offset_minutes) {
   return {weekday, minute};
 }
 
+TimeMs LocalDayStart(TimeMs t, int utc_offset_minutes) {
+  constexpr TimeMs kDay = 86'400'000;
+  const TimeMs offset = utc_offset_minutes * 60'000LL;
+  TimeMs local = t + offset;
+  TimeMs day = local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
+  return day * kDay - offset;
+}
+
+namespace {
+
+LocalMonth MonthStarting(std::chrono::year_month ym, int utc_offset_minutes) {
+  using namespace std::chrono;
+  const TimeMs offset = utc_offset_minutes * 60'000LL;
+  auto midnight = [&](year_month m) {
+    return static_cast<TimeMs>(sys_days{m / 1}.time_since_epoch().count()) * 86'400'000 - offset;
+  };
+  char name[16];
+  std::snprintf(name, sizeof name, "%04d-%02u", static_cast<int>(ym.year()), static_cast<unsigned>(ym.month()));
+  return LocalMonth{name, midnight(ym), midnight(ym + months{1})};
+}
+
+}  // namespace
+
+LocalMonth LocalMonthOf(TimeMs t, int utc_offset_minutes, int months_back) {
+  using namespace std::chrono;
+  const TimeMs local = t + utc_offset_minutes * 60'000LL;
+  const TimeMs days = local >= 0 ? local / 86'400'000 : (local - 86'399'999) / 86'400'000;
+  year_month_day ymd{sys_days{std::chrono::days{days}}};
+  return MonthStarting(year_month{ymd.year(), ymd.month()} - months{months_back}, utc_offset_minutes);
+}
+
+std::optional<LocalMonth> ParseLocalMonth(std::string_view name, int utc_offset_minutes) {
+  int y = 0, m = 0;
+  if (name.size() != 7 || name[4] != '-' || !ReadInt(name, 0, 4, y) || !ReadInt(name, 5, 2, m) || y < 1970 || m < 1 ||
+      m > 12)
+    return std::nullopt;
+  return MonthStarting(std::chrono::year{y} / std::chrono::month{static_cast<unsigned>(m)}, utc_offset_minutes);
+}
+
 }  // namespace gb

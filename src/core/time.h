@@ -26,4 +26,18 @@ struct LocalClock {
 };
 LocalClock ToLocalClock(TimeMs t, int utc_offset_minutes);
 
+// The start of the local day containing t (local midnight), at a fixed UTC offset.
+TimeMs LocalDayStart(TimeMs t, int utc_offset_minutes);
+
+// A calendar month in local time, "YYYY-MM", and where it begins and ends.
+struct LocalMonth {
+  std::string name;      // "2026-11"
+  TimeMs start = 0;      // local midnight of its first day
+  TimeMs end = 0;        // local midnight of the next month's first day
+};
+// The month containing t, or the one `months_back` before it.
+LocalMonth LocalMonthOf(TimeMs t, int utc_offset_minutes, int months_back = 0);
+// The month named "YYYY-MM" (years 1970–9999); nullopt for anything else.
+std::optional<LocalMonth> ParseLocalMonth(std::string_view name, int utc_offset_minutes);
+
 }  // namespace gb

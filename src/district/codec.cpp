@@ -307,6 +307,36 @@ void Fields(Self& s, Fn&& fn) {  // the position as flat "lon" and "lat", as in 
   fn("clear", s.clear, Need::kOptional);
 }
 
+template <MaybeConst<Sla> Self, typename Fn>
+void Fields(Self& s, Fn&& fn) {
+  fn("id", s.id, Need::kRequired);
+  fn("category", s.category, Need::kRequired);
+  fn("department", s.department, Need::kOptional);
+  fn("respond_minutes", s.respond_minutes, Need::kRequired);
+  fn("resolve_minutes", s.resolve_minutes, Need::kRequired);
+  fn("escalate_to", s.escalate_to, Need::kOptional);
+}
+
+template <MaybeConst<ResponseTemplate> Self, typename Fn>
+void Fields(Self& t, Fn&& fn) {  // and "text", an object of LocalizedText's fields
+  fn("id", t.id, Need::kRequired);
+  fn("title", t.title, Need::kRequired);
+  fn("state", t.state, Need::kRequired);
+  fn("category", t.category, Need::kOptional);
+}
+
+template <MaybeConst<LocalizedText> Self, typename Fn>
+void Fields(Self& t, Fn&& fn) {
+  fn("en", t.en, Need::kRequired);
+  fn("de", t.de, Need::kOptional);
+}
+
+template <MaybeConst<EvidencePurpose> Self, typename Fn>
+void Fields(Self& p, Fn&& fn) {
+  fn("code", p.code, Need::kRequired);
+  fn("label", p.label, Need::kRequired);
+}
+
 template <MaybeConst<Retention> Self, typename Fn>
 void Fields(Self& r, Fn&& fn) {
   fn("events_days", r.events_days, Need::kOptional);
@@ -559,6 +589,43 @@ json SensorToJson(const Sensor& s) { return FieldsToJson(s); }
 
 Result<Sensor> SensorFromJson(const json& object) {
   return Guard([&] { return DecodeObject(object, "a sensor", ValidateSensor); });
+}
+
+json SlaToJson(const Sla& s) { return FieldsToJson(s); }
+
+Result<Sla> SlaFromJson(const json& object) {
+  return Guard([&] { return DecodeObject(object, "an SLA", ValidateSla); });
+}
+
+json ResponseTemplateToJson(const ResponseTemplate& t) {
+  json out = FieldsToJson(t);
+  out["text"] = FieldsToJson(t.text);
+  return out;
+}
+
+namespace {
+Status AnyText(const LocalizedText&) { return Status::Ok(); }  // ValidateResponseTemplate checks it whole
+}  // namespace
+
+Result<ResponseTemplate> ResponseTemplateFromJson(const json& object) {
+  return Guard([&]() -> Result<ResponseTemplate> {
+    ObjectReader r(object, "a response template");
+    ResponseTemplate t = FieldsFromJson<ResponseTemplate>(r);
+    const json* text = r.Raw("text", Need::kRequired, "an object {\"en\": …, \"de\": …}");
+    r.RejectUnknown();
+    if (!r.ok()) return r.status();
+    auto decoded = DecodeObject<LocalizedText>(*text, "text", AnyText, "text.");
+    if (!decoded.ok()) return decoded.status();
+    t.text = std::move(*decoded);
+    GB_RETURN_IF_ERROR(ValidateResponseTemplate(t));
+    return t;
+  });
+}
+
+json EvidencePurposeToJson(const EvidencePurpose& p) { return FieldsToJson(p); }
+
+Result<EvidencePurpose> EvidencePurposeFromJson(const json& object) {
+  return Guard([&] { return DecodeObject(object, "an evidence purpose", ValidateEvidencePurpose); });
 }
 
 // ---- settings ---------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 //   - Area   ⇄ GeoJSON Feature, Polygon geometry (holes allowed), properties {id, name, kind}
 //   - Camera ⇄ GeoJSON Feature, Point geometry, properties {id, name, heading_deg,
 //              focal_length_mm, sensor_width_mm, range_m, height_m, rules, purpose}
-//   - Department, RoutingRule, Service, Sensor ⇄ plain objects with the keys of district.toml
+//   - Department, RoutingRule, Service, Sensor, Sla, EvidencePurpose ⇄ plain objects with the
+//              keys of district.toml
+//   - ResponseTemplate ⇄ {id, title, state, category, text: {en, de}}
 //   - the district settings ⇄ {name, timezone_offset_minutes, fallback_department,
 //              center: [lon, lat], retention: {events_days, …}}
 // Positions are [lon, lat] (RFC 7946). Written rings are closed, outer rings counterclockwise
@@ -57,6 +59,15 @@ Result<Service> ServiceFromJson(const nlohmann::json& object);
 // Position as separate "lon" and "lat" keys, as in district.toml.
 nlohmann::json SensorToJson(const Sensor& sensor);
 Result<Sensor> SensorFromJson(const nlohmann::json& object);
+
+nlohmann::json SlaToJson(const Sla& sla);
+Result<Sla> SlaFromJson(const nlohmann::json& object);
+
+nlohmann::json ResponseTemplateToJson(const ResponseTemplate& response_template);
+Result<ResponseTemplate> ResponseTemplateFromJson(const nlohmann::json& object);
+
+nlohmann::json EvidencePurposeToJson(const EvidencePurpose& purpose);
+Result<EvidencePurpose> EvidencePurposeFromJson(const nlohmann::json& object);
 
 nlohmann::json RetentionToJson(const Retention& retention);
 Result<Retention> RetentionFromJson(const nlohmann::json& object);

@@ -41,6 +41,13 @@ const Department* District::FindDepartment(std::string_view id) const {
 const RoutingRule* District::FindRule(std::string_view id) const { return FindBy(rules, id, &RoutingRule::id); }
 const Service* District::FindService(std::string_view code) const { return FindBy(services, code, &Service::code); }
 const Sensor* District::FindSensor(std::string_view id) const { return FindBy(sensors, id, &Sensor::id); }
+const Sla* District::FindSla(std::string_view id) const { return FindBy(slas, id, &Sla::id); }
+const ResponseTemplate* District::FindTemplate(std::string_view id) const {
+  return FindBy(templates, id, &ResponseTemplate::id);
+}
+const EvidencePurpose* District::FindPurpose(std::string_view code) const {
+  return FindBy(purposes, code, &EvidencePurpose::code);
+}
 
 // ---- single entities --------------------------------------------------------------------
 namespace {
@@ -196,6 +203,44 @@ Status ValidateSensor(const Sensor& s) {
   return Status::Ok();
 }
 
+Status ValidateSla(const Sla& s) {
+  constexpr int kYearMinutes = 525600;
+  GB_RETURN_IF_ERROR(ValidateId("id", s.id));
+  GB_RETURN_IF_ERROR(CheckCategory("category", s.category));
+  GB_RETURN_IF_ERROR(CheckCategory("department", s.department));
+  if (s.respond_minutes < 1 || s.respond_minutes > kYearMinutes)
+    return Status::Invalid("respond_minutes must be between 1 and " + std::to_string(kYearMinutes) + ", got " +
+                           std::to_string(s.respond_minutes));
+  if (s.resolve_minutes < s.respond_minutes || s.resolve_minutes > kYearMinutes)
+    return Status::Invalid("resolve_minutes must be between respond_minutes (" + std::to_string(s.respond_minutes) +
+                           ") and " + std::to_string(kYearMinutes) + ", got " + std::to_string(s.resolve_minutes));
+  if (!s.escalate_to.empty()) {
+    GB_RETURN_IF_ERROR(ValidateId("escalate_to", s.escalate_to));
+    if (s.escalate_to == s.department)
+      return Status::Invalid("escalate_to names the SLA's own department " + Quoted(s.department));
+  }
+  return Status::Ok();
+}
+
+Status ValidateResponseTemplate(const ResponseTemplate& t) {
+  GB_RETURN_IF_ERROR(ValidateId("id", t.id));
+  GB_RETURN_IF_ERROR(CheckText("title", t.title, true, kMaxName));
+  auto state = ParseState(t.state);
+  if (!state || *state == IncidentState::kNew || *state == IncidentState::kMerged)
+    return Status::Invalid("state must be the state the template is written for (routed, dispatched, in_progress, "
+                           "resolved or rejected), got " + Quoted(t.state));
+  GB_RETURN_IF_ERROR(CheckCategory("category", t.category));
+  GB_RETURN_IF_ERROR(CheckText("text.en", t.text.en, true, kMaxText));
+  GB_RETURN_IF_ERROR(CheckText("text.de", t.text.de, false, kMaxText));
+  return Status::Ok();
+}
+
+Status ValidateEvidencePurpose(const EvidencePurpose& p) {
+  GB_RETURN_IF_ERROR(ValidateId("code", p.code));
+  GB_RETURN_IF_ERROR(CheckText("label", p.label, true, kMaxName));
+  return Status::Ok();
+}
+
 Status ValidateRetention(const Retention& r) {
   for (auto [field, days] : {std::pair<const char*, int>{"retention.events_days", r.events_days},
                              {"retention.evidence_days", r.evidence_days},
@@ -220,7 +265,7 @@ Status ValidateDistrictSettings(const District& d) {
 // ---- the whole district -------------------------------------------------------------------
 namespace {
 
-enum class Entity { kArea, kCamera, kDepartment, kRule, kService, kSensor };
+enum class Entity { kArea, kCamera, kDepartment, kRule, kService, kSensor, kSla, kTemplate, kPurpose };
 
 const char* EntityWord(Entity e) {
   switch (e) {
@@ -230,6 +275,9 @@ const char* EntityWord(Entity e) {
     case Entity::kRule: return "routing rule";
     case Entity::kService: return "service";
     case Entity::kSensor: return "sensor";
+    case Entity::kSla: return "sla";
+    case Entity::kTemplate: return "response template";
+    case Entity::kPurpose: return "evidence purpose";
   }
   return "entry";
 }
@@ -332,6 +380,35 @@ Status ValidateWith(const District& d, const Labels& labels) {
       labels, Entity::kSensor, d.sensors, [](const Sensor& s) -> const std::string& { return s.id; }, check_sensor,
       sensor_ids));
 
+  auto known = [](const std::unordered_set<std::string>& ids, const char* field, const std::string& value,
+                  const char* what) -> Status {
+    if (value == "*" || ids.count(value)) return Status::Ok();
+    return Status::Invalid(std::string(field) + " " + Quoted(value) + " is not " + what + " or '*' (known: " +
+                           JoinSorted(ids) + ")");
+  };
+  auto check_sla = [&](const Sla& s) -> Status {
+    GB_RETURN_IF_ERROR(ValidateSla(s));
+    GB_RETURN_IF_ERROR(known(service_codes, "category", s.category, "a service code"));
+    GB_RETURN_IF_ERROR(known(department_ids, "department", s.department, "a department"));
+    if (!s.escalate_to.empty() && !department_ids.count(s.escalate_to))
+      return Status::Invalid("escalate_to " + Quoted(s.escalate_to) + " is not a department (known: " +
+                             JoinSorted(department_ids) + ")");
+    return Status::Ok();
+  };
+  std::unordered_set<std::string> sla_ids, template_ids, purpose_codes;
+  GB_RETURN_IF_ERROR(CheckList(
+      labels, Entity::kSla, d.slas, [](const Sla& s) -> const std::string& { return s.id; }, check_sla, sla_ids));
+  auto check_template = [&](const ResponseTemplate& t) -> Status {
+    GB_RETURN_IF_ERROR(ValidateResponseTemplate(t));
+    return known(service_codes, "category", t.category, "a service code");
+  };
+  GB_RETURN_IF_ERROR(CheckList(
+      labels, Entity::kTemplate, d.templates, [](const ResponseTemplate& t) -> const std::string& { return t.id; },
+      check_template, template_ids));
+  GB_RETURN_IF_ERROR(CheckList(
+      labels, Entity::kPurpose, d.purposes, [](const EvidencePurpose& p) -> const std::string& { return p.code; },
+      ValidateEvidencePurpose, purpose_codes));
+
   GB_RETURN_IF_ERROR(At(labels.settings, ValidateDistrictSettings(d)));
   if (!department_ids.count(d.fallback_department))
     return Status::Invalid(labels.settings + ": fallback_department " + Quoted(d.fallback_department) +
@@ -397,7 +474,7 @@ std::optional<LatLon> AreasCenter(const std::vector<Area>& areas) {
 
 struct TomlSources {
   // Line of each [[…]] entry, by entity, in order.
-  std::vector<std::uint32_t> departments, rules, services, sensors;
+  std::vector<std::uint32_t> departments, rules, services, sensors, slas, templates, purposes;
 };
 
 template <typename T>
@@ -469,10 +546,17 @@ Status ParseToml(std::string_view text, District& d, TomlSources& sources) {
       s = section(k, node, "service", "code", sources.services, ServiceFromJson, d.services);
     } else if (k == "sensor") {
       s = section(k, node, "sensor", "id", sources.sensors, SensorFromJson, d.sensors);
+    } else if (k == "sla") {
+      s = section(k, node, "sla", "id", sources.slas, SlaFromJson, d.slas);
+    } else if (k == "response_template") {
+      s = section(k, node, "response_template", "id", sources.templates, ResponseTemplateFromJson, d.templates);
+    } else if (k == "evidence_purpose") {
+      s = section(k, node, "evidence_purpose", "code", sources.purposes, EvidencePurposeFromJson, d.purposes);
     } else {
       return Status::Invalid(file + ":" + std::to_string(node.source().begin.line) + ": unknown key " + Quoted(k) +
                              " (expected name, timezone_offset_minutes, fallback_department, center, [retention], "
-                             "[[department]], [[service]], [[routing_rule]], [[sensor]])");
+                             "[[department]], [[service]], [[routing_rule]], [[sensor]], [[sla]], [[response_template]], "
+                             "[[evidence_purpose]])");
     }
     GB_RETURN_IF_ERROR(s);
   }
@@ -512,6 +596,9 @@ Result<District> ParseDistrict(std::string_view areas_geojson, std::string_view 
       case Entity::kRule: return toml_label("routing_rule", sources.rules);
       case Entity::kService: return toml_label("service", sources.services);
       case Entity::kSensor: return toml_label("sensor", sources.sensors);
+      case Entity::kSla: return toml_label("sla", sources.slas);
+      case Entity::kTemplate: return toml_label("response_template", sources.templates);
+      case Entity::kPurpose: return toml_label("evidence_purpose", sources.purposes);
     }
     return std::string();
   };

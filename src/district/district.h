@@ -5,7 +5,7 @@
 //   areas.geojson    a GeoJSON FeatureCollection of Polygon features, one per area
 //   cameras.geojson  a GeoJSON FeatureCollection of Point features, one per camera
 //   district.toml    settings, [[department]], [[service]], [[routing_rule]], [[sensor]],
-//                    [retention]
+//                    [[sla]], [[response_template]], [[evidence_purpose]], [retention]
 //
 // docs/district-format.md describes every key. The JSON shapes live in district/codec.h and
 // the store round trip in district/persist.h.
@@ -45,6 +45,9 @@ struct District {
   std::vector<RoutingRule> rules;
   std::vector<Service> services;
   std::vector<Sensor> sensors;
+  std::vector<Sla> slas;
+  std::vector<ResponseTemplate> templates;
+  std::vector<EvidencePurpose> purposes;
   Retention retention;
 
   // nullptr when absent. Linear scans: districts hold tens to a few hundred entries.
@@ -54,6 +57,9 @@ struct District {
   const RoutingRule* FindRule(std::string_view id) const;
   const Service* FindService(std::string_view code) const;
   const Sensor* FindSensor(std::string_view id) const;
+  const Sla* FindSla(std::string_view id) const;
+  const ResponseTemplate* FindTemplate(std::string_view id) const;
+  const EvidencePurpose* FindPurpose(std::string_view code) const;
 };
 
 inline constexpr std::string_view kAreasFile = "areas.geojson";
@@ -79,6 +85,9 @@ Result<District> ParseDistrict(std::string_view areas_geojson, std::string_view 
 //   - a routing rule's department exists, its category is "*" or a service code, and its
 //     area is "*", an area id, or "kind:<k>" where some area has kind k;
 //   - a sensor's category is a service code;
+//   - an SLA's category is "*" or a service code, its department "*" or a department, and
+//     its escalate_to empty or a department other than its own;
+//   - a response template's category is "*" or a service code;
 //   - fallback_department is a department;
 //   - name is set, utc_offset_minutes within ±14 h, center a valid position, retention ≥ 1 day.
 // Does not parse routing days/hours: routing's Router::Build owns that grammar.
@@ -104,6 +113,14 @@ Status ValidateRoutingRule(const RoutingRule& rule);
 Status ValidateService(const Service& service);
 // Position valid, threshold and clear finite with clear < threshold.
 Status ValidateSensor(const Sensor& sensor);
+// Ids well-formed (category and department may be "*"), 1 ≤ respond_minutes ≤
+// resolve_minutes ≤ 525600 (a year), escalate_to empty or an id other than department.
+Status ValidateSla(const Sla& sla);
+// Id and category well-formed, title non-empty, state a state name other than new and
+// merged, text.en non-empty; texts up to 4,000 bytes.
+Status ValidateResponseTemplate(const ResponseTemplate& response_template);
+// Code well-formed, label non-empty.
+Status ValidateEvidencePurpose(const EvidencePurpose& purpose);
 Status ValidateRetention(const Retention& retention);
 // The settings alone: name non-empty, utc_offset_minutes within ±840, center valid,
 // fallback_department well-formed (not that it exists), retention valid.

@@ -1,9 +1,9 @@
 #include "district/persist.h"
 
 #include <algorithm>
-#include <array>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "district/codec.h"
@@ -17,23 +17,51 @@ using district_internal::Quoted;
 
 namespace {
 
-constexpr std::array<ConfigKind, 6> kEntityKinds = {ConfigKind::kArea,        ConfigKind::kCamera,
-                                                    ConfigKind::kDepartment,  ConfigKind::kRoutingRule,
-                                                    ConfigKind::kService,     ConfigKind::kSensor};
+// One entity kind of the district: its config kind, the word for messages (the store's own
+// ConfigKindName lives in the store library, which this module does not link against), the
+// list it lives in, its codec and its id.
+template <typename T>
+struct EntityKind {
+  ConfigKind kind;
+  const char* word;
+  std::vector<T> District::*list;
+  Result<T> (*decode)(const json&);
+  json (*encode)(const T&);
+  std::string T::*id;
+};
 
-// For messages; the store's own ConfigKindName lives in the store library, which this
-// module does not link against.
-const char* KindWord(ConfigKind k) {
-  switch (k) {
-    case ConfigKind::kArea: return "area";
-    case ConfigKind::kCamera: return "camera";
-    case ConfigKind::kDepartment: return "department";
-    case ConfigKind::kRoutingRule: return "routing rule";
-    case ConfigKind::kService: return "service";
-    case ConfigKind::kSensor: return "sensor";
-    case ConfigKind::kSetting: return "setting";
-  }
-  return "config";
+// Every entity kind, in the order they are loaded and saved.
+const auto kEntityKinds = std::make_tuple(
+    EntityKind<Area>{ConfigKind::kArea, "area", &District::areas, AreaFromJson, AreaToJson, &Area::id},
+    EntityKind<Camera>{ConfigKind::kCamera, "camera", &District::cameras, CameraFromJson, CameraToJson, &Camera::id},
+    EntityKind<Department>{ConfigKind::kDepartment, "department", &District::departments, DepartmentFromJson,
+                           DepartmentToJson, &Department::id},
+    EntityKind<RoutingRule>{ConfigKind::kRoutingRule, "routing rule", &District::rules, RoutingRuleFromJson,
+                            RoutingRuleToJson, &RoutingRule::id},
+    EntityKind<Service>{ConfigKind::kService, "service", &District::services, ServiceFromJson, ServiceToJson,
+                        &Service::code},
+    EntityKind<Sensor>{ConfigKind::kSensor, "sensor", &District::sensors, SensorFromJson, SensorToJson, &Sensor::id},
+    EntityKind<Sla>{ConfigKind::kSla, "sla", &District::slas, SlaFromJson, SlaToJson, &Sla::id},
+    EntityKind<ResponseTemplate>{ConfigKind::kResponseTemplate, "response template", &District::templates,
+                                 ResponseTemplateFromJson, ResponseTemplateToJson, &ResponseTemplate::id},
+    EntityKind<EvidencePurpose>{ConfigKind::kEvidencePurpose, "evidence purpose", &District::purposes,
+                                EvidencePurposeFromJson, EvidencePurposeToJson, &EvidencePurpose::code});
+
+template <typename Fn>
+void ForEachKind(Fn&& fn) {
+  std::apply([&](const auto&... kind) { (fn(kind), ...); }, kEntityKinds);
+}
+
+// Runs fn on the entity kind `kind`; false when it is not one (the settings).
+template <typename Fn>
+bool WithKind(ConfigKind kind, Fn&& fn) {
+  bool found = false;
+  ForEachKind([&](const auto& k) {
+    if (k.kind != kind) return;
+    found = true;
+    fn(k);
+  });
+  return found;
 }
 
 // Serialises strictly: a string that is not UTF-8 is an error, not a silent replacement.
@@ -52,86 +80,27 @@ struct Decoded {
 };
 
 Result<Decoded> Decode(ConfigKind kind, const json& body) {
-  switch (kind) {
-    case ConfigKind::kArea: {
-      auto a = AreaFromJson(body);
-      if (!a.ok()) return a.status();
-      return Decoded{a->id, AreaToJson(*a)};
-    }
-    case ConfigKind::kCamera: {
-      auto c = CameraFromJson(body);
-      if (!c.ok()) return c.status();
-      return Decoded{c->id, CameraToJson(*c)};
-    }
-    case ConfigKind::kDepartment: {
-      auto d = DepartmentFromJson(body);
-      if (!d.ok()) return d.status();
-      return Decoded{d->id, DepartmentToJson(*d)};
-    }
-    case ConfigKind::kRoutingRule: {
-      auto r = RoutingRuleFromJson(body);
-      if (!r.ok()) return r.status();
-      return Decoded{r->id, RoutingRuleToJson(*r)};
-    }
-    case ConfigKind::kService: {
-      auto s = ServiceFromJson(body);
-      if (!s.ok()) return s.status();
-      return Decoded{s->code, ServiceToJson(*s)};
-    }
-    case ConfigKind::kSensor: {
-      auto s = SensorFromJson(body);
-      if (!s.ok()) return s.status();
-      return Decoded{s->id, SensorToJson(*s)};
-    }
-    case ConfigKind::kSetting: {
-      District settings;
-      GB_RETURN_IF_ERROR(DistrictSettingsFromJson(body, settings));
-      return Decoded{std::string(kDistrictSettingId), DistrictSettingsToJson(settings)};
-    }
-  }
-  return Status::Invalid("unknown config kind");
-}
-
-// Inserts or replaces by id.
-template <typename T, typename IdOf>
-void Upsert(std::vector<T>& items, T item, IdOf id_of) {
-  for (T& existing : items)
-    if (id_of(existing) == id_of(item)) {
-      existing = std::move(item);
+  Result<Decoded> out = Status::Invalid("unknown config kind");
+  bool entity = WithKind(kind, [&](const auto& k) {
+    auto x = k.decode(body);
+    if (!x.ok()) {
+      out = x.status();
       return;
     }
-  items.push_back(std::move(item));
-}
-
-template <typename T, typename IdOf>
-Status Erase(std::vector<T>& items, const std::string& id, IdOf id_of, const char* word) {
-  auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return id_of(x) == id; });
-  if (it == items.end()) return Status::NotFound(std::string("no ") + word + " " + Quoted(id));
-  items.erase(it);
-  return Status::Ok();
-}
-
-const std::string& IdOfArea(const Area& x) { return x.id; }
-const std::string& IdOfCamera(const Camera& x) { return x.id; }
-const std::string& IdOfDepartment(const Department& x) { return x.id; }
-const std::string& IdOfRule(const RoutingRule& x) { return x.id; }
-const std::string& IdOfService(const Service& x) { return x.code; }
-const std::string& IdOfSensor(const Sensor& x) { return x.id; }
-
-template <typename T, typename IdOf>
-void SortById(std::vector<T>& items, IdOf id_of) {
-  std::sort(items.begin(), items.end(), [&](const T& a, const T& b) { return id_of(a) < id_of(b); });
+    out = Decoded{(*x).*k.id, k.encode(*x)};
+  });
+  if (entity || kind != ConfigKind::kSetting) return out;
+  District settings;
+  GB_RETURN_IF_ERROR(DistrictSettingsFromJson(body, settings));
+  return Decoded{std::string(kDistrictSettingId), DistrictSettingsToJson(settings)};
 }
 
 // Every (kind, id) the district holds.
 std::set<std::pair<ConfigKind, std::string>> DocIds(const District& d) {
   std::set<std::pair<ConfigKind, std::string>> ids;
-  for (const auto& x : d.areas) ids.emplace(ConfigKind::kArea, x.id);
-  for (const auto& x : d.cameras) ids.emplace(ConfigKind::kCamera, x.id);
-  for (const auto& x : d.departments) ids.emplace(ConfigKind::kDepartment, x.id);
-  for (const auto& x : d.rules) ids.emplace(ConfigKind::kRoutingRule, x.id);
-  for (const auto& x : d.services) ids.emplace(ConfigKind::kService, x.code);
-  for (const auto& x : d.sensors) ids.emplace(ConfigKind::kSensor, x.id);
+  ForEachKind([&](const auto& k) {
+    for (const auto& x : d.*k.list) ids.emplace(k.kind, x.*k.id);
+  });
   return ids;
 }
 
@@ -141,21 +110,21 @@ Status SaveDistrict(WriteTxn& txn, const District& d) {
   GB_RETURN_IF_ERROR(ValidateDistrict(d));
   // Serialise everything first so that a bad string fails before the first write.
   std::vector<ConfigDoc> docs;
-  docs.reserve(d.areas.size() + d.cameras.size() + d.departments.size() + d.rules.size() + d.services.size() +
-               d.sensors.size() + 1);
-  auto add = [&](ConfigKind kind, const std::string& id, const json& j) -> Status {
+  Status bad;
+  auto add = [&](ConfigKind kind, const char* word, const std::string& id, const json& j) {
+    if (!bad.ok()) return;
     auto text = Dump(j);
-    if (!text.ok()) return Status::Invalid(std::string(KindWord(kind)) + " " + Quoted(id) + ": " + text.status().message());
+    if (!text.ok()) {
+      bad = Status::Invalid(std::string(word) + " " + Quoted(id) + ": " + text.status().message());
+      return;
+    }
     docs.push_back(ConfigDoc{kind, id, std::move(*text)});
-    return Status::Ok();
   };
-  for (const auto& x : d.areas) GB_RETURN_IF_ERROR(add(ConfigKind::kArea, x.id, AreaToJson(x)));
-  for (const auto& x : d.cameras) GB_RETURN_IF_ERROR(add(ConfigKind::kCamera, x.id, CameraToJson(x)));
-  for (const auto& x : d.departments) GB_RETURN_IF_ERROR(add(ConfigKind::kDepartment, x.id, DepartmentToJson(x)));
-  for (const auto& x : d.rules) GB_RETURN_IF_ERROR(add(ConfigKind::kRoutingRule, x.id, RoutingRuleToJson(x)));
-  for (const auto& x : d.services) GB_RETURN_IF_ERROR(add(ConfigKind::kService, x.code, ServiceToJson(x)));
-  for (const auto& x : d.sensors) GB_RETURN_IF_ERROR(add(ConfigKind::kSensor, x.id, SensorToJson(x)));
-  GB_RETURN_IF_ERROR(add(ConfigKind::kSetting, std::string(kDistrictSettingId), DistrictSettingsToJson(d)));
+  ForEachKind([&](const auto& k) {
+    for (const auto& x : d.*k.list) add(k.kind, k.word, x.*k.id, k.encode(x));
+  });
+  add(ConfigKind::kSetting, "setting", std::string(kDistrictSettingId), DistrictSettingsToJson(d));
+  GB_RETURN_IF_ERROR(bad);
   for (const ConfigDoc& doc : docs) GB_RETURN_IF_ERROR(txn.PutConfig(doc));
   return Status::Ok();
 }
@@ -164,9 +133,10 @@ Status ReplaceDistrict(Store& store, const District& d) {
   GB_RETURN_IF_ERROR(ValidateDistrict(d));
   auto keep = DocIds(d);
   std::vector<std::pair<ConfigKind, std::string>> stale;
-  for (ConfigKind kind : kEntityKinds)
-    for (const ConfigDoc& doc : store.ListConfig(kind))
-      if (!keep.count({kind, doc.id})) stale.emplace_back(kind, doc.id);
+  ForEachKind([&](const auto& k) {
+    for (const ConfigDoc& doc : store.ListConfig(k.kind))
+      if (!keep.count({k.kind, doc.id})) stale.emplace_back(k.kind, doc.id);
+  });
   return store.Write([&](WriteTxn& txn) -> Status {
     for (const auto& [kind, id] : stale) {
       Status s = txn.DeleteConfig(kind, id);
@@ -182,18 +152,17 @@ Result<District> LoadDistrictFromStore(Store& store) {
     return Status::NotFound("no district is stored (the setting 'district' is missing); import a district first");
 
   District d;
-  for (ConfigKind kind : kEntityKinds) {
-    for (const ConfigDoc& doc : store.ListConfig(kind)) {
+  Status failed;
+  ForEachKind([&](const auto& k) {
+    for (const ConfigDoc& doc : store.ListConfig(k.kind)) {
+      if (!failed.ok()) return;
       Status s = ApplyConfigDoc(d, doc);
-      if (!s.ok()) return Status::Invalid("stored " + std::string(KindWord(kind)) + " " + Quoted(doc.id) + ": " + s.message());
+      if (!s.ok()) failed = Status::Invalid("stored " + std::string(k.word) + " " + Quoted(doc.id) + ": " + s.message());
     }
-  }
-  SortById(d.areas, IdOfArea);
-  SortById(d.cameras, IdOfCamera);
-  SortById(d.departments, IdOfDepartment);
-  SortById(d.rules, IdOfRule);
-  SortById(d.services, IdOfService);
-  SortById(d.sensors, IdOfSensor);
+    auto& list = d.*k.list;
+    std::sort(list.begin(), list.end(), [&](const auto& a, const auto& b) { return a.*k.id < b.*k.id; });
+  });
+  GB_RETURN_IF_ERROR(failed);
   Status s = ApplyConfigDoc(d, *settings_doc);
   if (!s.ok()) return Status::Invalid("stored district settings: " + s.message());
   s = ValidateDistrict(d);
@@ -218,74 +187,45 @@ json ConfigDocToJson(const ConfigDoc& doc) {
 Status ApplyConfigDoc(District& d, const ConfigDoc& doc) {
   json body = ConfigDocToJson(doc);
   if (body.is_null()) return Status::Invalid("the document is not valid JSON");
-  auto check_id = [&](const std::string& id) -> Status {
-    if (id != doc.id)
-      return Status::Invalid("the document's id " + Quoted(doc.id) + " differs from the id in its JSON " + Quoted(id));
-    return Status::Ok();
-  };
-  switch (doc.kind) {
-    case ConfigKind::kArea: {
-      auto x = AreaFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->id));
-      Upsert(d.areas, std::move(*x), IdOfArea);
-      return Status::Ok();
+  Status out;
+  bool entity = WithKind(doc.kind, [&](const auto& k) {
+    auto x = k.decode(body);
+    if (!x.ok()) {
+      out = x.status();
+      return;
     }
-    case ConfigKind::kCamera: {
-      auto x = CameraFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->id));
-      Upsert(d.cameras, std::move(*x), IdOfCamera);
-      return Status::Ok();
+    const std::string& id = (*x).*k.id;
+    if (id != doc.id) {
+      out = Status::Invalid("the document's id " + Quoted(doc.id) + " differs from the id in its JSON " + Quoted(id));
+      return;
     }
-    case ConfigKind::kDepartment: {
-      auto x = DepartmentFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->id));
-      Upsert(d.departments, std::move(*x), IdOfDepartment);
-      return Status::Ok();
-    }
-    case ConfigKind::kRoutingRule: {
-      auto x = RoutingRuleFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->id));
-      Upsert(d.rules, std::move(*x), IdOfRule);
-      return Status::Ok();
-    }
-    case ConfigKind::kService: {
-      auto x = ServiceFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->code));
-      Upsert(d.services, std::move(*x), IdOfService);
-      return Status::Ok();
-    }
-    case ConfigKind::kSensor: {
-      auto x = SensorFromJson(body);
-      if (!x.ok()) return x.status();
-      GB_RETURN_IF_ERROR(check_id(x->id));
-      Upsert(d.sensors, std::move(*x), IdOfSensor);
-      return Status::Ok();
-    }
-    case ConfigKind::kSetting:
-      if (doc.id != kDistrictSettingId)
-        return Status::Invalid("the district settings are the setting " + Quoted(kDistrictSettingId) + ", not " +
-                               Quoted(doc.id));
-      return DistrictSettingsFromJson(body, d);
-  }
-  return Status::Invalid("unknown config kind");
+    auto& list = d.*k.list;  // insert or replace by id
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& existing) { return existing.*k.id == id; });
+    if (it != list.end())
+      *it = std::move(*x);
+    else
+      list.push_back(std::move(*x));
+  });
+  if (entity) return out;
+  if (doc.id != kDistrictSettingId)
+    return Status::Invalid("the district settings are the setting " + Quoted(kDistrictSettingId) + ", not " +
+                           Quoted(doc.id));
+  return DistrictSettingsFromJson(body, d);
 }
 
 Status RemoveConfigDoc(District& d, ConfigKind kind, const std::string& id) {
-  switch (kind) {
-    case ConfigKind::kArea: return Erase(d.areas, id, IdOfArea, "area");
-    case ConfigKind::kCamera: return Erase(d.cameras, id, IdOfCamera, "camera");
-    case ConfigKind::kDepartment: return Erase(d.departments, id, IdOfDepartment, "department");
-    case ConfigKind::kRoutingRule: return Erase(d.rules, id, IdOfRule, "routing rule");
-    case ConfigKind::kService: return Erase(d.services, id, IdOfService, "service");
-    case ConfigKind::kSensor: return Erase(d.sensors, id, IdOfSensor, "sensor");
-    case ConfigKind::kSetting: return Status::Invalid("the district settings cannot be removed, only replaced");
-  }
-  return Status::Invalid("unknown config kind");
+  Status out;
+  bool entity = WithKind(kind, [&](const auto& k) {
+    auto& list = d.*k.list;
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.*k.id == id; });
+    if (it == list.end()) {
+      out = Status::NotFound(std::string("no ") + k.word + " " + Quoted(id));
+      return;
+    }
+    list.erase(it);
+  });
+  if (entity) return out;
+  return Status::Invalid("the district settings cannot be removed, only replaced");
 }
 
 }  // namespace gb

@@ -23,7 +23,7 @@ inline constexpr std::string_view kDistrictSettingId = "district";
 // longer in `district` are left alone: see ReplaceDistrict.
 Status SaveDistrict(WriteTxn& txn, const District& district);
 
-// Replaces the whole stored district in one Write: deletes config documents (of the six
+// Replaces the whole stored district in one Write: deletes config documents (of the
 // entity kinds) whose ids are not in `district`, then SaveDistrict. The ids to delete are
 // listed before the write starts, so a document added concurrently by another writer
 // between the two survives (it is never lost, only possibly kept).

@@ -1,10 +1,28 @@
 #include "incidents/incident_json.h"
 
 #include "core/json_writer.h"
+#include "incidents/state_machine.h"
 
 namespace gb {
+namespace {
 
-std::string IncidentJsonText(const Incident& in) {
+void TimeOrNull(JsonWriter& w, TimeMs t) {
+  if (t == 0)
+    w.Null();
+  else
+    w.String(FormatRfc3339(t));
+}
+
+void TextOrNull(JsonWriter& w, const std::string& s) {
+  if (s.empty())
+    w.Null();
+  else
+    w.String(s);
+}
+
+}  // namespace
+
+std::string IncidentJsonText(const Incident& in, Role viewer) {
   std::string out;
   out.reserve(512 + in.explanation.size() + in.note.size());
   JsonWriter w(out);
@@ -34,11 +52,43 @@ std::string IncidentJsonText(const Incident& in) {
   w.Key("assignee").String(in.assignee);
   w.Key("note").String(in.note);
   if (in.merged_into) w.Key("merged_into").Int(in.merged_into);
+  w.Key("latest_report");
+  if (in.latest_report.id == 0) {
+    w.Null();
+  } else {
+    w.BeginObject()
+        .Key("service_request_id").String(std::to_string(in.latest_report.id))
+        .Key("description").String(in.latest_report.description)
+        .Key("requested_at").String(FormatRfc3339(in.latest_report.requested_at))
+        .Key("has_photo").Bool(in.latest_report.has_photo)
+        .EndObject();
+  }
+  w.Key("next_states").BeginArray();
+  ForEachNextState(in.state, viewer, [&](IncidentState s) { w.String(StateName(s)); });
+  w.EndArray();
+  w.Key("sla");
+  if (in.sla.sla_id.empty()) {
+    w.Null();
+  } else {
+    w.BeginObject().Key("id").String(in.sla.sla_id);
+    w.Key("respond_due_at");
+    TimeOrNull(w, in.sla.respond_due_at);
+    w.Key("resolve_due_at");
+    TimeOrNull(w, in.sla.resolve_due_at);
+    w.Key("overdue").Bool(in.sla.overdue_at != 0);
+    w.Key("escalated_from");
+    TextOrNull(w, in.sla.escalated_from);
+    w.EndObject();
+  }
+  w.Key("en_route_at");
+  TimeOrNull(w, in.en_route_at);
   w.EndObject();
   return out;
 }
 
-nlohmann::json IncidentToJson(const Incident& in) { return nlohmann::json::parse(IncidentJsonText(in)); }
+nlohmann::json IncidentToJson(const Incident& in, Role viewer) {
+  return nlohmann::json::parse(IncidentJsonText(in, viewer));
+}
 
 nlohmann::json PublicIncidentJson(const Incident& in) {
   return {{"id", in.id},

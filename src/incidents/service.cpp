@@ -4,9 +4,11 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "incidents/incident_json.h"
+#include "incidents/sla.h"
 #include "incidents/state_machine.h"
 #include "incidents/views.h"
 #include "store/open_index.h"
@@ -56,7 +58,44 @@ std::vector<EvidenceView> ViewsOf(const Event& e) {
 
 std::string ActorName(const Actor& a) { return a.system ? "system" : a.name; }
 
+const Actor kSystem{"system", Role::kAdmin, true};
+
+constexpr int kMaxMergeHops = 8;
+constexpr size_t kMaxNote = 2000;
+constexpr size_t kMaxPhotos = 5;
+
+std::string DepartmentName(const Catalog& catalog, const std::string& id) {
+  const Department* d = catalog.district.FindDepartment(id);
+  return d ? d->name : id;
+}
+
+// The newer of two report summaries (by time, then id); an empty one loses.
+const ReportSummary& Newer(const ReportSummary& a, const ReportSummary& b) {
+  if (a.id == 0) return b;
+  if (b.id == 0) return a;
+  return std::tie(a.requested_at, a.id) >= std::tie(b.requested_at, b.id) ? a : b;
+}
+
 }  // namespace
+
+std::optional<TaskAction> ParseTaskAction(std::string_view name) {
+  if (name == "on_my_way") return TaskAction::kOnMyWay;
+  if (name == "start") return TaskAction::kStart;
+  if (name == "resolve") return TaskAction::kResolve;
+  if (name == "note") return TaskAction::kNote;
+  return std::nullopt;
+}
+
+std::optional<Incident> FollowMerges(Store& store, std::optional<Incident> incident) {
+  for (int hop = 0; incident && incident->state == IncidentState::kMerged && incident->merged_into != 0 &&
+                    hop < kMaxMergeHops;
+       ++hop) {
+    auto target = store.GetIncident(incident->merged_into);
+    if (!target) break;
+    incident = std::move(target);
+  }
+  return incident;
+}
 
 IncidentService::IncidentService(Store& store, const CatalogHolder& catalog, Env* env, CorrelationOptions options)
     : store_(store), catalog_(catalog), env_(env), options_(options) {}
@@ -74,8 +113,7 @@ Status IncidentService::Validate(const Event& e) const {
   if (e.observed_at > env_->NowMs() + options_.max_future_skew_ms)
     return Status::Invalid("observed_at is in the future; check the sender's clock");
   for (const auto& h : e.evidence)
-    if (h.size() != 71 || !h.starts_with("sha256:") ||
-        h.find_first_not_of("0123456789abcdef", 7) != std::string::npos)
+    if (!IsEvidenceRef(h))
       return Status::Invalid("evidence entries must be \"sha256:\" followed by 64 lower-case hex digits");
   return Status::Ok();
 }
@@ -111,6 +149,7 @@ Status IncidentService::OpenIncident(WriteTxn& txn, const Event& event, const Ca
   out.updated_at = now;
   out.last_seen_at = event.observed_at;
   out.event_count = 0;
+  out.sla = ClockFor(SlaFor(catalog.district.slas, out.category, out.department_id), now);
   return txn.InsertIncident(out);
 }
 
@@ -252,6 +291,9 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor,
     if (!incident.ok()) return incident.status();
     report.incident_id = *incident;
     GB_RETURN_IF_ERROR(txn.InsertReport(report));
+    Incident& joined = batch.touched.at(*incident);
+    joined.latest_report = Newer(joined.latest_report, ReportSummary{report.id, report.description,
+                                                                     report.requested_at, !report.media.empty()});
     event.source_id = "report-" + std::to_string(report.id);
     for (auto& [id, inc] : batch.touched)
       for (auto& v : inc.views)
@@ -264,16 +306,47 @@ Status IncidentService::SubmitReport(Report& report, const Actor& actor,
   });
 }
 
+Result<std::string> IncidentService::NoteFor(const Catalog& catalog, const Incident& incident, IncidentState to,
+                                             const std::string& template_id, const std::string& note) const {
+  if (template_id.empty()) return note;
+  const ResponseTemplate* t = catalog.district.FindTemplate(template_id);
+  if (!t) return Status::Invalid("unknown template_id '" + template_id + "'; GET /api/v1/response-templates lists them");
+  if (t->state != StateName(to))
+    return Status::Invalid("template '" + template_id + "' is written for " + t->state + ", not for " +
+                           std::string(StateName(to)));
+  if (t->category != "*" && t->category != incident.category)
+    return Status::Invalid("template '" + template_id + "' is for " + t->category + ", not for " + incident.category);
+  return note.empty() ? t->text.en : t->text.en + "\n\n" + note;
+}
+
+Status IncidentService::MoveTo(WriteTxn& txn, Incident& inc, IncidentState to, const std::string& note,
+                               const Actor& actor, nlohmann::json detail) {
+  GB_RETURN_IF_ERROR(CheckTransition(inc.state, to));
+  IncidentState from = inc.state;
+  inc.state = to;
+  inc.note = note;
+  if (to == IncidentState::kRouted) inc.assignee.clear();
+  if (to == IncidentState::kRouted || to == IncidentState::kDispatched) inc.en_route_at = 0;  // a new dispatch
+  inc.updated_at = env_->NowMs();
+  GB_RETURN_IF_ERROR(txn.UpdateIncident(inc));
+  detail["from"] = StateName(from);
+  detail["to"] = StateName(to);
+  detail["note"] = note;
+  if (!inc.assignee.empty()) detail["assignee"] = inc.assignee;
+  return Record(txn, inc, "transition", actor, "incident.transition", detail.dump());
+}
+
 Result<Incident> IncidentService::Transition(Id id, const TransitionRequest& request, const Actor& actor) {
   if (request.to == IncidentState::kMerged)
     return Status::Invalid("use the merge endpoint to merge incidents; it needs the target incident");
-  if (request.note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  if (request.note.size() > kMaxNote) return Status::Invalid("note is longer than 2000 characters");
   if (request.to == IncidentState::kDispatched) {
     if (request.assignee.empty()) return Status::Invalid("dispatching needs an assignee: the crew member's name");
     auto user = store_.GetUser(request.assignee);
     if (!user || user->role != Role::kCrew)
       return Status::Invalid("assignee '" + request.assignee + "' is not a crew member");
   }
+  auto catalog = catalog_.Get();
   Incident result;
   Status s = store_.Write([&](WriteTxn& txn) -> Status {
     auto found = txn.GetIncident(id);
@@ -281,20 +354,16 @@ Result<Incident> IncidentService::Transition(Id id, const TransitionRequest& req
     Incident& inc = *found;
     if (actor.role == Role::kCrew) {
       if (inc.assignee != actor.name) return Status::Forbidden("this incident is not assigned to you");
-      if (request.to != IncidentState::kInProgress && request.to != IncidentState::kResolved)
+      if (!RoleMayMoveTo(actor.role, request.to))
         return Status::Forbidden("crew members may only start and resolve their tasks");
     }
     GB_RETURN_IF_ERROR(CheckTransition(inc.state, request.to));
-    IncidentState from = inc.state;
-    inc.state = request.to;
-    inc.note = request.note;
+    auto note = NoteFor(*catalog, inc, request.to, request.template_id, request.note);
+    if (!note.ok()) return note.status();
     if (request.to == IncidentState::kDispatched) inc.assignee = request.assignee;
-    if (request.to == IncidentState::kRouted) inc.assignee.clear();
-    inc.updated_at = env_->NowMs();
-    GB_RETURN_IF_ERROR(txn.UpdateIncident(inc));
-    nlohmann::json detail = {{"from", StateName(from)}, {"to", StateName(request.to)}, {"note", request.note}};
-    if (!inc.assignee.empty()) detail["assignee"] = inc.assignee;
-    GB_RETURN_IF_ERROR(Record(txn, inc, "transition", actor, "incident.transition", detail.dump()));
+    nlohmann::json detail = nlohmann::json::object();
+    if (!request.template_id.empty()) detail["template_id"] = request.template_id;
+    GB_RETURN_IF_ERROR(MoveTo(txn, inc, request.to, *note, actor, std::move(detail)));
     result = inc;
     return Status::Ok();
   });
@@ -323,10 +392,12 @@ Result<Incident> IncidentService::Merge(Id target, const std::vector<Id>& source
       auto views = t->views;
       views.insert(views.end(), src->views.begin(), src->views.end());
       t->views = SelectViews(std::move(views));
+      t->latest_report = Newer(t->latest_report, src->latest_report);
       IncidentState from = src->state;
       src->state = IncidentState::kMerged;
       src->merged_into = target;
       src->event_count = 0;
+      src->latest_report = {};  // its reports moved with its events
       src->updated_at = env_->NowMs();
       GB_RETURN_IF_ERROR(txn.UpdateIncident(*src));
       nlohmann::json detail = {{"from", StateName(from)}, {"to", "merged"}, {"merged_into", target}};
@@ -371,6 +442,11 @@ Result<Incident> IncidentService::Split(Id id, const std::vector<Id>& event_ids,
     };
     summarize(fresh, moving);
     summarize(*inc, staying);
+    for (Incident* side : {&fresh, &*inc}) {  // reports move with their events
+      auto latest = txn.LatestReportOf(side->id);
+      if (!latest.ok()) return latest.status();
+      side->latest_report = std::move(*latest);
+    }
     inc->updated_at = env_->NowMs();
     GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
     GB_RETURN_IF_ERROR(txn.UpdateIncident(fresh));
@@ -384,6 +460,265 @@ Result<Incident> IncidentService::Split(Id id, const std::vector<Id>& event_ids,
   });
   if (!s.ok()) return s;
   return result;
+}
+
+Result<Incident> IncidentService::ChangeDepartment(Id id, const std::string& department_id, const std::string& reason,
+                                                   const Actor& actor) {
+  if (reason.empty() || reason.size() > 500) return Status::Invalid("say why: reason must be 1 to 500 characters");
+  auto catalog = catalog_.Get();
+  if (!catalog->district.FindDepartment(department_id))
+    return Status::Invalid("unknown department '" + department_id + "'; GET /api/v1/departments lists them");
+  Incident result;
+  Status s = store_.Write([&](WriteTxn& txn) -> Status {
+    auto inc = txn.GetIncident(id);
+    if (!inc) return Status::NotFound("no incident " + std::to_string(id));
+    if (!IsOpen(inc->state))
+      return Status::Conflict("incident " + std::to_string(id) + " is " + std::string(StateName(inc->state)) +
+                              ": a closed incident keeps its department");
+    if (inc->department_id == department_id)
+      return Status::Conflict("incident " + std::to_string(id) + " is already with " + department_id);
+    const std::string from = inc->department_id;
+    TimeMs now = env_->NowMs();
+    inc->department_id = department_id;
+    inc->routing_rule_id.clear();
+    inc->unrouted = false;
+    inc->explanation = "Moved from " + DepartmentName(*catalog, from) + " to " + DepartmentName(*catalog, department_id) +
+                       " by " + ActorName(actor) + ": " + reason;
+    inc->sla = ClockFor(SlaFor(catalog->district.slas, inc->category, department_id), now);
+    inc->updated_at = now;
+    GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
+    nlohmann::json detail = {{"from_department", from}, {"department_id", department_id}, {"note", reason}};
+    GB_RETURN_IF_ERROR(Record(txn, *inc, "department", actor, "incident.department", detail.dump()));
+    result = *inc;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<Incident> IncidentService::Act(Id id, const TaskActionRequest& request, const Actor& actor) {
+  if (request.note.size() > kMaxNote) return Status::Invalid("note is longer than 2000 characters");
+  if (request.action == TaskAction::kNote && request.note.empty() && request.photos.empty())
+    return Status::Invalid("a note needs its text (or photos)");
+  if (!request.template_id.empty() && request.action != TaskAction::kStart && request.action != TaskAction::kResolve)
+    return Status::Invalid("template_id goes with start or resolve");
+  if (request.photos.size() > kMaxPhotos) return Status::Invalid("at most 5 photos go with one action");
+  for (const auto& ref : request.photos) {
+    if (!IsEvidenceRef(ref)) return Status::Invalid("photos are evidence refs: \"sha256:\" and 64 hex digits");
+    if (!store_.GetEvidence(ref))
+      return Status::Invalid("no photo " + ref + "; upload it with POST /api/v1/tasks/{id}/photos first");
+  }
+  auto catalog = catalog_.Get();
+  const TimeMs now = env_->NowMs();
+  Incident result;
+  Status s = store_.Write([&](WriteTxn& txn) -> Status {
+    auto found = txn.GetIncident(id);
+    if (!found) return Status::NotFound("no task " + std::to_string(id));
+    Incident& inc = *found;
+    if (inc.assignee != actor.name) return Status::Forbidden("this task is not assigned to you");
+    const IncidentState state = inc.state;
+    auto passed = [&](const std::string& why) {
+      return Status::Conflict(std::string(kStepAlreadyPassed) + ": " + why);
+    };
+    if (state == IncidentState::kRejected || state == IncidentState::kMerged)
+      return Status::Conflict("task " + std::to_string(id) + " was closed as " + std::string(StateName(state)));
+    for (const auto& ref : request.photos) inc.views.push_back({ref, "crew:" + actor.name, 1.0});
+    inc.views = SelectViews(std::move(inc.views));
+    nlohmann::json detail = nlohmann::json::object();
+    if (request.client_at != 0) detail["client_at"] = FormatRfc3339(request.client_at);
+    if (!request.photos.empty()) detail["photos"] = request.photos;
+    switch (request.action) {
+      case TaskAction::kOnMyWay: {
+        if (inc.en_route_at != 0 || state == IncidentState::kInProgress || state == IncidentState::kResolved)
+          return passed("the crew is already on its way");
+        // When the crew member set off, as their device says, if that is plausible.
+        inc.en_route_at = request.client_at > inc.opened_at && request.client_at <= now ? request.client_at : now;
+        if (!request.note.empty()) inc.note = request.note;
+        inc.updated_at = now;
+        GB_RETURN_IF_ERROR(txn.UpdateIncident(inc));
+        detail["note"] = request.note;
+        detail["en_route_at"] = FormatRfc3339(inc.en_route_at);
+        GB_RETURN_IF_ERROR(Record(txn, inc, "en_route", actor, "incident.en_route", detail.dump()));
+        break;
+      }
+      case TaskAction::kStart:
+      case TaskAction::kResolve: {
+        const bool start = request.action == TaskAction::kStart;
+        const IncidentState to = start ? IncidentState::kInProgress : IncidentState::kResolved;
+        if (state == IncidentState::kResolved || (start && state == IncidentState::kInProgress))
+          return passed(std::string("the task is already ") + (start ? "in progress" : "resolved"));
+        if (!start && state == IncidentState::kDispatched) return Status::Conflict("start the task before resolving it");
+        auto note = NoteFor(*catalog, inc, to, request.template_id, request.note);
+        if (!note.ok()) return note.status();
+        if (!request.template_id.empty()) detail["template_id"] = request.template_id;
+        GB_RETURN_IF_ERROR(MoveTo(txn, inc, to, *note, actor, std::move(detail)));
+        break;
+      }
+      case TaskAction::kNote: {
+        if (!IsOpen(state)) return Status::Conflict("task " + std::to_string(id) + " is closed; notes go on open tasks");
+        if (!request.note.empty()) inc.note = request.note;
+        inc.updated_at = now;
+        GB_RETURN_IF_ERROR(txn.UpdateIncident(inc));
+        detail["note"] = request.note;
+        GB_RETURN_IF_ERROR(Record(txn, inc, "note", actor, "incident.note", detail.dump()));
+        break;
+      }
+    }
+    result = inc;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<Incident> IncidentService::Feedback(const Report& report, const ResidentFeedback& feedback,
+                                           TimeMs reopen_window_ms, const Actor& actor) {
+  if (feedback.comment.size() > kMaxNote) return Status::Invalid("comment is longer than 2000 characters");
+  std::optional<Incident> found;
+  if (report.incident_id != 0) found = FollowMerges(store_, store_.GetIncident(report.incident_id));
+  if (!found) return Status::Conflict("this request is still open");
+  const Id id = found->id;
+  const std::string report_object = "report/" + std::to_string(report.id);
+  AuditFilter answered;
+  answered.object = report_object;
+  answered.action_prefix = "report.feedback";
+  answered.from = found->updated_at;  // since it was closed: nothing else changes a closed incident
+  answered.limit = 1;
+  auto catalog = catalog_.Get();
+  Incident result;
+  Status s = store_.Write([&](WriteTxn& txn) -> Status {
+    auto inc = txn.GetIncident(id);
+    if (!inc) return Status::Conflict("this request is still open");
+    const TimeMs now = env_->NowMs();
+    if (IsOpen(inc->state)) return Status::Conflict("this request is still open; feedback comes once it is resolved");
+    if (inc->state != IncidentState::kResolved)
+      return Status::Conflict("this request was closed as " + std::string(StateName(inc->state)) +
+                              ", not fixed; please send a new report");
+    if (inc->updated_at != found->updated_at || !store_.ListAudit(answered).empty())
+      return Status::Conflict("feedback on this request was already given");
+    if (now - inc->updated_at > reopen_window_ms)
+      return Status::Conflict("this request was resolved more than " + std::to_string(reopen_window_ms / 86'400'000) +
+                              " days ago; please send a new report");
+    AuditEntry entry{0, now, ActorName(actor), "report.feedback", report_object, "",
+                     nlohmann::json{{"fixed", feedback.fixed}, {"comment", feedback.comment}, {"incident_id", id}}.dump()};
+    GB_RETURN_IF_ERROR(txn.AppendAudit(entry));
+    if (!feedback.fixed) {
+      inc->state = IncidentState::kRouted;
+      inc->assignee.clear();
+      inc->en_route_at = 0;
+      inc->note.clear();
+      inc->sla = ClockFor(SlaFor(catalog->district.slas, inc->category, inc->department_id), now);
+      inc->updated_at = now;
+      GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
+      nlohmann::json detail = {{"from", "resolved"}, {"to", "routed"}, {"note", feedback.comment},
+                               {"report_id", report.id}};
+      GB_RETURN_IF_ERROR(Record(txn, *inc, "reopened", actor, "incident.reopen", detail.dump()));
+    }
+    result = *inc;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<bool> IncidentService::FlagOverdue(WriteTxn& txn, Id id, const Catalog& catalog, TimeMs now) {
+  auto inc = txn.GetIncident(id);
+  if (!inc) return false;
+  const SlaBreach breach = BreachAt(*inc, now);
+  if (breach == SlaBreach::kNone) return false;  // moved on since it was listed
+  inc->sla.overdue_at = now;
+  inc->updated_at = now;
+  GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
+  const TimeMs due = breach == SlaBreach::kRespond ? inc->sla.respond_due_at : inc->sla.resolve_due_at;
+  nlohmann::json detail = {{"sla_id", inc->sla.sla_id}, {"missed", BreachName(breach)},
+                           {"due_at", FormatRfc3339(due)}, {"department_id", inc->department_id}};
+  GB_RETURN_IF_ERROR(Record(txn, *inc, "overdue", kSystem, "incident.overdue", detail.dump()));
+
+  const Sla* sla = catalog.district.FindSla(inc->sla.sla_id);
+  if (!sla || sla->escalate_to.empty() || sla->escalate_to == inc->department_id ||
+      !catalog.district.FindDepartment(sla->escalate_to))
+    return true;
+  const std::string from = inc->department_id;
+  const int minutes = breach == SlaBreach::kRespond ? sla->respond_minutes : sla->resolve_minutes;
+  inc->explanation = "Escalated from " + DepartmentName(catalog, from) + " to " +
+                     DepartmentName(catalog, sla->escalate_to) + ": not " +
+                     (breach == SlaBreach::kRespond ? "dispatched" : "resolved") + " within " +
+                     std::to_string(minutes) + " minutes (SLA " + sla->id + ")";
+  inc->department_id = sla->escalate_to;
+  inc->routing_rule_id.clear();
+  inc->unrouted = false;
+  SlaClock clock = ClockFor(SlaFor(catalog.district.slas, inc->category, inc->department_id), now);
+  clock.overdue_at = inc->sla.overdue_at;  // it stays late: the new department sees why it came
+  clock.escalated_from = from;
+  if (clock.sla_id.empty()) clock.sla_id = inc->sla.sla_id;  // keep showing the deadline it missed
+  inc->sla = std::move(clock);
+  GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
+  nlohmann::json escalated = {{"from_department", from}, {"department_id", inc->department_id},
+                              {"sla_id", sla->id}, {"note", inc->explanation}};
+  GB_RETURN_IF_ERROR(Record(txn, *inc, "escalated", kSystem, "incident.escalate", escalated.dump()));
+  return true;
+}
+
+Result<int> IncidentService::CheckSlas() {
+  auto catalog = catalog_.Get();
+  const TimeMs now = env_->NowMs();
+  int flagged = 0;
+  for (;;) {
+    IncidentFilter due;
+    due.overdue = false;
+    due.due_by = now;
+    due.limit = 500;
+    auto batch = store_.ListIncidents(due);
+    if (batch.empty()) break;
+    int in_batch = 0;
+    Status s = store_.Write([&](WriteTxn& txn) -> Status {
+      in_batch = 0;
+      for (const Incident& listed : batch) {
+        auto done = FlagOverdue(txn, listed.id, *catalog, now);
+        if (!done.ok()) return done.status();
+        in_batch += *done ? 1 : 0;
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return WithContext(s, "cannot flag overdue incidents");
+    flagged += in_batch;
+    if (batch.size() < static_cast<size_t>(due.limit) || in_batch == 0) break;
+  }
+  return flagged;
+}
+
+Result<int> IncidentService::RestartSlaClocks() {
+  auto catalog = catalog_.Get();
+  IncidentFilter open;
+  open.states = {IncidentState::kNew, IncidentState::kRouted, IncidentState::kDispatched, IncidentState::kInProgress};
+  open.limit = 500;
+  for (;;) {
+    auto page = store_.ListIncidents(open);
+    Status s = store_.Write([&](WriteTxn& txn) -> Status {
+      for (const Incident& listed : page) {
+        auto inc = txn.GetIncident(listed.id);
+        if (!inc || !IsOpen(inc->state)) continue;
+        const TimeMs started = inc->sla.started_at != 0 ? inc->sla.started_at : inc->opened_at;
+        SlaClock clock = ClockFor(SlaFor(catalog->district.slas, inc->category, inc->department_id), started);
+        if (!clock.sla_id.empty()) {
+          clock.overdue_at = inc->sla.overdue_at;
+          clock.escalated_from = inc->sla.escalated_from;
+        }
+        if (clock.sla_id == inc->sla.sla_id && clock.respond_due_at == inc->sla.respond_due_at &&
+            clock.resolve_due_at == inc->sla.resolve_due_at)
+          continue;
+        inc->sla = std::move(clock);
+        inc->updated_at = env_->NowMs();
+        GB_RETURN_IF_ERROR(txn.UpdateIncident(*inc));
+        GB_RETURN_IF_ERROR(Record(txn, *inc, "updated", kSystem, "", ""));
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return WithContext(s, "cannot apply the changed SLAs");
+    if (page.size() < static_cast<size_t>(open.limit)) break;
+    open.before_id = page.back().id;
+  }
+  return CheckSlas();
 }
 
 }  // namespace gb

@@ -6,7 +6,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/env.h"
@@ -40,8 +43,35 @@ struct Actor {
 struct TransitionRequest {
   IncidentState to;
   std::string note;
-  std::string assignee;  // required when dispatching
+  std::string assignee;     // required when dispatching
+  std::string template_id;  // a response template for `to`: its text becomes the note
 };
+
+// What a crew member does with a task in the field.
+enum class TaskAction { kOnMyWay, kStart, kResolve, kNote };
+std::optional<TaskAction> ParseTaskAction(std::string_view name);  // on_my_way, start, resolve, note
+
+struct TaskActionRequest {
+  TaskAction action = TaskAction::kNote;
+  std::string note;
+  std::vector<std::string> photos;  // evidence refs ("sha256:…") uploaded for the task
+  std::string template_id;          // for start and resolve, as in TransitionRequest
+  TimeMs client_at = 0;             // when the crew member took the action (maybe offline); 0 = now
+};
+
+// The start of the message of a task action that was already done (the answer is 409): an
+// offline queue replaying its actions takes this for success.
+inline constexpr std::string_view kStepAlreadyPassed = "step already passed";
+
+// A resident's answer to "was it fixed?".
+struct ResidentFeedback {
+  bool fixed = true;
+  std::string comment;  // at most 2000 bytes
+};
+
+// Follows merges from `incident` to the incident that carries the work now (at most a few
+// hops); nullopt stays nullopt.
+std::optional<Incident> FollowMerges(Store& store, std::optional<Incident> incident);
 
 class IncidentService {
  public:
@@ -72,10 +102,45 @@ class IncidentService {
   // Moves `event_ids` out of incident `id` into a new, freshly routed incident.
   Result<Incident> Split(Id id, const std::vector<Id>& event_ids, const Actor& actor);
 
+  // Sends an open incident to another department, saying who did it and why in its
+  // explanation; its SLA clock starts again under the new department's SLA. Conflict when
+  // closed or already there.
+  Result<Incident> ChangeDepartment(Id id, const std::string& department_id, const std::string& reason,
+                                    const Actor& actor);
+
+  // A crew member acts on their task: on_my_way (sets en_route_at while dispatched), start
+  // (dispatched → in_progress), resolve (in_progress → resolved), note. Photos become
+  // evidence views of the incident. An action whose step is behind the task already is
+  // Conflict starting with kStepAlreadyPassed. Forbidden for someone else's task.
+  Result<Incident> Act(Id id, const TaskActionRequest& request, const Actor& actor);
+
+  // Records a resident's feedback on their report once its incident is resolved (following
+  // merges). Conflict when the incident is still open or was rejected, when feedback was
+  // already given since it was resolved, or when it was resolved more than
+  // `reopen_window_ms` ago. Not fixed reopens it: resolved → routed, unassigned, with a new
+  // SLA clock; it is the only way back from resolved. Returns the incident as it is after.
+  Result<Incident> Feedback(const Report& report, const ResidentFeedback& feedback, TimeMs reopen_window_ms,
+                            const Actor& actor);
+
+  // Flags every open incident that has missed an SLA deadline as overdue (once), and moves
+  // those whose SLA names escalate_to to that department. Returns how many it flagged.
+  Result<int> CheckSlas();
+  // After the SLAs changed: every open incident's clock takes the deadlines of the SLA that
+  // now applies (counted from when its clock started; an overdue flag stays), then CheckSlas.
+  Result<int> RestartSlaClocks();
+
  private:
   struct BatchState;
   Result<Id> Correlate(WriteTxn& txn, const Event& event, BatchState& batch, const Catalog& catalog);
   Status OpenIncident(WriteTxn& txn, const Event& event, const Catalog& catalog, Incident& out);
+  // The note of a change to `to`: the template's text (if any) followed by `note`.
+  Result<std::string> NoteFor(const Catalog& catalog, const Incident& incident, IncidentState to,
+                              const std::string& template_id, const std::string& note) const;
+  // Moves `incident` to `to` inside `txn`, with its note, and records it (change + audit).
+  Status MoveTo(WriteTxn& txn, Incident& incident, IncidentState to, const std::string& note, const Actor& actor,
+                nlohmann::json detail);
+  // Flags one incident overdue (and escalates it) inside `txn`; false when it is not due.
+  Result<bool> FlagOverdue(WriteTxn& txn, Id id, const Catalog& catalog, TimeMs now);
   Status Flush(WriteTxn& txn, const BatchState& batch, const Actor& actor);
   Status Record(WriteTxn& txn, const Incident& incident, std::string type, const Actor& actor, std::string action,
                 std::string detail_json);

@@ -17,6 +17,21 @@ bool CanTransition(IncidentState from, IncidentState to) {
   }
 }
 
+bool RoleMayMoveTo(Role role, IncidentState to) {
+  switch (role) {
+    case Role::kAdmin:
+    case Role::kDispatcher: return true;
+    case Role::kCrew: return to == IncidentState::kInProgress || to == IncidentState::kResolved;
+    default: return false;
+  }
+}
+
+std::vector<IncidentState> NextStates(IncidentState from, Role role) {
+  std::vector<IncidentState> out;
+  ForEachNextState(from, role, [&](IncidentState to) { out.push_back(to); });
+  return out;
+}
+
 Status CheckTransition(IncidentState from, IncidentState to) {
   if (CanTransition(from, to)) return Status::Ok();
   std::string allowed;

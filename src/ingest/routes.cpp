@@ -66,9 +66,7 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
       return http::JsonError(400, "the body's SHA-256 does not match the reference in the path");
     if (ctx.store.GetEvidence(ref)) return http::Json(200, nlohmann::json{{"evidence", ref}, {"stored", false}}.dump());
     // Re-check at the hub: decode within limits, blur faces and people again, drop metadata.
-    ImageLimits limits;
-    limits.max_bytes = ctx.settings.max_media_bytes;
-    auto clean = ctx.anonymizer.Process(req.body, limits);
+    auto clean = ctx.anonymizer.Process(req.body, ctx.settings.images);
     if (!clean.ok()) return http::ErrorFor(clean.status());
     bool created = false;
     Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {

@@ -13,6 +13,9 @@ std::string_view ConfigKindName(ConfigKind k) {
     case ConfigKind::kService: return "service";
     case ConfigKind::kSensor: return "sensor";
     case ConfigKind::kSetting: return "setting";
+    case ConfigKind::kSla: return "sla";
+    case ConfigKind::kResponseTemplate: return "response_template";
+    case ConfigKind::kEvidencePurpose: return "evidence_purpose";
   }
   return "unknown";
 }

@@ -20,9 +20,21 @@
 
 namespace gb {
 
-// Configuration documents (areas, cameras, departments, routing rules, services, sensors)
-// are stored as JSON by kind and id; their schema belongs to the district module.
-enum class ConfigKind { kArea, kCamera, kDepartment, kRoutingRule, kService, kSensor, kSetting };
+// Configuration documents (areas, cameras, departments, routing rules, services, sensors,
+// SLAs, response templates, evidence purposes) are stored as JSON by kind and id; their
+// schema belongs to the district module.
+enum class ConfigKind {
+  kArea,
+  kCamera,
+  kDepartment,
+  kRoutingRule,
+  kService,
+  kSensor,
+  kSetting,
+  kSla,
+  kResponseTemplate,
+  kEvidencePurpose
+};
 std::string_view ConfigKindName(ConfigKind k);
 
 struct ConfigDoc {
@@ -42,6 +54,12 @@ struct IncidentFilter {
   TimeMs updated_from = 0;  // inclusive
   TimeMs updated_to = 0;    // exclusive; 0 = no bound
   std::optional<GeoBox> bbox;
+  // true: only open incidents flagged overdue (SlaClock::overdue_at set); false: only those
+  // not flagged.
+  std::optional<bool> overdue;
+  // Only open incidents past a deadline they have not met at this time: respond_due_at ≤
+  // due_by while new or routed, or resolve_due_at ≤ due_by. 0 = no such condition.
+  TimeMs due_by = 0;
   Id before_id = 0;
   int limit = 100;
 };
@@ -55,6 +73,27 @@ struct IncidentChange {
   std::string department_id;
   std::string area_id;
   std::string json;          // the incident as published on the stream
+};
+
+// Open incidents counted by where they stand, for the desk's live figures.
+struct OpenIncidentCounts {
+  std::vector<std::pair<std::string, std::int64_t>> by_department;  // ordered by department id
+  std::vector<std::pair<std::string, std::int64_t>> by_category;    // ordered by category
+  std::int64_t overdue = 0;
+};
+
+// Audit entries counted by time bucket, action and the value of one key of their detail.
+struct AuditTallyQuery {
+  TimeMs from = 0, to = 0;           // at ∈ [from, to)
+  TimeMs bucket_ms = 0;              // buckets start at from, from + bucket_ms, …; 0 = one bucket
+  std::vector<std::string> actions;  // only these actions
+  std::string detail_key;            // a top-level key of the detail JSON; "" = none
+};
+struct AuditTally {
+  TimeMs bucket = 0;       // the start of the bucket
+  std::string action;
+  std::string value;       // the detail key's value as text; "" when absent (or no key asked for)
+  std::int64_t count = 0;
 };
 
 struct AuditFilter {
@@ -158,6 +197,8 @@ class WriteTxn {
   // The events that belong to the incident now, those that joined it most recently first
   // (an event moved in by a merge or split joins when it moves); at most `limit`.
   virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;
+  // The newest report (by requested_at, then id) linked to the incident; id 0 when none.
+  virtual Result<ReportSummary> LatestReportOf(Id incident_id) = 0;
 
   // Appends to the live stream's log; fills change.seq.
   virtual Status AppendChange(IncidentChange& change) = 0;
@@ -183,6 +224,10 @@ class WriteTxn {
   virtual Status PutSession(const Session& session) = 0;
   virtual Status DeleteSession(const std::string& id_hash) = 0;
   virtual Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) = 0;
+
+  // ---- crew ----
+  // Replaces the order in which `user` wants their tasks listed.
+  virtual Status PutTaskOrder(const std::string& user, const std::vector<Id>& incident_ids) = 0;
 };
 
 class Store {
@@ -208,6 +253,15 @@ class Store {
   virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;
   virtual Id LastChangeSeq() = 0;
   virtual std::vector<AuditEntry> ListAudit(const AuditFilter& filter) = 0;
+  virtual Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) = 0;
+  // For each incident moved to resolved in [from, to) (by its audit entry), how long it had
+  // been open then, in milliseconds.
+  virtual Result<std::vector<TimeMs>> ResolveDurations(TimeMs from, TimeMs to) = 0;
+  virtual Result<OpenIncidentCounts> CountOpenIncidents() = 0;
+  // Open incidents (dispatched or in progress) per assignee, ordered by name.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> CountOpenTasks() = 0;
+  // The order `user` last stored with PutTaskOrder; empty when none.
+  virtual Result<std::vector<Id>> TaskOrder(const std::string& user) = 0;
 
   virtual std::optional<Report> GetReport(Id id) = 0;
   virtual std::optional<Report> FindReportByToken(const std::string& token) = 0;

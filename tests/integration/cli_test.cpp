@@ -633,7 +633,7 @@ INSTANTIATE_TEST_SUITE_P(
     Subcommands, HelpTest,
     ::testing::Values(HelpCase{{}, {"serve", "demo", "user", "token", "import", "export", "purge", "--version"}},
                       HelpCase{{"serve"}, {"--listen", "--store", "--config"}},
-                      HelpCase{{"demo"}, {"--listen", "--data-dir", "--district", "--no-simulate"}},
+                      HelpCase{{"demo"}, {"--listen", "--data-dir", "--district", "--no-simulate", "--config"}},
                       HelpCase{{"user"}, {"add"}},
                       HelpCase{{"user", "add"}, {"--store", "--name", "--role", "standard input"}},
                       HelpCase{{"token"}, {"create"}},
@@ -646,6 +646,25 @@ INSTANTIATE_TEST_SUITE_P(
       for (const auto& part : info.param.command) name += part;
       return name.empty() ? std::string("glassbrain") : name;
     });
+
+// `demo` reads the same configuration file as `serve`: a mistake in it stops the demo with
+// the key named, and its listen address is the one the demo tries.
+TEST(CliTest, DemoTakesTheConfigFileOfServe) {
+  const fs::path dir = fs::temp_directory_path() / ("glassbrain-demo-config-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.toml") << "[open311]\nreopen_dayz = 3\n";
+  RunResult bad = Glassbrain({"demo", "--no-simulate", "--data-dir", (dir / "data").string(), "--config",
+                              (dir / "bad.toml").string()});
+  EXPECT_EQ(bad.exit, 2) << bad;
+  EXPECT_NE(bad.err.find("unknown key open311.reopen_dayz"), std::string::npos) << bad;
+  EXPECT_FALSE(fs::exists(dir / "data")) << "refused before anything was made";
+  std::ofstream(dir / "listen.toml") << "[server]\nlisten = \"256.1.1.1:8080\"\n";
+  RunResult listen = Glassbrain({"demo", "--no-simulate", "--data-dir", (dir / "data").string(), "--config",
+                                 (dir / "listen.toml").string()});
+  EXPECT_NE(listen.exit, 0) << listen;
+  EXPECT_NE(listen.err.find("256.1.1.1"), std::string::npos) << "the demo used the file's address: " << listen;
+  fs::remove_all(dir);
+}
 
 TEST(CliTest, VersionAndUsageErrors) {
   RunResult v = Glassbrain({"--version"});

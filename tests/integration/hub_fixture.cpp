@@ -1,5 +1,6 @@
 #include "hub_fixture.h"
 
+#include <boost/geometry.hpp>
 #include <cstdlib>
 
 #include "api/auth/accounts.h"
@@ -9,7 +10,7 @@
 
 namespace gb::testing {
 
-HubFixture::HubFixture(std::function<void(HubOptions&)> tweak) {
+HubFixture::HubFixture(std::function<void(HubOptions&)> tweak, Env* env) : env_(env) {
   char tmpl[] = "/tmp/glassbrain-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   auth::SetFastHashingForTests(true);
@@ -19,7 +20,7 @@ HubFixture::HubFixture(std::function<void(HubOptions&)> tweak) {
   options.server.port = 0;
   options.server.handle_signals = false;
   options.server.threads = 4;
-  options.web_dir = std::string(GLASSBRAIN_SOURCE_DIR) + "/web";
+  options.web_dir = std::string(GLASSBRAIN_SOURCE_DIR) + "/web/dist";
   options.purge_interval_minutes = 0;
   if (tweak) tweak(options);
   {
@@ -35,12 +36,24 @@ HubFixture::HubFixture(std::function<void(HubOptions&)> tweak) {
     edge_token_ = *auth::CreateToken(**store, "edge-1", Role::kEdge, "test");
     integration_token_ = *auth::CreateToken(**store, "crm", Role::kIntegration, "test");
   }
-  auto hub = Hub::Open(options);
+  options_ = std::move(options);
+  Start();
+}
+
+void HubFixture::Start() {
+  auto hub = Hub::Open(options_, env_);
   if (!hub.ok()) throw std::runtime_error(hub.status().message());
   hub_ = std::move(*hub);
   Status s = hub_->Listen();
   if (!s.ok()) throw std::runtime_error(s.message());
   thread_ = std::thread([this] { hub_->Run(); });
+}
+
+void HubFixture::Restart() {
+  hub_->Stop();
+  thread_.join();
+  hub_.reset();
+  Start();
 }
 
 HubFixture::~HubFixture() {
@@ -73,6 +86,23 @@ HttpReply HubFixture::Anonymous(const std::string& method, const std::string& ta
                                 std::vector<std::string> headers) {
   HttpClient c(port());
   return c.Request(method, target, body, headers);
+}
+
+LatLon HubFixture::CentreOf(const std::string& kind) {
+  for (const auto& a : hub_->catalog().Get()->district.areas)
+    if (a.kind == kind) {
+      GeoPoint c(0, 0);
+      boost::geometry::centroid(a.polygon, c);
+      return {c.y(), c.x()};
+    }
+  ADD_FAILURE() << "no area of kind " << kind;
+  return {};
+}
+
+nlohmann::json HubFixture::Ingest(const nlohmann::json& events, int status) {
+  auto r = Bearer(edge_token_, "POST", "/api/v1/events:batch", events.dump());
+  EXPECT_EQ(r.status, status) << r.body;
+  return nlohmann::json::parse(r.body, nullptr, false);
 }
 
 nlohmann::json MakeEvent(const std::string& key, const std::string& category, double lat, double lon,
@@ -108,6 +138,12 @@ std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) 
   auto req = nlohmann::json::parse(hub.Anonymous("GET", "/open311/v2/requests/" + id + ".json").body)[0];
   std::string url = req["media_url"];
   return url.substr(url.find("/open311/"));
+}
+
+nlohmann::json MakeEventNow(const std::string& key, const std::string& category, double lat, double lon) {
+  nlohmann::json e = MakeEvent(key, category, lat, lon);
+  e["observed_at"] = FormatRfc3339(Env::Default()->NowMs());
+  return e;
 }
 
 }  // namespace gb::testing

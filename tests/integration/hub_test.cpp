@@ -1,6 +1,5 @@
 // The hub end to end: a real SQLite file, the real HTTP server on loopback, the demo
 // district. Each test states a behaviour a user of the hub depends on.
-#include <boost/geometry.hpp>
 #include <set>
 #include <thread>
 
@@ -13,32 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-class HubTest : public ::testing::Test {
+class HubTest : public SharedHubTest<HubTest> {
  protected:
-  static void SetUpTestSuite() { fixture_ = new HubFixture(); }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  HubFixture& f() { return *fixture_; }
-
-  // The centre of the first area of `kind` in the demo district.
-  LatLon CentreOf(const std::string& kind) {
-    for (const auto& a : f().hub().catalog().Get()->district.areas)
-      if (a.kind == kind) {
-        GeoPoint c(0, 0);
-        boost::geometry::centroid(a.polygon, c);
-        return {c.y(), c.x()};
-      }
-    ADD_FAILURE() << "no area of kind " << kind;
-    return {};
-  }
-
-  json Batch(const json& events, int expect_status = 200) {
-    auto r = f().Bearer(f().edge_token(), "POST", "/api/v1/events:batch", events.dump());
-    EXPECT_EQ(r.status, expect_status) << r.body;
-    return json::parse(r.body, nullptr, false);
-  }
+  LatLon CentreOf(const std::string& kind) { return f().CentreOf(kind); }
+  json Batch(const json& events) { return f().Ingest(events); }
 
   size_t IncidentCount() {
     auto s = f().SignIn("dispatcher");
@@ -47,9 +24,7 @@ class HubTest : public ::testing::Test {
     return json::parse(r.body)["items"].size();
   }
 
-  static HubFixture* fixture_;
 };
-HubFixture* HubTest::fixture_ = nullptr;
 
 TEST_F(HubTest, HealthReadinessAndMetricsAnswer) {
   auto h = f().Anonymous("GET", "/healthz");

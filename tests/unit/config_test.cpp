@@ -68,11 +68,29 @@ TEST_F(ConfigTest, TheDocumentedExampleIsAcceptedAndShowsTheDefaults) {
   EXPECT_EQ(loaded.api.open311_posts_per_minute, d.api.open311_posts_per_minute);
   EXPECT_EQ(loaded.api.public_base_url, d.api.public_base_url);
   EXPECT_EQ(loaded.api.jurisdiction_id, d.api.jurisdiction_id);
-  EXPECT_EQ(loaded.api.max_media_bytes, d.api.max_media_bytes);
+  EXPECT_EQ(loaded.api.images.max_bytes, d.api.images.max_bytes);
+  EXPECT_EQ(loaded.api.reopen_days, d.api.reopen_days);
+  EXPECT_EQ(loaded.api.feedback_per_minute, d.api.feedback_per_minute);
   EXPECT_EQ(loaded.api.max_batch_items, d.api.max_batch_items);
   EXPECT_EQ(loaded.api.max_batch_body_bytes, d.api.max_batch_body_bytes);
   EXPECT_EQ(loaded.api.max_json_body_bytes, d.api.max_json_body_bytes);
   EXPECT_EQ(loaded.purge_interval_minutes, d.purge_interval_minutes);
+}
+
+// Where open311.public_base_url is not set, media_url and discovery name the address the
+// hub listens on.
+TEST(PublicBaseUrl, IsDerivedFromTheListenAddress) {
+  EXPECT_EQ(PublicBaseUrlFor("127.0.0.1", 41234), "http://127.0.0.1:41234");
+  EXPECT_EQ(PublicBaseUrlFor("0.0.0.0", 8080), "http://localhost:8080");
+  EXPECT_EQ(PublicBaseUrlFor("::", 80), "http://localhost:80");
+  EXPECT_EQ(PublicBaseUrlFor("::1", 9000), "http://[::1]:9000");
+  EXPECT_EQ(PublicBaseUrlFor("hub.example", 443), "http://hub.example:443");
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.8.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("192.168.1.2"));
 }
 
 TEST_F(ConfigTest, KeysOverrideOnlyWhatTheyName) {

@@ -127,6 +127,29 @@ void ExpectSame(const Sensor& a, const Sensor& b) {
   EXPECT_EQ(a.clear, b.clear);
 }
 
+void ExpectSame(const Sla& a, const Sla& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.category, b.category);
+  EXPECT_EQ(a.department, b.department);
+  EXPECT_EQ(a.respond_minutes, b.respond_minutes);
+  EXPECT_EQ(a.resolve_minutes, b.resolve_minutes);
+  EXPECT_EQ(a.escalate_to, b.escalate_to);
+}
+
+void ExpectSame(const ResponseTemplate& a, const ResponseTemplate& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.category, b.category);
+  EXPECT_EQ(a.text.en, b.text.en);
+  EXPECT_EQ(a.text.de, b.text.de);
+}
+
+void ExpectSame(const EvidencePurpose& a, const EvidencePurpose& b) {
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.label, b.label);
+}
+
 template <typename T>
 void ExpectSameList(const std::vector<T>& a, const std::vector<T>& b) {
   ASSERT_EQ(a.size(), b.size());
@@ -152,6 +175,9 @@ void ExpectSameDistrict(const District& a, const District& b) {
   ExpectSameList(a.rules, b.rules);
   ExpectSameList(a.services, b.services);
   ExpectSameList(a.sensors, b.sensors);
+  ExpectSameList(a.slas, b.slas);
+  ExpectSameList(a.templates, b.templates);
+  ExpectSameList(a.purposes, b.purposes);
 }
 
 // Expects an Invalid status whose message contains every one of `parts`.
@@ -276,6 +302,9 @@ TEST(Codec, EveryDemoEntityRoundTrips) {
   RoundTripAll(d.rules, RoutingRuleToJson, RoutingRuleFromJson);
   RoundTripAll(d.services, ServiceToJson, ServiceFromJson);
   RoundTripAll(d.sensors, SensorToJson, SensorFromJson);
+  RoundTripAll(d.slas, SlaToJson, SlaFromJson);
+  RoundTripAll(d.templates, ResponseTemplateToJson, ResponseTemplateFromJson);
+  RoundTripAll(d.purposes, EvidencePurposeToJson, EvidencePurposeFromJson);
 }
 
 // Every field set away from its default, so that a field written but not read back (or read
@@ -320,6 +349,16 @@ TEST(Codec, EveryFieldRoundTripsAwayFromItsDefault) {
   RoundTripAll(std::vector<Sensor>{sensor}, SensorToJson, SensorFromJson);
   EXPECT_EQ(SensorToJson(sensor)["lon"], 121.4);
   EXPECT_EQ(SensorToJson(sensor)["lat"], 31.2);
+
+  Sla sla{"sla-x", "noise", "dept-x", 15, 90, "ops-x"};
+  ASSERT_NE(sla.department, Sla{}.department);
+  RoundTripAll(std::vector<Sla>{sla}, SlaToJson, SlaFromJson);
+  ResponseTemplate tmpl{"tmpl-x", "Fixed", "resolved", "noise", {"Fixed.", "Behoben."}};
+  ASSERT_NE(tmpl.category, ResponseTemplate{}.category);
+  RoundTripAll(std::vector<ResponseTemplate>{tmpl}, ResponseTemplateToJson, ResponseTemplateFromJson);
+  EXPECT_EQ(ResponseTemplateToJson(tmpl)["text"], json({{"en", "Fixed."}, {"de", "Behoben."}}));
+  RoundTripAll(std::vector<EvidencePurpose>{{"purpose-x", "Purpose X"}}, EvidencePurposeToJson,
+               EvidencePurposeFromJson);
 
   Retention retention{7, 3, 100, 1000};
   json j = RetentionToJson(retention);
@@ -826,9 +865,10 @@ TEST(FeatureCollection, Errors) {
 
 // ---- the store --------------------------------------------------------------------------
 
-constexpr ConfigKind kAllConfigKinds[] = {ConfigKind::kArea,    ConfigKind::kCamera, ConfigKind::kDepartment,
-                                           ConfigKind::kRoutingRule, ConfigKind::kService, ConfigKind::kSensor,
-                                           ConfigKind::kSetting};
+constexpr ConfigKind kAllConfigKinds[] = {
+    ConfigKind::kArea,    ConfigKind::kCamera, ConfigKind::kDepartment,       ConfigKind::kRoutingRule,
+    ConfigKind::kService, ConfigKind::kSensor, ConfigKind::kSetting,          ConfigKind::kSla,
+    ConfigKind::kResponseTemplate,             ConfigKind::kEvidencePurpose};
 
 // Every stored configuration document, of every kind.
 std::size_t CountConfigDocs(Store& store) {
@@ -857,6 +897,9 @@ District SortedById(District d) {
   SortBy(d.rules, &RoutingRule::id);
   SortBy(d.services, &Service::code);
   SortBy(d.sensors, &Sensor::id);
+  SortBy(d.slas, &Sla::id);
+  SortBy(d.templates, &ResponseTemplate::id);
+  SortBy(d.purposes, &EvidencePurpose::code);
   return d;
 }
 
@@ -865,8 +908,10 @@ TEST(Persist, SaveThenLoadRoundTripsTheDemo) {
   PersistStore p;
   test::FailableStore& store = p.store;
   ASSERT_TRUE(store.Write([&](WriteTxn& txn) { return SaveDistrict(txn, d); }).ok());
-  std::size_t entities =
-      d.areas.size() + d.cameras.size() + d.departments.size() + d.rules.size() + d.services.size() + d.sensors.size();
+  std::size_t entities = d.areas.size() + d.cameras.size() + d.departments.size() + d.rules.size() +
+                         d.services.size() + d.sensors.size() + d.slas.size() + d.templates.size() +
+                         d.purposes.size();
+  ASSERT_FALSE(d.slas.empty() || d.templates.empty() || d.purposes.empty()) << "the demo has all three";
   EXPECT_EQ(CountConfigDocs(store), entities + 1);
 
   auto settings = store.GetConfig(ConfigKind::kSetting, "district");
@@ -1006,6 +1051,70 @@ TEST(Persist, ConfigDocsForTheAdminApi) {
   EXPECT_EQ(RemoveConfigDoc(d, ConfigKind::kDepartment, "parks").code(), Code::kNotFound);
   EXPECT_EQ(RemoveConfigDoc(d, ConfigKind::kSetting, "district").code(), Code::kInvalid);
   ExpectInvalid(ApplyConfigDoc(d, ConfigDoc{ConfigKind::kSetting, "other", settings->json}), {"'district'"});
+}
+
+// SLAs, response templates and evidence purposes: checked alone and against the district.
+TEST(ValidateDistrict, SlasTemplatesAndPurposes) {
+  auto with = [](auto change) {
+    District d = Demo();
+    change(d);
+    return ValidateDistrict(d);
+  };
+  ExpectInvalid(with([](District& d) { d.slas[0].department = "nobody"; }), {"sla 0", "department 'nobody'"});
+  ExpectInvalid(with([](District& d) { d.slas[0].category = "unicorns"; }), {"category 'unicorns'"});
+  ExpectInvalid(with([](District& d) { d.slas[0].escalate_to = "nowhere"; }), {"escalate_to 'nowhere'"});
+  ExpectInvalid(with([](District& d) {
+                  d.slas[0].department = "traffic";
+                  d.slas[0].escalate_to = "traffic";
+                }),
+                {"own department"});
+  ExpectInvalid(with([](District& d) { d.slas[0].respond_minutes = 0; }), {"respond_minutes"});
+  ExpectInvalid(with([](District& d) { d.slas[0].resolve_minutes = d.slas[0].respond_minutes - 1; }),
+                {"resolve_minutes"});
+  ExpectInvalid(with([](District& d) { d.slas.push_back(d.slas[0]); }), {"duplicate sla id"});
+  ExpectInvalid(with([](District& d) { d.templates[0].category = "unicorns"; }),
+                {"response template 0", "category 'unicorns'"});
+  ExpectInvalid(with([](District& d) { d.templates[0].state = "merged"; }), {"state must be"});
+  ExpectInvalid(with([](District& d) { d.templates[0].text.en.clear(); }), {"text.en"});
+  ExpectInvalid(with([](District& d) { d.purposes.push_back(d.purposes[0]); }), {"duplicate evidence purpose id"});
+  ExpectInvalid(with([](District& d) { d.purposes[0].label.clear(); }), {"label"});
+  EXPECT_TRUE(with([](District&) {}).ok());
+}
+
+TEST(CodecErrors, TemplateTextsAreAnObjectOfKnownLanguages) {
+  json t = ResponseTemplateToJson(Demo().templates[0]);
+  t["text"] = "Fixed.";
+  ExpectInvalid(ResponseTemplateFromJson(t), {"text must be an object"});
+  t["text"] = {{"en", "Fixed."}, {"fr", "Réparé."}};
+  ExpectInvalid(ResponseTemplateFromJson(t), {"unknown key 'text.fr'"});
+  t.erase("text");
+  ExpectInvalid(ResponseTemplateFromJson(t), {"missing 'text'"});
+  ExpectInvalid(SlaFromJson(json{{"id", "s"}, {"category", "*"}, {"respond_minutes", 5}}), {"resolve_minutes"});
+  ExpectInvalid(EvidencePurposeFromJson(json{{"code", "c"}, {"label", "L"}, {"colour", "red"}}), {"unknown key"});
+}
+
+TEST(DistrictFiles, SlaTemplateAndPurposeSectionsNameTheirLine) {
+  DemoTexts t;
+  std::string toml = t.toml + "\n[[sla]]\nid = \"late\"\ncategory = \"noise\"\nrespond_minutes = \"soon\"\nresolve_minutes = 5\n";
+  auto d = ParseDistrict(t.areas, t.cameras, toml);
+  ExpectInvalid(d, {"district.toml:", "sla", "(late)", "respond_minutes must be an integer"});
+}
+
+TEST(Persist, SlasAreEditedThroughConfigDocs) {
+  District d = Demo();
+  auto doc = ToConfigDoc(ConfigKind::kSla, json{{"id", "night"}, {"category", "noise"}, {"respond_minutes", 10},
+                                                {"resolve_minutes", 60}});
+  ASSERT_TRUE(doc.ok()) << doc.status().message();
+  EXPECT_EQ(ConfigDocToJson(*doc)["department"], "*") << "the default is filled in";
+  ASSERT_TRUE(ApplyConfigDoc(d, *doc).ok());
+  ASSERT_NE(d.FindSla("night"), nullptr);
+  EXPECT_TRUE(ValidateDistrict(d).ok());
+  ASSERT_TRUE(RemoveConfigDoc(d, ConfigKind::kSla, "night").ok());
+  EXPECT_EQ(d.FindSla("night"), nullptr);
+  EXPECT_EQ(RemoveConfigDoc(d, ConfigKind::kEvidencePurpose, "nope").code(), Code::kNotFound);
+  auto purpose = ToConfigDoc(ConfigKind::kEvidencePurpose, json{{"code", "insurance"}, {"label", "A claim"}});
+  ASSERT_TRUE(purpose.ok());
+  EXPECT_EQ(purpose->id, "insurance");
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 
 #include "api/multipart.h"
 #include "api/open311/format.h"
-#include "api/open311/limiter.h"
+#include "api/rate_limiter.h"
 #include "api/open311/parse.h"
 #include "api/rate_window.h"
 #include "core/env.h"
@@ -949,7 +949,7 @@ TEST(SlidingWindowLog, AtTheKeyCapStaleKeysGoFirstThenTheLeastRecentlyUsed) {
 // ---- the post limiter ---------------------------------------------------------------------
 TEST(Open311Limiter, SlidingWindowPerKey) {
   FakeClockEnv env(1'000'000);
-  open311::SlidingWindowLimiter limiter(&env, 3, 60'000);
+  SlidingWindowLimiter limiter(&env, 3, 60'000);
   EXPECT_TRUE(limiter.Allow("1.2.3.4"));
   env.Advance(10'000);
   EXPECT_TRUE(limiter.Allow("1.2.3.4"));
@@ -972,10 +972,10 @@ TEST(Open311Limiter, SlidingWindowPerKey) {
 
 TEST(Open311Limiter, DisabledAndBounded) {
   FakeClockEnv env(0);
-  open311::SlidingWindowLimiter off(&env, 0);
+  SlidingWindowLimiter off(&env, 0);
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(off.Allow("a"));
 
-  open311::SlidingWindowLimiter bounded(&env, 1, 60'000, 3);
+  SlidingWindowLimiter bounded(&env, 1, 60'000, 3);
   EXPECT_TRUE(bounded.Allow("a"));
   env.Advance(1);
   EXPECT_TRUE(bounded.Allow("b"));
@@ -993,7 +993,7 @@ TEST(Open311Limiter, DisabledAndBounded) {
 
 TEST(Open311Limiter, ThreadSafeCount) {
   FakeClockEnv env(0);
-  open311::SlidingWindowLimiter limiter(&env, 100);
+  SlidingWindowLimiter limiter(&env, 100);
   std::atomic<int> allowed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)

@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "store/sqlite/encoding.h"
 #include "store/sqlite/migrations.h"
@@ -239,6 +240,9 @@ TEST(ConfigKind, HasStableNames) {
   EXPECT_EQ(ConfigKindName(ConfigKind::kService), "service");
   EXPECT_EQ(ConfigKindName(ConfigKind::kSensor), "sensor");
   EXPECT_EQ(ConfigKindName(ConfigKind::kSetting), "setting");
+  EXPECT_EQ(ConfigKindName(ConfigKind::kSla), "sla");
+  EXPECT_EQ(ConfigKindName(ConfigKind::kResponseTemplate), "response_template");
+  EXPECT_EQ(ConfigKindName(ConfigKind::kEvidencePurpose), "evidence_purpose");
 }
 
 // ---- encodings -------------------------------------------------------------------------------
@@ -427,6 +431,26 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   EXPECT_EQ(got->assignee, "crew-bob");
   EXPECT_EQ(got->note, kEvil);
   EXPECT_FALSE(store().GetIncident(id + 100));
+  EXPECT_EQ(got->latest_report.id, 0);
+  EXPECT_TRUE(got->sla.sla_id.empty());
+
+  // What the pages show beside it: its newest report, its SLA clock, when the crew set off.
+  in.latest_report = {12, kEvil, kT0 - 7, true};
+  in.sla = {"sla-1", kT0, kT0 + 60'000, kT0 + 600'000, kT0 + 61'000, "traffic"};
+  in.en_route_at = kT0 + 30;
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(in); }).ok());  // the cheap path
+  got = store().GetIncident(id);
+  EXPECT_EQ(got->latest_report.id, 12);
+  EXPECT_EQ(got->latest_report.description, kEvil);
+  EXPECT_EQ(got->latest_report.requested_at, kT0 - 7);
+  EXPECT_TRUE(got->latest_report.has_photo);
+  EXPECT_EQ(got->sla.sla_id, "sla-1");
+  EXPECT_EQ(got->sla.started_at, kT0);
+  EXPECT_EQ(got->sla.respond_due_at, kT0 + 60'000);
+  EXPECT_EQ(got->sla.resolve_due_at, kT0 + 600'000);
+  EXPECT_EQ(got->sla.overdue_at, kT0 + 61'000);
+  EXPECT_EQ(got->sla.escalated_from, "traffic");
+  EXPECT_EQ(got->en_route_at, kT0 + 30);
 
   // Update: both the cheap path (no indexed column changes) and the full one.
   in.event_count = 5;
@@ -1476,6 +1500,170 @@ TEST_F(StoreTest, AcknowledgedWritesSurviveKillNine) {
                 for (int b = 0; b < acked; ++b) EXPECT_TRUE(t.FindEventByKey(Cat({"b", std::to_string(b), "-19"}))) << b;
                 return Status::Ok();
               }).ok());
+}
+
+// ---- what the web pages read -------------------------------------------------------------------
+
+TEST_F(StoreTest, OverdueAndDueFiltersFollowTheSlaClock) {
+  Incident routed = MakeIncident("noise", {31.2, 121.4}, kT0, IncidentState::kRouted);
+  routed.sla = {"s", kT0, kT0 + 100, kT0 + 1000, 0, ""};
+  Incident dispatched = routed;
+  dispatched.state = IncidentState::kDispatched;
+  Incident flagged = routed;
+  flagged.sla.overdue_at = kT0 + 100;
+  Incident closed = routed;
+  closed.state = IncidentState::kResolved;
+  Incident none = MakeIncident("noise", {31.2, 121.4}, kT0, IncidentState::kRouted);
+  const Id a = AddIncident(routed), b = AddIncident(dispatched), c = AddIncident(flagged);
+  AddIncident(closed);
+  AddIncident(none);
+  auto due = [&](TimeMs by) {
+    IncidentFilter f;
+    f.overdue = false;
+    f.due_by = by;
+    return Ids(store().ListIncidents(f));
+  };
+  EXPECT_TRUE(due(kT0 + 99).empty());
+  EXPECT_EQ(due(kT0 + 100), (std::vector<Id>{a})) << "dispatched in time: only the routed one missed respond";
+  EXPECT_EQ(due(kT0 + 1000), (std::vector<Id>{a, b})) << "resolve missed by both; closed ones never are";
+  IncidentFilter overdue;
+  overdue.overdue = true;
+  EXPECT_EQ(Ids(store().ListIncidents(overdue)), (std::vector<Id>{c}));
+}
+
+TEST_F(StoreTest, AuditTalliesCountByBucketActionAndDetailKey) {
+  ASSERT_TRUE(W([&](WriteTxn& t) -> Status {
+                for (auto [at, action, detail] :
+                     {std::tuple{kT0, "evidence.read", R"({"purpose_code":"verify"})"},
+                      std::tuple{kT0 + 10, "evidence.read", R"({"purpose_code":"verify"})"},
+                      std::tuple{kT0 + 3'600'000, "evidence.read", R"({"role":"dispatcher"})"},
+                      std::tuple{kT0 + 20, "evidence.read", "not json"},
+                      std::tuple{kT0 + 30, "session.login", R"({"purpose_code":"verify"})"},
+                      std::tuple{kT0 + 7'200'000, "evidence.read", R"({"purpose_code":"late"})"}}) {
+                  AuditEntry e{0, at, "ann", action, "evidence/x", "", detail};
+                  GB_RETURN_IF_ERROR(t.AppendAudit(e));
+                }
+                return Status::Ok();
+              }).ok());
+  auto hourly = store().TallyAudit({kT0, kT0 + 7'200'000, 3'600'000, {"evidence.read"}, "purpose_code"});
+  ASSERT_TRUE(hourly.ok()) << hourly.status().message();
+  ASSERT_EQ(hourly->size(), 3u);
+  EXPECT_EQ((*hourly)[0].bucket, kT0);
+  EXPECT_EQ((*hourly)[0].value, "") << "the entry whose detail is not JSON";
+  EXPECT_EQ((*hourly)[0].count, 1);
+  EXPECT_EQ((*hourly)[1].value, "verify");
+  EXPECT_EQ((*hourly)[1].count, 2);
+  EXPECT_EQ((*hourly)[2].bucket, kT0 + 3'600'000);
+  EXPECT_EQ((*hourly)[2].value, "") << "no purpose_code";
+  auto whole = store().TallyAudit({kT0, kT0 + 8'000'000, 0, {"evidence.read", "session.login"}, ""});
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(whole->size(), 2u);
+  EXPECT_EQ((*whole)[0].action, "evidence.read");
+  EXPECT_EQ((*whole)[0].count, 5);
+  EXPECT_EQ((*whole)[1].count, 1);
+  EXPECT_TRUE(store().TallyAudit({kT0, kT0 + 10, 0, {}, ""})->empty());
+}
+
+TEST_F(StoreTest, ResolveDurationsJoinTheTransitionToItsIncident) {
+  Id a = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
+  Id b = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0 + 1000));
+  ASSERT_TRUE(W([&](WriteTxn& t) -> Status {
+                for (auto [id, at, to] : {std::tuple{a, kT0 + 5000, "resolved"}, std::tuple{b, kT0 + 9000, "resolved"},
+                                          std::tuple{b, kT0 + 2000, "dispatched"}}) {
+                  AuditEntry e{0, at, "crew", "incident.transition", "incident/" + std::to_string(id), "",
+                               std::string(R"({"to":")") + to + "\"}"};
+                  GB_RETURN_IF_ERROR(t.AppendAudit(e));
+                }
+                return Status::Ok();
+              }).ok());
+  auto d = store().ResolveDurations(kT0, kT0 + 10'000);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  std::vector<TimeMs> got = *d;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<TimeMs>{5000, 8000}));
+  EXPECT_TRUE(store().ResolveDurations(kT0, kT0 + 5000)->empty()) << "to is exclusive";
+}
+
+TEST_F(StoreTest, OpenCountsTasksOrdersAndTheNewestReport) {
+  Incident x = MakeIncident("noise", {31.2, 121.4}, kT0, IncidentState::kDispatched);
+  x.department_id = "env";
+  x.assignee = "crew1";
+  Incident y = x;
+  y.category = "pothole";
+  y.state = IncidentState::kInProgress;
+  y.sla.overdue_at = kT0;
+  Incident z = x;
+  z.state = IncidentState::kResolved;
+  const Id xid = AddIncident(x), yid = AddIncident(y);
+  AddIncident(z);
+  auto counts = store().CountOpenIncidents();
+  ASSERT_TRUE(counts.ok());
+  using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+  EXPECT_EQ(counts->by_department, (Counts{{"env", 2}}));
+  EXPECT_EQ(counts->by_category, (Counts{{"noise", 1}, {"pothole", 1}}));
+  EXPECT_EQ(counts->overdue, 1);
+  EXPECT_EQ(*store().CountOpenTasks(), (Counts{{"crew1", 2}}));
+
+  EXPECT_TRUE(store().TaskOrder("crew1")->empty());
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutTaskOrder("crew1", {yid, xid}); }).ok());
+  EXPECT_EQ(*store().TaskOrder("crew1"), (std::vector<Id>{yid, xid}));
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutTaskOrder("crew1", {}); }).ok());
+  EXPECT_TRUE(store().TaskOrder("crew1")->empty());
+
+  auto report = [&](const std::string& token, TimeMs at, const std::string& media) {
+    Report r;
+    r.token = token;
+    r.service_code = "noise";
+    r.description = "report " + token;
+    r.requested_at = at;
+    r.media = media;
+    r.incident_id = xid;
+    EXPECT_TRUE(W([&](WriteTxn& t) { return t.InsertReport(r); }).ok());
+    return r.id;
+  };
+  report("old", kT0, "");
+  const Id newest = report("new", kT0 + 5, "sha256:ab");
+  report("mid", kT0 + 2, "");
+  ReportSummary latest;
+  ASSERT_TRUE(W([&](WriteTxn& t) -> Status {
+                auto got = t.LatestReportOf(xid);
+                if (!got.ok()) return got.status();
+                latest = *got;
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(latest.id, newest);
+  EXPECT_EQ(latest.description, "report new");
+  EXPECT_TRUE(latest.has_photo);
+}
+
+TEST_F(StoreTest, AVersionThreeDatabaseLearnsEachIncidentsNewestReport) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  for (const auto& m : sqlite::Migrations())
+    if (m.version <= 3) {
+      ASSERT_EQ(sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr), SQLITE_OK) << m.version;
+    }
+  ASSERT_EQ(sqlite3_exec(db,
+                         "PRAGMA user_version = 3;"
+                         "INSERT INTO incidents (id, category, state, open, lat, lon, opened_at, updated_at,"
+                         " last_seen_at) VALUES (7, 'noise', 'routed', 1, 31.2, 121.4, 1, 1, 1);"
+                         "INSERT INTO reports (id, token, service_code, description, lat, lon, address, email,"
+                         " first_name, last_name, phone, device_id, account_id, media, requested_at, incident_id)"
+                         " VALUES (1, 'a', 'noise', 'older', 31.2, 121.4, '', '', '', '', '', '', '', '', 5, 7),"
+                         " (2, 'b', 'noise', 'newer', 31.2, 121.4, '', '', '', '', '', '', '', 'sha256:x', 9, 7);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  auto inc = store().GetIncident(7);
+  ASSERT_TRUE(inc);
+  EXPECT_EQ(inc->latest_report.id, 2);
+  EXPECT_EQ(inc->latest_report.description, "newer");
+  EXPECT_EQ(inc->latest_report.requested_at, 9);
+  EXPECT_TRUE(inc->latest_report.has_photo);
+  EXPECT_TRUE(inc->sla.sla_id.empty());
 }
 
 }  // namespace

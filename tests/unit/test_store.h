@@ -152,6 +152,17 @@ class FailableStore final : public Store {
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override { return inner_.ChangesAfter(seq, limit); }
   Id LastChangeSeq() override { return inner_.LastChangeSeq(); }
   std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override { return inner_.ListAudit(filter); }
+  Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override {
+    return inner_.TallyAudit(query);
+  }
+  Result<std::vector<TimeMs>> ResolveDurations(TimeMs from, TimeMs to) override {
+    return inner_.ResolveDurations(from, to);
+  }
+  Result<OpenIncidentCounts> CountOpenIncidents() override { return inner_.CountOpenIncidents(); }
+  Result<std::vector<std::pair<std::string, std::int64_t>>> CountOpenTasks() override {
+    return inner_.CountOpenTasks();
+  }
+  Result<std::vector<Id>> TaskOrder(const std::string& user) override { return inner_.TaskOrder(user); }
 
   std::optional<Report> GetReport(Id id) override { return inner_.GetReport(id); }
   std::optional<Report> FindReportByToken(const std::string& token) override { return inner_.FindReportByToken(token); }
@@ -219,6 +230,7 @@ class FailableStore final : public Store {
     std::vector<Event> EventsOfIncident(Id incident_id, int limit) override {
       return inner_.EventsOfIncident(incident_id, limit);
     }
+    Result<ReportSummary> LatestReportOf(Id incident_id) override { return inner_.LatestReportOf(incident_id); }
     Status AppendChange(IncidentChange& change) override {
       ++mutations;
       return inner_.AppendChange(change);
@@ -262,6 +274,10 @@ class FailableStore final : public Store {
     Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) override {
       ++mutations;
       return inner_.PutIdempotentReply(scope_key, reply, at);
+    }
+    Status PutTaskOrder(const std::string& user, const std::vector<Id>& incident_ids) override {
+      ++mutations;
+      return inner_.PutTaskOrder(user, incident_ids);
     }
 
     int mutations = 0;

@@ -9,18 +9,16 @@
 #include <vector>
 
 #include "api/open311/format.h"
-#include "api/open311/limiter.h"
 #include "api/open311/parse.h"
+#include "api/rate_limiter.h"
 #include "core/time.h"
-#include "privacy/image/anonymizer.h"
+#include "privacy/evidence/photo_intake.h"
 
 namespace gb {
 namespace {
 
 using open311::Format;
 using ojson = nlohmann::ordered_json;
-
-constexpr int kMaxMergeHops = 8;
 
 // At most `max` bytes of client input for an error message, cut on a UTF-8 boundary.
 std::string Clip(std::string_view s, size_t max = 80) {
@@ -162,7 +160,7 @@ class Open311Api {
     const ApiSettings& settings = ctx_.settings;
     open311::PostLimits limits;
     limits.max_form_bytes = settings.max_json_body_bytes;
-    limits.max_media_bytes = settings.max_media_bytes;
+    limits.max_media_bytes = settings.images.max_bytes;
     auto body = open311::ReadPostBody(req.Header("content-type"), req.body, limits);
     if (!body.ok()) return open311::Error(f, body.status());
     // Fields may also come in the query string (api_key, jurisdiction_id); the body wins.
@@ -197,21 +195,14 @@ class Open311Api {
 
     Report report;
     std::function<Status(WriteTxn&)> store_photo;  // committed with the report
-    std::optional<AnonymizedImage> image;
+    std::optional<CleanPhoto> photo;
     if (body->media) {
-      auto clean = ctx_.anonymizer.Process(
-          *body->media, ImageLimits{settings.max_media_bytes, 8192, 8192, 40'000'000});
+      auto clean = AnonymizePhoto(ctx_.anonymizer, *body->media, settings.images);
       if (!clean.ok()) return open311::Error(f, MediaStatus(clean.status()));
-      image = std::move(*clean);
-      report.media = "sha256:" + image->sha256_hex;
-      if (!EvidenceStore::IsValidRef(report.media))
-        return open311::Error(f, 500, "the photo could not be stored (bad content hash)");
+      photo = std::move(*clean);
+      report.media = photo->ref;
       store_photo = [&](WriteTxn& txn) -> Status {
-        auto put = ctx_.evidence.Put(txn, report.media, image->jpeg);
-        if (!put.ok()) return put.status();
-        AuditEntry entry{0, ctx_.env->NowMs(), "public", "evidence.put", "evidence/" + report.media, "",
-                         R"({"via":"open311"})"};
-        return txn.AppendAudit(entry);
+        return StorePhoto(txn, ctx_.evidence, *photo, "public", ctx_.env->NowMs(), R"({"via":"open311"})").status();
       };
     }
 
@@ -289,20 +280,8 @@ class Open311Api {
     return open311::CheckJurisdiction(*params, ctx_.settings.jurisdiction_id);
   }
 
-  // Follows merges to the incident that carries the work now.
-  std::optional<Incident> Effective(std::optional<Incident> incident) {
-    for (int hop = 0; incident && incident->state == IncidentState::kMerged && incident->merged_into != 0 &&
-                      hop < kMaxMergeHops;
-         ++hop) {
-      auto target = ctx_.store.GetIncident(incident->merged_into);
-      if (!target) break;
-      incident = std::move(target);
-    }
-    return incident;
-  }
-
   open311::PublicRequest Public(const Report& report, std::optional<Incident> incident, const Catalog& catalog) {
-    incident = Effective(std::move(incident));
+    incident = FollowMerges(ctx_.store, std::move(incident));
     const Incident* inc = incident ? &*incident : nullptr;
     const Department* dep = nullptr;
     if (inc && !inc->department_id.empty()) dep = catalog.district.FindDepartment(inc->department_id);
@@ -314,7 +293,7 @@ class Open311Api {
   }
 
   HubContext& ctx_;
-  open311::SlidingWindowLimiter limiter_;
+  SlidingWindowLimiter limiter_;
   Changeset changeset_;
 };
 

@@ -24,24 +24,21 @@ Result<http::Params> Query(const http::Request& req) {
   return std::move(*q);
 }
 
-Result<std::int64_t> IntParam(const http::Params& q, std::string_view key, std::int64_t fallback, std::int64_t min,
-                              std::int64_t max) {
-  auto v = http::FormValue(q, key);
-  if (!v) return fallback;
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || end != v->data() + v->size() || n < min || n > max)
-    return Status::Invalid(std::string(key) + " must be a whole number from " + std::to_string(min) + " to " +
-                           std::to_string(max));
-  return n;
-}
-
 Actor ActorOf(const http::Request& req) {
   if (!req.principal) return Actor{"public", Role::kCrew, false};
   return Actor{req.principal->name, req.principal->role, false};
 }
 
-http::Handler Idempotent(HubContext& ctx, http::Handler handler) {
+Result<Id> IdParam(const http::Request& req, std::string_view what) {
+  const std::string& s = req.Param("id");
+  Id id = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || end != s.data() + s.size() || id <= 0)
+    return Status::Invalid(std::string(what) + " id must be a positive whole number");
+  return id;
+}
+
+http::Handler Idempotent(HubContext& ctx, http::Handler handler, KeyPolicy policy) {
   // Scopes whose first request is still running. A second one with the same key meanwhile
   // gets 409 instead of acting twice; the store only holds the answer once the first ends.
   struct InFlight {
@@ -49,8 +46,11 @@ http::Handler Idempotent(HubContext& ctx, http::Handler handler) {
     std::unordered_set<std::string> scopes;
   };
   auto in_flight = std::make_shared<InFlight>();
-  return [&ctx, in_flight, handler = std::move(handler)](http::Request& req) {
+  return [&ctx, in_flight, policy, handler = std::move(handler)](http::Request& req) {
     std::string_view key = req.Header("idempotency-key");
+    if (key.empty() && policy == KeyPolicy::kRequired)
+      return http::JsonError(400, "send an Idempotency-Key header: one key per action, made when the action is "
+                                  "taken, so that sending it again is answered once");
     if (key.empty()) return handler(req);
     if (key.size() > 200) return http::JsonError(400, "Idempotency-Key is longer than 200 characters");
     std::string scope = (req.principal ? req.principal->name : std::string("-")) + "\n" + req.method + "\n" +

@@ -30,6 +30,11 @@ http::Response Change(HubContext& ctx, const http::Request& req, ConfigKind kind
   });
   if (!s.ok()) return http::ErrorFor(s);
   ctx.catalog.Publish(std::move(*catalog));
+  if (kind == ConfigKind::kSla) {
+    // Open incidents take the new deadlines now, not at the next check.
+    auto restarted = ctx.incidents.RestartSlaClocks();
+    if (!restarted.ok()) return http::ErrorFor(WithContext(restarted.status(), "the SLAs are stored, but"));
+  }
   if (!doc) return http::Json(204, "");
   return http::Json(200, doc->json);
 }
@@ -37,13 +42,25 @@ http::Response Change(HubContext& ctx, const http::Request& req, ConfigKind kind
 }  // namespace
 
 void RegisterConfigRoutes(http::Router& router, HubContext& ctx) {
-  const std::vector<std::pair<const char*, ConfigKind>> kinds = {
-      {"areas", ConfigKind::kArea},          {"cameras", ConfigKind::kCamera},
-      {"departments", ConfigKind::kDepartment}, {"routing-rules", ConfigKind::kRoutingRule},
-      {"services", ConfigKind::kService},    {"sensors", ConfigKind::kSensor}};
-  const std::vector<Role> readers = {Role::kAdmin, Role::kDispatcher};
+  const std::vector<Role> desk = {Role::kAdmin, Role::kDispatcher};
+  const std::vector<Role> staff = {Role::kAdmin, Role::kDispatcher, Role::kCrew, Role::kPrivacyOfficer,
+                                   Role::kAuditor};
+  struct Kind {
+    const char* path;
+    ConfigKind kind;
+    const std::vector<Role>& readers;
+  };
+  const std::vector<Kind> kinds = {{"areas", ConfigKind::kArea, desk},
+                                   {"cameras", ConfigKind::kCamera, desk},
+                                   {"departments", ConfigKind::kDepartment, desk},
+                                   {"routing-rules", ConfigKind::kRoutingRule, desk},
+                                   {"services", ConfigKind::kService, desk},
+                                   {"sensors", ConfigKind::kSensor, desk},
+                                   {"slas", ConfigKind::kSla, desk},
+                                   {"response-templates", ConfigKind::kResponseTemplate, staff},
+                                   {"evidence-purposes", ConfigKind::kEvidencePurpose, desk}};
   const std::vector<Role> admin = {Role::kAdmin};
-  for (const auto& [name, kind] : kinds) {
+  for (const auto& [name, kind, readers] : kinds) {
     std::string base = std::string("/api/v1/") + name;
     std::string what = name;
     router.Add("GET", base, readers, [&ctx, kind = kind](http::Request&) {

@@ -1,5 +1,6 @@
 // Admin endpoints for the district configuration: areas, cameras, departments, routing
-// rules, services and sensors. A change is validated as part of the whole district (a rule
+// rules, services, sensors, SLAs, response templates (read by all staff) and evidence
+// purposes. A change is validated as part of the whole district (a rule
 // must name an existing department, …), stored, and published as a new catalog snapshot.
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "api/rest/privacy.h"
 
 #include "api/rest/common.h"
+#include "api/rest/requests.h"
 
 namespace gb::rest {
 
@@ -14,12 +15,15 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     auto purpose = http::FormValue(*q, "purpose");
     if (!purpose || purpose->size() < 5 || purpose->size() > 500)
       return http::JsonError(400, "say why you look at this evidence: purpose=… (5 to 500 characters)");
+    const std::string code = http::FormValue(*q, "purpose_code").value_or(std::string(kOtherPurpose));
+    if (code != kOtherPurpose && !ctx.catalog.Get()->district.FindPurpose(code))
+      return http::JsonError(400, "unknown purpose_code '" + code + "'; GET /api/v1/public/purposes lists them");
     if (!ctx.store.GetEvidence(ref)) return http::JsonError(404, "no evidence " + ref);
     auto bytes = ctx.evidence.Read(ref);
     if (!bytes.ok()) return http::JsonError(404, "the evidence file is gone (purged?)");
     Status s = ctx.store.Write([&](WriteTxn& txn) {
       AuditEntry e{0, ctx.env->NowMs(), req.principal->name, "evidence.read", "evidence/" + ref, *purpose,
-                   nlohmann::json{{"role", RoleName(req.principal->role)}}.dump()};
+                   nlohmann::json{{"role", RoleName(req.principal->role)}, {"purpose_code", code}}.dump()};
       return txn.AppendAudit(e);
     });
     if (!s.ok()) return http::ErrorFor(s);  // no audit, no evidence
@@ -28,7 +32,8 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     r.body = std::move(*bytes);
     r.SetHeader("Cache-Control", "no-store");
     return r;
-  }, "Read an evidence image; requires ?purpose=… and is written to the audit log");
+  }, "Read an evidence image; requires ?purpose=… and takes ?purpose_code=… (default other); written to the audit "
+     "log");
 
   router.Add("GET", "/api/v1/audit", {Role::kPrivacyOfficer, Role::kAuditor}, [&ctx](http::Request& req) {
     auto q = Query(req);

@@ -2,10 +2,7 @@
 
 namespace gb {
 
-bool EvidenceStore::IsValidRef(std::string_view ref) {
-  return ref.size() == 71 && ref.starts_with("sha256:") &&
-         ref.find_first_not_of("0123456789abcdef", 7) == std::string_view::npos;
-}
+bool EvidenceStore::IsValidRef(std::string_view ref) { return IsEvidenceRef(ref); }
 
 std::string EvidenceStore::PathOf(const std::string& ref) const {
   std::string hex = ref.substr(7);

@@ -76,17 +76,10 @@
 #include <opencv2/core.hpp>
 
 #include "core/status.h"
+#include "privacy/image/image_limits.h"
 #include "vision/object_detector.h"
 
 namespace gb {
-
-// What Process() accepts. The defaults fit photos from phones and evidence from cameras.
-struct ImageLimits {
-  size_t max_bytes = 8 << 20;
-  int max_width = 8192;
-  int max_height = 8192;
-  long max_pixels = 40'000'000;
-};
 
 struct AnonymizedImage {
   std::string jpeg;  // JFIF only: no EXIF/XMP/GPS/ICC/IPTC/comment segments

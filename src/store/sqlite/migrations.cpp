@@ -201,10 +201,39 @@ UPDATE incidents SET last_link = l.id FROM event_links l WHERE l.incident_id = i
 DROP INDEX events_by_incident;
 )sql";
 
+// v4: what the web pages show beside an incident, kept in its row so that writing its
+// stream record reads nothing else: the newest report joined to it (filled in for existing
+// incidents), its SLA clock, and when its crew set off. Crew members' own order of their
+// tasks, one row per member.
+constexpr const char kSchemaV4[] = R"sql(
+ALTER TABLE incidents ADD COLUMN report_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN report_description TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN report_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN report_photo INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN sla_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN sla_started_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN respond_due_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN resolve_due_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN overdue_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN escalated_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN en_route_at INTEGER NOT NULL DEFAULT 0;
+UPDATE incidents SET report_id = r.id, report_description = r.description, report_at = r.requested_at,
+                     report_photo = r.media <> ''
+  FROM (SELECT id, incident_id, description, requested_at, media,
+               row_number() OVER (PARTITION BY incident_id ORDER BY requested_at DESC, id DESC) AS newest
+        FROM reports WHERE incident_id IS NOT NULL) r
+  WHERE r.incident_id = incidents.id AND r.newest = 1;
+CREATE TABLE task_orders (
+  user_name    TEXT PRIMARY KEY,
+  incident_ids TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 
 }  // namespace

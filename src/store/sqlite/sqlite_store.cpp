@@ -24,8 +24,8 @@ using sqlite::SqlKey;
 #define GB_INCIDENT_COLS                                                                                 \
   "i.id, i.category, i.state, i.lat, i.lon, i.area_id, i.department_id, i.routing_rule_id, i.explanation, " \
   "i.unrouted, i.priority, i.opened_at, i.updated_at, i.last_seen_at, i.event_count, i.views, i.assignee, "  \
-  "i.merged_into, i.note"
-constexpr int kIncidentColCount = 19;
+  "i.merged_into, i.note, i.report_id, i.report_description, i.report_at, i.report_photo, i.sla_id, "           \
+  "i.sla_started_at, i.respond_due_at, i.resolve_due_at, i.overdue_at, i.escalated_from, i.en_route_at"
 
 #define GB_EVENT_COLS                                                                                      \
   "e.id, e.idempotency_key, e.source_kind, e.source_id, e.category, e.rule, e.observed_at, e.lat, e.lon, " \
@@ -58,6 +58,17 @@ void ReadIncident(const Query& q, int c, Incident& out) {
   q.TextTo(c + 16, out.assignee);
   out.merged_into = q.Int(c + 17);
   q.TextTo(c + 18, out.note);
+  out.latest_report.id = q.Int(c + 19);
+  q.TextTo(c + 20, out.latest_report.description);
+  out.latest_report.requested_at = q.Int(c + 21);
+  out.latest_report.has_photo = q.Int(c + 22) != 0;
+  q.TextTo(c + 23, out.sla.sla_id);
+  out.sla.started_at = q.Int(c + 24);
+  out.sla.respond_due_at = q.Int(c + 25);
+  out.sla.resolve_due_at = q.Int(c + 26);
+  out.sla.overdue_at = q.Int(c + 27);
+  q.TextTo(c + 28, out.sla.escalated_from);
+  out.en_route_at = q.Int(c + 29);
 }
 
 void ReadEvent(const Query& q, Event& out) {
@@ -147,13 +158,21 @@ const SqlKey kDataVersion("PRAGMA data_version");
 const SqlKey kGetIncident("SELECT " GB_INCIDENT_COLS " FROM incidents i WHERE i.id = ?1");
 const SqlKey kInsertIncident(
     "INSERT INTO incidents (category, state, open, lat, lon, area_id, department_id, routing_rule_id, explanation, "
-    "unrouted, priority, opened_at, updated_at, last_seen_at, event_count, views, assignee, merged_into, note) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+    "unrouted, priority, opened_at, updated_at, last_seen_at, event_count, views, assignee, merged_into, note, "
+    "report_id, report_description, report_at, report_photo, sla_id, sla_started_at, respond_due_at, resolve_due_at, "
+    "overdue_at, escalated_from, en_route_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)");
+// The columns from ?20 on, set by both updates below; ?31 is the id.
+#define GB_INCIDENT_EXTRA_SET                                                                                \
+  "report_id = ?20, report_description = ?21, report_at = ?22, report_photo = ?23, sla_id = ?24, "          \
+  "sla_started_at = ?25, respond_due_at = ?26, resolve_due_at = ?27, overdue_at = ?28, escalated_from = ?29, " \
+  "en_route_at = ?30"
 const SqlKey kUpdateIncident(
     "UPDATE incidents SET category = ?1, state = ?2, open = ?3, lat = ?4, lon = ?5, area_id = ?6, "
     "department_id = ?7, routing_rule_id = ?8, explanation = ?9, unrouted = ?10, priority = ?11, opened_at = ?12, "
     "updated_at = ?13, last_seen_at = ?14, event_count = ?15, views = ?16, assignee = ?17, merged_into = ?18, "
-    "note = ?19 WHERE id = ?20");
+    "note = ?19, " GB_INCIDENT_EXTRA_SET " WHERE id = ?31");
 // The columns that indexes and the per-state counts depend on. When none of them changes,
 // the narrow UPDATE below leaves every index alone, which makes the common update (a new
 // observation joins an open incident) several times cheaper.
@@ -162,7 +181,7 @@ const SqlKey kIncidentIndexedCols(
 const SqlKey kUpdateIncidentNarrow(
     "UPDATE incidents SET area_id = ?6, routing_rule_id = ?8, explanation = ?9, unrouted = ?10, priority = ?11, "
     "opened_at = ?12, updated_at = ?13, last_seen_at = ?14, event_count = ?15, views = ?16, merged_into = ?18, "
-    "note = ?19 WHERE id = ?20");
+    "note = ?19, " GB_INCIDENT_EXTRA_SET " WHERE id = ?31");
 const SqlKey kCountState("UPDATE incident_state_counts SET n = n + ?2 WHERE state = ?1");
 const SqlKey kRecountStates(
     "UPDATE incident_state_counts SET n = (SELECT count(*) FROM incidents i WHERE i.state = incident_state_counts.state)");
@@ -193,6 +212,23 @@ const SqlKey kReplaceToken(
 const SqlKey kPutSession(
     "INSERT OR REPLACE INTO sessions (id_hash, user_name, role, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
 const SqlKey kDeleteSession("DELETE FROM sessions WHERE id_hash = ?1");
+const SqlKey kLatestReportOf(
+    "SELECT id, description, requested_at, media <> '' FROM reports WHERE incident_id = ?1 "
+    "ORDER BY requested_at DESC, id DESC LIMIT 1");
+const SqlKey kPutTaskOrder("INSERT OR REPLACE INTO task_orders (user_name, incident_ids) VALUES (?1, ?2)");
+const SqlKey kTaskOrder("SELECT incident_ids FROM task_orders WHERE user_name = ?1");
+const SqlKey kOpenByDepartment(
+    "SELECT department_id, count(*) FROM incidents WHERE open = 1 GROUP BY department_id ORDER BY department_id");
+const SqlKey kOpenByCategory(
+    "SELECT category, count(*) FROM incidents WHERE open = 1 GROUP BY category ORDER BY category");
+const SqlKey kOpenOverdue("SELECT count(*) FROM incidents WHERE open = 1 AND overdue_at <> 0");
+const SqlKey kOpenTasks(
+    "SELECT assignee, count(*) FROM incidents WHERE open = 1 AND assignee <> '' GROUP BY assignee ORDER BY assignee");
+// An incident's audit entries name it "incident/<id>"; a resolution is a transition to resolved.
+const SqlKey kResolveDurations(
+    "SELECT a.at - i.opened_at FROM audit a JOIN incidents i ON i.id = CAST(substr(a.object, 10) AS INTEGER) "
+    "WHERE a.at >= ?1 AND a.at < ?2 AND a.action = 'incident.transition' AND substr(a.object, 1, 9) = 'incident/' "
+    "AND CASE WHEN json_valid(a.detail) THEN json_extract(a.detail, '$.to') END = 'resolved'");
 const SqlKey kPutIdempotent(
     "INSERT OR REPLACE INTO idempotency (scope_key, status, body, at) VALUES (?1, ?2, ?3, ?4)");
 
@@ -411,7 +447,7 @@ class SqliteWriteTxn final : public WriteTxn {
     {
       Query q = db_.Use(narrow ? kUpdateIncidentNarrow : kUpdateIncident);
       BindIncident(q, incident);
-      q.Bind(20, incident.id);
+      q.Bind(31, incident.id);
       GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot update the incident"));
       if (db_.Changes() == 0) {
         cache_.erase(incident.id);
@@ -458,6 +494,21 @@ class SqliteWriteTxn final : public WriteTxn {
     if (!Active()) return {};
     Note(FlushLinks());
     return QueryEventsOfIncident(db_, incident_id, limit, error_);
+  }
+
+  Result<ReportSummary> LatestReportOf(Id incident_id) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kLatestReportOf);
+    q.Bind(1, incident_id);
+    ReportSummary out;
+    if (q.Step()) {
+      out.id = q.Int(0);
+      q.TextTo(1, out.description);
+      out.requested_at = q.Int(2);
+      out.has_photo = q.Int(3) != 0;
+    }
+    GB_RETURN_IF_ERROR(WithContext(q.status(), "cannot read the incident's newest report"));
+    return out;
   }
 
   Status AppendChange(IncidentChange& change) override {
@@ -577,6 +628,15 @@ class SqliteWriteTxn final : public WriteTxn {
     Query q = db_.Use(kPutIdempotent);
     q.Bind(1, scope_key).Bind(2, reply.status).Bind(3, reply.body).Bind(4, at);
     return WithContext(q.Run(), "cannot store the idempotent reply");
+  }
+
+  Status PutTaskOrder(const std::string& user, const std::vector<Id>& incident_ids) override {
+    if (!Active()) return Inactive();
+    std::string ids;
+    for (Id id : incident_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    Query q = db_.Use(kPutTaskOrder);
+    q.Bind(1, user).Bind(2, ids);
+    return WithContext(q.Run(), "cannot store the order of the tasks");
   }
 
   Status Purge(const RetentionCutoffs& c, PurgeResult& out) {
@@ -734,7 +794,18 @@ class SqliteWriteTxn final : public WriteTxn {
         .Bind(16, buf_)
         .Bind(17, in.assignee)
         .Bind(18, in.merged_into)
-        .Bind(19, in.note);
+        .Bind(19, in.note)
+        .Bind(20, in.latest_report.id)
+        .Bind(21, in.latest_report.description)
+        .Bind(22, in.latest_report.requested_at)
+        .Bind(23, in.latest_report.has_photo ? 1 : 0)
+        .Bind(24, in.sla.sla_id)
+        .Bind(25, in.sla.started_at)
+        .Bind(26, in.sla.respond_due_at)
+        .Bind(27, in.sla.resolve_due_at)
+        .Bind(28, in.sla.overdue_at)
+        .Bind(29, in.sla.escalated_from)
+        .Bind(30, in.en_route_at);
   }
 
   static constexpr std::size_t kMaxCachedIncidents = 4096;
@@ -1012,6 +1083,13 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
     cond(true, "i.lon >= ?");
     cond(true, "i.lon <= ?");
   }
+  // "i.open = 1" lets SQLite walk the partial index of open incidents instead of the table.
+  if (f.overdue) sql += *f.overdue ? " AND i.open = 1 AND i.overdue_at <> 0" : " AND i.overdue_at = 0";
+  if (f.due_by != 0) {
+    const std::string n = std::to_string(p++);
+    sql += " AND i.open = 1 AND ((i.state IN ('new', 'routed') AND i.respond_due_at > 0 AND i.respond_due_at <= ?" +
+           n + ") OR (i.resolve_due_at > 0 AND i.resolve_due_at <= ?" + n + "))";
+  }
   cond(f.before_id != 0, "i.id < ?");
   sql += " ORDER BY i.id DESC LIMIT ?" + std::to_string(p);
 
@@ -1031,6 +1109,7 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
     q.Bind(p + 2, f.bbox->min_corner().x()).Bind(p + 3, f.bbox->max_corner().x());
     p += 4;
   }
+  if (f.due_by != 0) q.Bind(p++, f.due_by);
   if (f.before_id != 0) q.Bind(p++, f.before_id);
   q.Bind(p, Clamp(f.limit, 1, 1000));
   while (q.Step()) ReadIncident(q, 0, out.emplace_back());
@@ -1130,6 +1209,88 @@ std::vector<AuditEntry> SqliteStore::ListAudit(const AuditFilter& f) {
   q.Bind(p, Clamp(f.limit, 1, 1000));
   while (q.Step()) out.push_back(ReadAudit(q));
   if (!q.status().ok()) out.clear();
+  return out;
+}
+
+Result<std::vector<AuditTally>> SqliteStore::TallyAudit(const AuditTallyQuery& t) {
+  std::vector<AuditTally> out;
+  if (t.actions.empty() || t.to <= t.from) return out;
+  std::string sql =
+      "SELECT ?1 + CASE WHEN ?3 > 0 THEN ((a.at - ?1) / ?3) * ?3 ELSE 0 END, a.action, "
+      "coalesce(CAST(CASE WHEN ?4 <> '' AND json_valid(a.detail) THEN json_extract(a.detail, '$.' || ?4) END AS TEXT), "
+      "''), count(*) FROM audit a WHERE a.at >= ?1 AND a.at < ?2 AND a.action IN ";
+  int p = 5;
+  AppendPlaceholders(sql, t.actions.size(), p);
+  sql += " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Query q = (**lease).UseDynamic(sql);
+  q.Bind(1, t.from).Bind(2, t.to).Bind(3, std::max<TimeMs>(0, t.bucket_ms)).Bind(4, t.detail_key);
+  p = 5;
+  for (const std::string& action : t.actions) q.Bind(p++, action);
+  while (q.Step()) out.push_back(AuditTally{q.Int(0), q.Text(1), q.Text(2), q.Int(3)});
+  if (!q.status().ok()) return WithContext(q.status(), "cannot count audit entries");
+  return out;
+}
+
+Result<std::vector<TimeMs>> SqliteStore::ResolveDurations(TimeMs from, TimeMs to) {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Query q = (**lease).Use(kResolveDurations);
+  q.Bind(1, from).Bind(2, to);
+  std::vector<TimeMs> out;
+  while (q.Step()) out.push_back(q.Int(0));
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read resolution times");
+  return out;
+}
+
+Result<OpenIncidentCounts> SqliteStore::CountOpenIncidents() {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  OpenIncidentCounts out;
+  Status s = InReadTransaction(**lease, [&]() -> Status {  // one snapshot for the three counts
+    for (auto [key, target] : {std::pair{&kOpenByDepartment, &out.by_department},
+                               std::pair{&kOpenByCategory, &out.by_category}}) {
+      Query q = (**lease).Use(*key);
+      while (q.Step()) target->emplace_back(q.Text(0), q.Int(1));
+      GB_RETURN_IF_ERROR(q.status());
+    }
+    Query q = (**lease).Use(kOpenOverdue);
+    if (q.Step()) out.overdue = q.Int(0);
+    return q.status();
+  });
+  if (!s.ok()) return WithContext(s, "cannot count open incidents");
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::CountOpenTasks() {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Query q = (**lease).Use(kOpenTasks);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (q.Step()) out.emplace_back(q.Text(0), q.Int(1));
+  if (!q.status().ok()) return WithContext(q.status(), "cannot count open tasks");
+  return out;
+}
+
+Result<std::vector<Id>> SqliteStore::TaskOrder(const std::string& user) {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Query q = (**lease).Use(kTaskOrder);
+  q.Bind(1, user);
+  std::vector<Id> out;
+  if (q.Step()) {
+    std::string_view ids = q.View(0);
+    while (!ids.empty()) {
+      size_t comma = ids.find(',');
+      std::string_view item = ids.substr(0, comma);
+      Id id = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+      if (ec == std::errc() && end == item.data() + item.size()) out.push_back(id);
+      ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+    }
+  }
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the order of the tasks");
   return out;
 }
 

@@ -103,6 +103,11 @@ class SqliteStore final : public Store {
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
   Id LastChangeSeq() override;
   std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override;
+  Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override;
+  Result<std::vector<TimeMs>> ResolveDurations(TimeMs from, TimeMs to) override;
+  Result<OpenIncidentCounts> CountOpenIncidents() override;
+  Result<std::vector<std::pair<std::string, std::int64_t>>> CountOpenTasks() override;
+  Result<std::vector<Id>> TaskOrder(const std::string& user) override;
 
   std::optional<Report> GetReport(Id id) override;
   std::optional<Report> FindReportByToken(const std::string& token) override;

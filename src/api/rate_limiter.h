@@ -1,6 +1,6 @@
 // SlidingWindowLimiter: at most `limit` events per key within any window of `window_ms`,
 // counted exactly (a log of the times of the accepted events per key). Used to limit
-// Open311 posts per client address.
+// Open311 posts and residents' feedback per client address.
 //
 // Memory is bounded: a key costs at most `limit` timestamps, and the number of keys is
 // capped at `max_keys`; when the cap is reached, keys with no event inside the window
@@ -16,7 +16,7 @@
 #include "api/rate_window.h"
 #include "core/env.h"
 
-namespace gb::open311 {
+namespace gb {
 
 class SlidingWindowLimiter {
  public:
@@ -37,4 +37,4 @@ class SlidingWindowLimiter {
   SlidingWindowLog log_;  // guarded by mu_
 };
 
-}  // namespace gb::open311
+}  // namespace gb

@@ -1,8 +1,8 @@
-#include "api/open311/limiter.h"
+#include "api/rate_limiter.h"
 
 #include <algorithm>
 
-namespace gb::open311 {
+namespace gb {
 
 SlidingWindowLimiter::SlidingWindowLimiter(Env* env, int limit, TimeMs window_ms, std::size_t max_keys)
     : env_(env), limit_(limit), log_(std::max<TimeMs>(1, window_ms), max_keys) {}
@@ -27,4 +27,4 @@ std::size_t SlidingWindowLimiter::KeyCount() const {
   return log_.KeyCount();
 }
 
-}  // namespace gb::open311
+}  // namespace gb

@@ -1,0 +1,113 @@
+#include "api/rest/transparency.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "api/rest/common.h"
+#include "api/rest/requests.h"
+
+namespace gb::rest {
+namespace {
+
+using nlohmann::json;
+
+constexpr TimeMs kCacheMs = 60'000;
+constexpr size_t kMaxCachedMonths = 64;
+
+// The district's purposes, and "other" (what a read without purpose_code counts as) when
+// the district does not define it.
+std::vector<EvidencePurpose> Purposes(const District& d) {
+  std::vector<EvidencePurpose> out = d.purposes;
+  if (!d.FindPurpose(kOtherPurpose)) out.push_back({std::string(kOtherPurpose), "Other"});
+  return out;
+}
+
+Result<json> MonthStats(HubContext& ctx, const MonthRange& month) {
+  AuditTallyQuery views{month.range.from, month.range.to, 0, {"evidence.read"}, "purpose_code"};
+  auto by_purpose = ctx.store.TallyAudit(views);
+  if (!by_purpose.ok()) return by_purpose.status();
+  AuditTallyQuery activity{month.range.from, month.range.to, 0,
+                           {"report.submit", "incident.create", "incident.split", "incident.transition",
+                            "incident.reopen"},
+                           "to"};
+  auto acts = ctx.store.TallyAudit(activity);
+  if (!acts.ok()) return acts.status();
+
+  std::map<std::string, std::int64_t> counts;  // by purpose code
+  std::int64_t total = 0;
+  for (const auto& t : *by_purpose) {
+    counts[t.value.empty() ? std::string(kOtherPurpose) : t.value] += t.count;
+    total += t.count;
+  }
+  json purposes = json::array();
+  for (const auto& p : Purposes(ctx.catalog.Get()->district)) {
+    purposes.push_back({{"code", p.code}, {"label", p.label}, {"count", counts[p.code]}});
+    counts.erase(p.code);
+  }
+  for (const auto& [code, n] : counts) purposes.push_back({{"code", code}, {"label", code}, {"count", n}});  // retired
+
+  std::int64_t reports = 0, opened = 0, resolved = 0, reopened = 0;
+  for (const auto& t : *acts) {
+    if (t.action == "report.submit") reports += t.count;
+    if (t.action == "incident.create" || t.action == "incident.split") opened += t.count;
+    if (t.action == "incident.transition" && t.value == "resolved") resolved += t.count;
+    if (t.action == "incident.reopen") reopened += t.count;
+  }
+  return json{{"month", month.month},
+              {"from", FormatRfc3339(month.range.from)},
+              {"to", FormatRfc3339(month.range.to)},
+              {"evidence_views", {{"total", total}, {"by_purpose", std::move(purposes)}}},
+              {"reports", reports},
+              {"incidents_opened", opened},
+              {"incidents_resolved", resolved},
+              {"reopened", reopened}};
+}
+
+class StatsCache {
+ public:
+  // The answer for `month`, computed again when older than kCacheMs.
+  Result<std::string> Get(HubContext& ctx, const MonthRange& month) {
+    const TimeMs now = ctx.env->NowMs();
+    {
+      std::lock_guard lock(mu_);
+      auto it = answers_.find(month.month);
+      if (it != answers_.end() && now - it->second.first < kCacheMs) return it->second.second;
+    }
+    auto stats = MonthStats(ctx, month);
+    if (!stats.ok()) return stats.status();
+    std::string body = stats->dump();
+    std::lock_guard lock(mu_);
+    if (answers_.size() >= kMaxCachedMonths) answers_.clear();
+    answers_[month.month] = {now, body};
+    return body;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::pair<TimeMs, std::string>> answers_;
+};
+
+}  // namespace
+
+void RegisterTransparencyRoutes(http::Router& router, HubContext& ctx) {
+  router.Add("GET", "/api/v1/public/purposes", {}, [&ctx](http::Request&) {
+    json items = json::array();
+    for (const auto& p : Purposes(ctx.catalog.Get()->district)) items.push_back({{"code", p.code}, {"label", p.label}});
+    return http::Json(200, json{{"items", std::move(items)}}.dump());
+  }, "The purposes staff state when they look at evidence: {\"items\": [{\"code\", \"label\"}]}");
+
+  auto cache = std::make_shared<StatsCache>();
+  router.Add("GET", "/api/v1/public/stats", {}, [&ctx, cache](http::Request& req) {
+    auto q = Query(req);
+    if (!q.ok()) return http::ErrorFor(q.status());
+    auto month = ParseMonth(*q, ctx.env->NowMs(), ctx.catalog.Get()->district.utc_offset_minutes);
+    if (!month.ok()) return http::ErrorFor(month.status());
+    auto body = cache->Get(ctx, *month);
+    if (!body.ok()) return http::ErrorFor(body.status());
+    return http::Json(200, std::move(*body));
+  }, "One month's counts (month=YYYY-MM, default last month): evidence views per purpose, reports, incidents "
+     "opened, resolved and reopened");
+}
+
+}  // namespace gb::rest

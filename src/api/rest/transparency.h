@@ -1,0 +1,16 @@
+// What the public transparency page reads (public, counts only, DESIGN.md §4.7):
+//   GET /api/v1/public/purposes   the purposes staff state when they look at evidence
+//   GET /api/v1/public/stats      one month's evidence views per purpose, reports, incidents
+//                                 opened, resolved and reopened: counted from the audit log
+// An answer for a month is computed at most once a minute (the counts read a month of the
+// audit log); the cache is internally synchronised.
+#pragma once
+
+#include "api/context.h"
+#include "api/router.h"
+
+namespace gb::rest {
+
+void RegisterTransparencyRoutes(http::Router& router, HubContext& ctx);
+
+}  // namespace gb::rest
