@@ -41,13 +41,10 @@ constexpr int kJoinedSide = 160;
 // in front of the thing).
 constexpr int kCoverGapMs = 1000;
 // People in counting zones are counted again this often, by a look at each zone that holds a
-// track (one network run for a zone of up to about a quarter of the view); while everyone there
-// stands still, less often.
+// track (one network run for a zone of up to about a quarter of the view, a few tiles for a
+// larger one); while everyone there stands still, less often.
 constexpr std::int64_t kCountEveryMs = 1000;
 constexpr std::int64_t kStillCountEveryMs = 4000;
-// A zone larger than this (either side, analysis pixels) is counted in crops around its tracks
-// instead: a look at all of it would shrink people below what the detector finds.
-constexpr int kMaxCountSide = 300;
 // A track lying this much inside a zone being counted is looked at by that count.
 constexpr double kInsideCount = 0.9;
 // Regions covering more than this share of the frame are searched with one whole-frame pass.
@@ -178,8 +175,7 @@ cv::Rect Analyzer::MotionBox(const cv::Rect& analysis_box) const {
 }
 
 // When a count is due: the bounds of every counting zone that a confirmed track reaches into
-// (people at rest are tracks too), or of a large zone the places its tracks are; the others hold
-// nobody. The count is the zone's own look, not
+// (people at rest are tracks too); the others hold nobody. The count is the zone's own look, not
 // the tracks': people who merge, part and pass in front of one another confuse tracks, not a
 // look at the zone. While the same tracks are there and all at rest, the count stands longer.
 std::vector<cv::Rect> Analyzer::CountRegions(std::int64_t now_ms) {
@@ -189,21 +185,14 @@ std::vector<cv::Rect> Analyzer::CountRegions(std::int64_t now_ms) {
   bool moving = false;
   for (const ZoneWatch& w : zones_) {
     if (!w.rule->CountsPeople()) continue;
-    const cv::Rect bounds = w.zone.bounds();
-    std::vector<cv::Rect> in_zone;
+    bool someone = false;
     for (const track::Track& t : tracker_.tracks()) {
-      if (!tracker_.Confirmed(t) || (bounds & t.box).area() == 0) continue;
-      in_zone.push_back(t.box & bounds);
+      if (!tracker_.Confirmed(t) || (w.zone.bounds() & t.box).area() == 0) continue;
+      someone = true;
       present.push_back(t.id);
       moving = moving || !t.at_rest;
     }
-    if (in_zone.empty()) continue;
-    if (std::max(bounds.width, bounds.height) <= kMaxCountSide) {
-      regions.push_back(bounds);
-    } else {  // a large zone: the places in it where something is, a crop each
-      in_zone = JoinRegions(std::move(in_zone), kJoinedSide);
-      regions.insert(regions.end(), in_zone.begin(), in_zone.end());
-    }
+    if (someone) regions.push_back(w.zone.bounds());
   }
   std::sort(present.begin(), present.end());
   const std::int64_t every = moving || present != counted_tracks_ ? kCountEveryMs : kStillCountEveryMs;
