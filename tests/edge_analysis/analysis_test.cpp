@@ -182,11 +182,8 @@ std::string KindName(const ::testing::TestParamInfo<SceneKind>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Scenes, SceneAccuracy,
                          ::testing::Values(SceneKind::kStationaryVehicle, SceneKind::kDumpedObject, SceneKind::kPoster,
-                                           SceneKind::kControl),
+                                           SceneKind::kCrowding, SceneKind::kControl),
                          KindName);
-// Crowding does not reach the thresholds yet (people hidden behind one another are not
-// counted): it runs, asserted, with --gtest_also_run_disabled_tests.
-INSTANTIATE_TEST_SUITE_P(DISABLED_Scenes, SceneAccuracy, ::testing::Values(SceneKind::kCrowding), KindName);
 
 TEST(CameraAnalyzer, CrowdingFiresOnVtestPedestrians) {
   cv::VideoCapture video(scenes::kStreetVideo);

@@ -44,13 +44,15 @@ track::Track AtRest(int id, cv::Rect box, std::int64_t since, track::Kind kind) 
   return t;
 }
 
-// Runs `rule` from `from_ms` to `to_ms` in 200 ms steps with `tracks(now)`; returns the firings.
+// Runs `rule` from `from_ms` to `to_ms` in 200 ms steps with `tracks(now)`, each seen in that
+// frame unless it says when it was last seen (a negative time); returns the firings.
 template <typename Tracks>
 std::vector<Firing> RunRule(Rule& rule, std::int64_t from_ms, std::int64_t to_ms, Tracks tracks,
                             double coverage = 0) {
   std::vector<Firing> fired;
   for (std::int64_t now = from_ms; now <= to_ms; now += 200) {
     std::vector<track::Track> ts = tracks(now);
+    for (track::Track& t : ts) t.last_seen_ms = t.last_seen_ms < 0 ? now + t.last_seen_ms : now;
     SceneView view;
     view.now_ms = now;
     view.tracks = &ts;
@@ -129,6 +131,22 @@ TEST(DumpedObject, FiresForAThingSetDownOnceNobodyIsNextToIt) {
   });
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].started_ms, 1000);
+}
+
+TEST(DumpedObject, NothingOnceTheMasksNoLongerShowIt) {
+  // Someone stood there and walked off; their track is in its grace without presence when
+  // nobody is next to it any more: no thing was left.
+  Watched w(RuleKind::kDumpedObject);
+  Rule& rule = *w.rule;
+  auto fired = RunRule(rule, 0, 40000, [&](std::int64_t now) {
+    auto gone = AtRest(1, {300, 250, 16, 14}, 0, track::Kind::kNothing);
+    if (now >= 20000) gone.last_seen_ms = 20000 - now - 1;  // unseen since 20 s
+    std::vector<track::Track> ts = {gone};
+    if (now < 20000) ts.push_back(AtRest(2, {318, 200, 22, 62}, 0, track::Kind::kPerson));
+    if (now > 23000) ts.clear();  // the grace is over
+    return ts;
+  });
+  EXPECT_TRUE(fired.empty());
 }
 
 TEST(DumpedObject, NeverAPersonAVehicleOrSomethingThatArrivedByItself) {

@@ -271,12 +271,16 @@ Scene Crowding(int index, std::uint32_t seed) {
   const int people = negative && !too_short ? need - 1 : need + index % 2;
   const double t0 = dice.Uniform(3, 6);
   const double stand = too_short ? kMinCrowd - 5 : kMinCrowd + dice.Uniform(8, 14);
+  // Where they stand: side by side, or one behind the other by more than a person's height, so
+  // that nobody stands hidden behind someone else (no camera could count them). Spots are drawn
+  // until they fit (a bounded number of times).
   std::vector<cv::Point2f> spots;
-  while (static_cast<int>(spots.size()) < people) {
-    const cv::Point2f p(static_cast<float>(dice.Uniform(400, 610)), static_cast<float>(dice.Uniform(205, 330)));
-    const bool apart = std::all_of(spots.begin(), spots.end(),
-                                   [&](const cv::Point2f& q) { return std::abs(p.x - q.x) > 40 || std::abs(p.y - q.y) > 60; });
-    if (apart) spots.push_back(p);
+  for (int attempt = 0; static_cast<int>(spots.size()) < people; ++attempt) {
+    const cv::Point2f p(static_cast<float>(dice.Uniform(385, 615)), static_cast<float>(dice.Uniform(205, 330)));
+    const bool apart = std::all_of(spots.begin(), spots.end(), [&](const cv::Point2f& q) {
+      return std::abs(p.x - q.x) > 38 || std::abs(p.y - q.y) > 100;
+    });
+    if (apart || attempt > 10000) spots.push_back(p);
   }
   std::vector<double> arrivals;
   for (int k = 0; k < people; ++k) arrivals.push_back(t0 + 2.0 * k + dice.Uniform(0, 1));

@@ -41,8 +41,10 @@ constexpr int kJoinedSide = 160;
 // in front of the thing).
 constexpr int kCoverGapMs = 1000;
 // People in counting zones are counted again this often, by a look at each zone that holds a
-// track (one network run for a zone of up to about a quarter of the view).
+// track (one network run for a zone of up to about a quarter of the view, a few tiles for a
+// larger one); while everyone there stands still, less often.
 constexpr std::int64_t kCountEveryMs = 1000;
+constexpr std::int64_t kStillCountEveryMs = 4000;
 // A track lying this much inside a zone being counted is looked at by that count.
 constexpr double kInsideCount = 0.9;
 // Regions covering more than this share of the frame are searched with one whole-frame pass.
@@ -125,6 +127,7 @@ class Analyzer final : public CameraAnalyzer {
   bool counts_people_ = false;
   std::vector<cv::Rect> counted_;  // analysis pixels: the people of the latest count
   std::int64_t counted_ms_ = -1;
+  std::vector<int> counted_tracks_;  // ids of the tracks in counting zones then, ascending
 };
 
 void Analyzer::Setup(cv::Size full) {
@@ -174,19 +177,29 @@ cv::Rect Analyzer::MotionBox(const cv::Rect& analysis_box) const {
 // When a count is due: the bounds of every counting zone that a confirmed track reaches into
 // (people at rest are tracks too); the others hold nobody. The count is the zone's own look, not
 // the tracks': people who merge, part and pass in front of one another confuse tracks, not a
-// look at the zone.
+// look at the zone. While the same tracks are there and all at rest, the count stands longer.
 std::vector<cv::Rect> Analyzer::CountRegions(std::int64_t now_ms) {
   std::vector<cv::Rect> regions;
-  if (!counts_people_ || (counted_ms_ >= 0 && now_ms - counted_ms_ < kCountEveryMs)) return regions;
-  counted_ms_ = now_ms;
-  counted_.clear();
+  if (!counts_people_) return regions;
+  std::vector<int> present;
+  bool moving = false;
   for (const ZoneWatch& w : zones_) {
     if (!w.rule->CountsPeople()) continue;
-    const bool someone = std::any_of(tracker_.tracks().begin(), tracker_.tracks().end(), [&](const track::Track& t) {
-      return tracker_.Confirmed(t) && (w.zone.bounds() & t.box).area() > 0;
-    });
+    bool someone = false;
+    for (const track::Track& t : tracker_.tracks()) {
+      if (!tracker_.Confirmed(t) || (w.zone.bounds() & t.box).area() == 0) continue;
+      someone = true;
+      present.push_back(t.id);
+      moving = moving || !t.at_rest;
+    }
     if (someone) regions.push_back(w.zone.bounds());
   }
+  std::sort(present.begin(), present.end());
+  const std::int64_t every = moving || present != counted_tracks_ ? kCountEveryMs : kStillCountEveryMs;
+  if (counted_ms_ >= 0 && now_ms - counted_ms_ < every) return {};
+  counted_ms_ = now_ms;
+  counted_.clear();
+  counted_tracks_ = std::move(present);
   return regions;
 }
 

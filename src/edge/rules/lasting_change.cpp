@@ -31,6 +31,9 @@ class LastingChange final : public Rule {
       if (fired_.Fired(t)) continue;
       if (begun_.Begin(t)) out.began.push_back({t.id, t.box});
       if (scene.now_ms - t.rest_since_ms < min_ms) continue;
+      // Only while the masks still show it: a track in its grace after its thing went (someone
+      // who stood there and walked off) is no thing left behind.
+      if (t.last_seen_ms != scene.now_ms) continue;
       if (needs_nobody_ && SomeoneNextTo(t, *scene.tracks)) continue;
       fired_.Add(t, scene.now_ms);
       Firing f;
