@@ -14,21 +14,13 @@
 #include "api/auth/crypto.h"
 #include "../integration/hub_fixture.h"
 #include "support/test_jpeg.h"
+#include "support/hog_people.h"
 #include "support/vtest.h"
 
 namespace gb::testing {
 namespace {
 
 const cv::Size kPhoto(1536, 1152);
-
-std::vector<cv::Rect> HogPeople(const cv::Mat& bgr) {
-  cv::HOGDescriptor hog;
-  hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
-  std::vector<cv::Rect> found;
-  std::vector<double> weights;
-  hog.detectMultiScale(bgr, found, weights);
-  return found;
-}
 
 cv::Mat Enlarged(const cv::Mat& m) {
   cv::Mat out;

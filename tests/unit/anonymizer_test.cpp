@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "privacy/image/blazeface.h"
+#include "support/hog_people.h"
 #include "support/test_jpeg.h"
 #include "support/vtest.h"
 
@@ -39,6 +40,7 @@ namespace {
 using namespace std::string_literals;
 
 using testing::DecodeJpegBgr;
+using testing::HogPeople;
 using testing::kFacePhoto;
 using testing::kFacePhotoPackage;
 using testing::ReadFileOrEmpty;
@@ -642,16 +644,6 @@ TEST_F(AnonymizerTest, MegamindFramesShowTheFaceCascadesNoFace) {
   }
   EXPECT_GE(frames, 6);
   EXPECT_GE(frames_with_faces, frames - 1) << "the cascades find faces in too few frames for the test to show much";
-}
-
-// HOG people at full resolution, as the privacy tests count them.
-std::vector<cv::Rect> HogPeople(const cv::Mat& bgr) {
-  cv::HOGDescriptor hog;
-  hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
-  std::vector<cv::Rect> found;
-  std::vector<double> weights;
-  hog.detectMultiScale(bgr, found, weights);
-  return found;
 }
 
 // A street photo: frames of vtest.avi enlarged to 1536 px. HOG finds the pedestrians before;
