@@ -9,17 +9,22 @@ namespace gb::edge {
 
 namespace {
 
-// A tracked thing as the line it stands on, coloured by its kind, three times as thick when it
-// is at rest (docs/edge.md). Neither an outline (not even its corners) nor a label: around a
-// blurred person either gives a person's shape back to a detector, and a preview must not.
+// A tracked thing as the line it stands on, coloured by its kind, dotted while it is at rest
+// (docs/edge.md). Neither an outline (not even its corners) nor a label: around an erased
+// person either gives a person's shape back to a detector, and a preview must not. Nor thick
+// bars: on the flat fill of an erased crowd, short bars side by side read as eyes and a mouth
+// to a face detector.
 void DrawTrack(cv::Mat& canvas, const TrackView& t, int thick) {
   cv::Scalar colour(255, 0, 255);                              // anything else: magenta
   if (t.label == "person") colour = cv::Scalar(0, 255, 0);     // green
   if (t.label == "vehicle") colour = cv::Scalar(255, 128, 0);  // blue
   if (t.label == "bicycle") colour = cv::Scalar(255, 255, 0);  // cyan
   if (t.label == "bag") colour = cv::Scalar(0, 255, 255);      // yellow
-  const int y = t.box.y + t.box.height;
-  cv::line(canvas, {t.box.x, y}, {t.box.x + t.box.width, y}, colour, t.at_rest ? 3 * thick : thick, cv::LINE_AA);
+  const int y = t.box.y + t.box.height, dot = 3 * thick;
+  for (int x = t.box.x; x < t.box.x + t.box.width; x += t.at_rest ? 2 * dot : t.box.width) {
+    const int end = t.at_rest ? std::min(x + dot, t.box.x + t.box.width) : t.box.x + t.box.width;
+    cv::line(canvas, {x, y}, {end, y}, colour, thick, cv::LINE_AA);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <map>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -12,10 +14,13 @@
 
 #include "agent_files.h"
 #include "edge_testing.h"
+#include "support/hog_people.h"
 #include "support/vtest.h"
 
 namespace gb::edge::testing {
 namespace {
+
+using gb::testing::HogPeople;
 
 constexpr const char* kCascades = "/usr/share/opencv4/haarcascades/";
 
@@ -64,13 +69,7 @@ TEST(EdgePrivacy, NoFaceInEvidenceOrPreviewsOfMegamind) {
   }
 }
 
-std::vector<cv::Rect> HogPeople(const cv::Mat& bgr) {
-  cv::HOGDescriptor hog;
-  hog.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
-  std::vector<cv::Rect> people;
-  hog.detectMultiScale(bgr, people);
-  return people;
-}
+constexpr const char* kVtestEpoch = "2026-11-24T10:00:00Z";
 
 // HOG's boxes on vtest.avi's empty street at the size of `img`, enlarged like it: what it
 // finds where no one is (one false positive, on the parked van). Crops have none to allow.
@@ -81,26 +80,97 @@ std::vector<cv::Rect> EmptyStreetPeople(const cv::Mat& empty_street, const cv::M
   return HogPeople(Enlarged(same, 1536));
 }
 
+// The view of vtest.avi that `img` shows, from the raw video: one of the frames at `ms_candidates`
+// (media ms; 10 frames a second), either whole (scaled to `img`'s size: a preview or the small
+// whole view) or the crop of it that `img` is (full resolution), whichever matches best.
+cv::Mat RawViewOf(const cv::Mat& img, const std::vector<std::int64_t>& ms_candidates) {
+  cv::Mat best;
+  double best_score = -2;
+  cv::Mat grey;
+  cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+  for (std::int64_t ms : ms_candidates) {
+    const cv::Mat frame = gb::testing::VtestFrame(static_cast<int>(ms / 100));
+    if (frame.empty()) continue;
+    cv::Mat view, view_grey, score;
+    if (img.cols * frame.rows == img.rows * frame.cols) {
+      cv::resize(frame, view, img.size(), 0, 0, cv::INTER_AREA);
+      cv::cvtColor(view, view_grey, cv::COLOR_BGR2GRAY);
+      cv::matchTemplate(view_grey, grey, score, cv::TM_CCOEFF_NORMED);
+    } else {
+      cv::Mat frame_grey;
+      cv::cvtColor(frame, frame_grey, cv::COLOR_BGR2GRAY);
+      cv::matchTemplate(frame_grey, grey, score, cv::TM_CCOEFF_NORMED);
+    }
+    double max = 0;
+    cv::Point at;
+    cv::minMaxLoc(score, nullptr, &max, nullptr, &at);
+    if (max > best_score) {
+      best_score = max;
+      best = view.empty() ? frame(cv::Rect(at, img.size())).clone() : view;
+    }
+  }
+  return best;
+}
+
+// An evidence file's media times: the rule's firing and the situation's start.
+std::map<std::string, std::vector<std::int64_t>> EvidenceTimes(const TempDir& dir) {
+  const TimeMs epoch = *ParseRfc3339(kVtestEpoch);
+  std::map<std::string, std::vector<std::int64_t>> out;
+  for (const auto& e : ReadEvents(dir / "out/events.jsonl")) {
+    const std::vector<std::int64_t> ms{*ParseRfc3339(e["observed_at"].get<std::string>()) - epoch,
+                                       *ParseRfc3339(e["attributes"]["started_at"].get<std::string>()) - epoch};
+    for (const auto& ref : e["evidence"]) {
+      std::string file = ref.get<std::string>();
+      file.replace(0, std::string("sha256:").size(), "evidence/sha256-");
+      out[file + ".jpg"] = ms;
+    }
+  }
+  return out;
+}
+
+// Nobody is left for HOG where someone was: every person HOG finds in an image of the agent's
+// (enlarged to 1536 px, as a viewer would) that is not its false positive of the empty street
+// is compared with the people it finds in the same view of the raw video, and none may lie
+// over one of them. Boxes it finds on a static thing beside an erased person (a bollard, a
+// tripod's head, over the smooth fill below them) are nobody's; the test still fails on any
+// part of a person left recognisable to it, and on an agent that anonymizes nothing (HOG finds
+// dozens of people in the raw views).
 TEST(EdgePrivacy, NoPersonInEvidenceOrPreviewsOfVtest) {
   const cv::Mat empty_street = gb::testing::VtestEmptyStreet();
   ASSERT_FALSE(empty_street.empty()) << "install " << gb::testing::kVtestPackage;
   TempDir dir;
   auto images = DryRunImages(dir, kVtest, 3, 10);
   ASSERT_GE(images.size(), 9u);  // 8 previews and at least one event's evidence
+  const auto evidence_times = EvidenceTimes(dir);
+  int people_before = 0;
   for (const auto& [name, img] : images) {
     ASSERT_FALSE(img.empty()) << name;
+    std::vector<std::int64_t> ms;
+    if (name.starts_with("preview/")) {
+      ms = {std::stoll(name.substr(name.rfind('/') + 1))};
+    } else {
+      ASSERT_TRUE(evidence_times.contains(name)) << name << " is in no event";
+      ms = evidence_times.at(name);
+    }
+    const cv::Mat raw = RawViewOf(img, ms);
+    ASSERT_FALSE(raw.empty()) << name;
+    const std::vector<cv::Rect> before = HogPeople(Enlarged(raw, 1536));
+    people_before += static_cast<int>(before.size());
     const std::vector<cv::Rect> allowed = EmptyStreetPeople(empty_street, img);
     EXPECT_LE(allowed.size(), 1u) << "HOG's false positives on the empty street";
     const double scale = std::min(2.5, 1536.0 / img.cols);
     for (const cv::Rect& p : HogPeople(Enlarged(img, 1536))) {
-      const bool empty_street_box = std::any_of(allowed.begin(), allowed.end(), [&](const cv::Rect& a) {
-        return (a & p).area() > 0.5 * (a | p).area();
+      const auto same = [&](const cv::Rect& a) { return (a & p).area() > 0.5 * (a | p).area(); };
+      if (std::any_of(allowed.begin(), allowed.end(), same)) continue;
+      const bool over_someone = std::any_of(before.begin(), before.end(), [&](const cv::Rect& b) {
+        return (b & p).area() > 0.5 * std::min(b.area(), p.area());
       });
-      EXPECT_TRUE(empty_street_box) << name << ": HOG finds a person at " << cv::Rect(p.x / scale, p.y / scale,
-                                                                                    p.width / scale, p.height / scale)
-                                    << " (pixels of the image)";
+      EXPECT_FALSE(over_someone) << name << ": HOG finds a person at "
+                                 << cv::Rect(p.x / scale, p.y / scale, p.width / scale, p.height / scale)
+                                 << " (pixels of the image), where it finds one in the raw video";
     }
   }
+  EXPECT_GE(people_before, 20) << "HOG should find the pedestrians in the raw views";
 }
 
 }  // namespace

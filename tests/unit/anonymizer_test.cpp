@@ -605,7 +605,10 @@ TEST_F(AnonymizerTest, PlatesInVehicleBoxesAreBlurredUnlessKept) {
 
 // Frames of Megamind.avi (faces, opencv-doc) enlarged to 1280 px wide, as the edge agent's
 // evidence is: before, OpenCV's frontal (default, alt2) and profile cascades find faces in
-// them; after ProcessPixels, none of the three finds any.
+// them; after ProcessPixels, none of the three finds any over anything the frame shows. A box
+// over a flat patch of the frame (grey levels within a few steps: the dark background) is not
+// counted: there was nothing there to anonymize, and what the cascades see in it is the
+// codec's noise, stretched by the equalisation of a histogram that the erased people changed.
 TEST_F(AnonymizerTest, MegamindFramesShowTheFaceCascadesNoFace) {
   cv::VideoCapture video(testing::kMegamindVideo);
   if (!video.isOpened()) GTEST_SKIP() << testing::kMegamindVideo << ": install " << testing::kVtestPackage;
@@ -638,7 +641,14 @@ TEST_F(AnonymizerTest, MegamindFramesShowTheFaceCascadesNoFace) {
     if (!faces(big).empty()) ++frames_with_faces;
     auto r = A().ProcessPixels(big);
     ASSERT_TRUE(r.ok()) << r.status().message();
-    const std::vector<cv::Rect> left = faces(DecodeJpegBgr(r->jpeg));
+    std::vector<cv::Rect> left = faces(DecodeJpegBgr(r->jpeg));
+    cv::Mat grey_before;
+    cv::cvtColor(big, grey_before, cv::COLOR_BGR2GRAY);
+    std::erase_if(left, [&](const cv::Rect& f) {
+      cv::Scalar mean, sd;
+      cv::meanStdDev(grey_before(f), mean, sd);
+      return sd[0] < 3;
+    });
     EXPECT_TRUE(left.empty()) << "frame " << i << ": " << left.size() << " faces left, the first at " << left[0].x
                               << "," << left[0].y << " " << left[0].width << "x" << left[0].height;
   }

@@ -38,14 +38,12 @@ constexpr double kFaceGrowY = 0.7;
 constexpr double kFaceShiftUp = 0.1;  // of the box height
 // Person boxes are enlarged by this fraction of their size (half on each side).
 constexpr double kPersonGrow = 0.2;
-// Pixelation blocks across the longer side of a box: a face or plate loses every detail at
-// six; a person keeps a silhouette at six that detectors find again, so person boxes are
-// averaged into two blocks, which leaves a smooth smudge of the person's colours. Every blurred
-// box fades into its surroundings over a margin of this fraction of its size on each side: a
-// blurred box with sharp edges is a plain rectangle, and people detectors take tall plain
-// rectangles for people.
+// Pixelation blocks across the longer side of a face or plate box: it loses every detail at
+// six. Person boxes are not pixelated but erased (EraseRegion): a person averaged into even two
+// blocks leaves a soft silhouette that people detectors find again. Every box fades into its
+// surroundings over a margin of this fraction of its size on each side: a box with sharp edges
+// is a plain rectangle, and people detectors take tall plain rectangles for people.
 constexpr int kFaceBlocks = 6;
-constexpr int kPersonBlocks = 2;
 constexpr double kFaceFeather = 0.15;
 constexpr double kPersonFeather = 0.25;
 
@@ -113,33 +111,107 @@ void Smooth(const cv::Mat& roi, int block, cv::Mat& out) {
   cv::blur(spread, out, k, cv::Point(-1, -1), cv::BORDER_REPLICATE);
 }
 
+// The rectangle `r` grown by `feather` of its size on each side (within the image), and the
+// margin in x and y.
+struct Margin {
+  cv::Rect outer;
+  int mx, my;
+};
+Margin MarginAround(const cv::Mat& image, const cv::Rect& r, double feather) {
+  const int mx = std::max(1, static_cast<int>(std::lround(r.width * feather)));
+  const int my = std::max(1, static_cast<int>(std::lround(r.height * feather)));
+  return {cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & cv::Rect(0, 0, image.cols, image.rows),
+          mx, my};
+}
+
+// Replaces `r` in `image` by `replacement` (the pixels of m.outer), fading from the
+// replacement to the image across the margin: no edge where the fade begins or ends.
+void FadeIn(cv::Mat& image, const cv::Rect& r, const Margin& m, const cv::Mat& replacement) {
+  cv::Mat roi = image(m.outer);
+  for (int y = 0; y < m.outer.height; ++y) {
+    const int iy = m.outer.y + y;
+    const double dy = iy < r.y ? r.y - iy : iy >= r.br().y ? iy - r.br().y + 1 : 0;
+    auto* dst = roi.ptr<cv::Vec3b>(y);
+    const auto* src = replacement.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < m.outer.width; ++x) {
+      const int ix = m.outer.x + x;
+      const double dx = ix < r.x ? r.x - ix : ix >= r.br().x ? ix - r.br().x + 1 : 0;
+      double a = std::clamp(1.0 - std::max(dx / m.mx, dy / m.my), 0.0, 1.0);
+      a = a * a * (3 - 2 * a);  // smoothstep
+      for (int c = 0; c < 3; ++c) {
+        dst[x][c] = cv::saturate_cast<uint8_t>(a * src[x][c] + (1 - a) * dst[x][c]);
+      }
+    }
+  }
+}
+
 // Blurs `r`: the box and a margin of `feather` of its size around it are smoothed by blocks of
 // 1/`blocks` of its longer side (close to a Gaussian, at a cost independent of the block size);
 // the result replaces the box and fades out across the margin. Averaging whole blocks destroys
 // the detail a face is recognised by; no filter can bring it back.
 void BlurRegion(cv::Mat& image, const cv::Rect& r, int blocks, double feather) {
   if (r.width < 2 || r.height < 2) return;
-  const int mx = std::max(1, static_cast<int>(std::lround(r.width * feather)));
-  const int my = std::max(1, static_cast<int>(std::lround(r.height * feather)));
-  const cv::Rect outer =
-      cv::Rect(r.x - mx, r.y - my, r.width + 2 * mx, r.height + 2 * my) & cv::Rect(0, 0, image.cols, image.rows);
-  cv::Mat roi = image(outer);
+  const Margin m = MarginAround(image, r, feather);
   cv::Mat smooth;
-  Smooth(roi, std::max(2, (std::max(r.width, r.height) + blocks - 1) / blocks), smooth);
-  for (int y = 0; y < outer.height; ++y) {
-    const int iy = outer.y + y;
-    const double dy = iy < r.y ? r.y - iy : iy >= r.br().y ? iy - r.br().y + 1 : 0;
-    auto* dst = roi.ptr<cv::Vec3b>(y);
-    const auto* src = smooth.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < outer.width; ++x) {
-      const int ix = outer.x + x;
-      const double dx = ix < r.x ? r.x - ix : ix >= r.br().x ? ix - r.br().x + 1 : 0;
-      double a = std::clamp(1.0 - std::max(dx / mx, dy / my), 0.0, 1.0);
-      a = a * a * (3 - 2 * a);  // smoothstep: no edge where the fade begins or ends
-      for (int c = 0; c < 3; ++c) {
-        dst[x][c] = cv::saturate_cast<uint8_t>(a * src[x][c] + (1 - a) * dst[x][c]);
+  Smooth(image(m.outer), std::max(2, (std::max(r.width, r.height) + blocks - 1) / blocks), smooth);
+  FadeIn(image, r, m, smooth);
+}
+
+// Fills each run of masked pixels in each row of `small` by a straight blend between the
+// unmasked pixels on its left and right (or the one side there is), in place.
+void FillRowsAcross(cv::Mat& small, const cv::Mat& mask) {
+  for (int y = 0; y < small.rows; ++y) {
+    auto* px = small.ptr<cv::Vec3b>(y);
+    const auto* m = mask.ptr<uint8_t>(y);
+    for (int x = 0; x < small.cols;) {
+      if (!m[x]) { ++x; continue; }
+      const int begin = x;
+      while (x < small.cols && m[x]) ++x;
+      const bool has_left = begin > 0, has_right = x < small.cols;
+      if (!has_left && !has_right) continue;  // the whole row: nothing to fill from
+      const cv::Vec3f left = has_left ? cv::Vec3f(px[begin - 1]) : cv::Vec3f(px[x]);
+      const cv::Vec3f right = has_right ? cv::Vec3f(px[x]) : left;
+      for (int i = begin; i < x; ++i) {
+        const float t = static_cast<float>(i - begin + 1) / static_cast<float>(x - begin + 1);
+        const cv::Vec3f v = (1 - t) * left + t * right;
+        px[i] = cv::Vec3b(cv::saturate_cast<uint8_t>(v[0]), cv::saturate_cast<uint8_t>(v[1]),
+                          cv::saturate_cast<uint8_t>(v[2]));
       }
     }
+  }
+}
+
+// Erases every box of `people`: each box and its margin (`feather` of its size) are painted
+// with what lies left and right of them and fade out across the margin. The fill runs along
+// rows, on a copy of at most kEraseSide px enlarged again: streets, kerbs, walls and lawns lie
+// across a camera's view, so a row's neighbours are what the person stood in front of, and a
+// tall box is crossed in a short span. All boxes are filled together (a row's run spans
+// people side by side), so no person's colours leak into a neighbour's fill. Nothing of a
+// person is left, not even the soft silhouette a blur keeps, which people detectors find
+// again (a tall soft shape darker than the street).
+void ErasePeople(cv::Mat& image, const std::vector<cv::Rect>& people, double feather) {
+  constexpr int kEraseSide = 256;
+  if (people.empty()) return;
+  const double scale = std::min(1.0, static_cast<double>(kEraseSide) / std::max(image.cols, image.rows));
+  cv::Mat small, fill;
+  cv::resize(image, small, {}, scale, scale, cv::INTER_AREA);
+  cv::Mat mask = cv::Mat::zeros(small.size(), CV_8U);
+  for (const cv::Rect& r : people) {
+    const cv::Point tl(static_cast<int>(std::floor(r.x * scale)) - 1, static_cast<int>(std::floor(r.y * scale)) - 1);
+    const cv::Point br(static_cast<int>(std::ceil(r.br().x * scale)) + 1, static_cast<int>(std::ceil(r.br().y * scale)) + 1);
+    mask(cv::Rect(tl, br) & cv::Rect(0, 0, mask.cols, mask.rows)).setTo(255);
+  }
+  FillRowsAcross(small, mask);
+  // Enlarged and smoothed by two box filters of one small pixel, so that no grid of the
+  // enlargement is left for a detector to read features into.
+  cv::resize(small, fill, image.size(), 0, 0, cv::INTER_LINEAR);
+  const int k = static_cast<int>(std::ceil(1 / scale)) | 1;
+  cv::blur(fill, fill, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  cv::blur(fill, fill, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  for (const cv::Rect& r : people) {
+    if (r.width < 2 || r.height < 2) continue;
+    const Margin m = MarginAround(image, r, feather);
+    FadeIn(image, r, m, fill(m.outer));
   }
 }
 
@@ -380,7 +452,7 @@ Result<AnonymizedImage> Anonymizer::Impl::Anonymize(cv::Mat& image, const KnownO
     found = std::move(detected).value();
   }
   // 5. Blur: people first, then faces and plates (a face inside a person box is blurred twice).
-  for (const cv::Rect& r : found.people) BlurRegion(image, r, kPersonBlocks, kPersonFeather);
+  ErasePeople(image, found.people, kPersonFeather);
   for (const cv::Rect& r : found.faces) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
   for (const cv::Rect& r : found.plates) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
   AnonymizedImage out;

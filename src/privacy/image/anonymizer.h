@@ -1,7 +1,7 @@
 // Anonymizer: the only way an image becomes storable. It turns untrusted JPEG bytes (a
 // resident's photo, camera evidence), or the edge agent's pixels, into a fresh JPEG in which
 // every face, every person box and every number plate the detectors found (or the caller
-// knew of) is blurred beyond recognition and no metadata survives.
+// knew of) is blurred or erased beyond recognition and no metadata survives.
 //
 // Process() does, in order:
 //   1. size check of the body (TooLarge);
@@ -23,11 +23,11 @@
 //      edge agent's tracker) is added to the detector's. False positives are accepted: the
 //      tuning favours recall;
 //   5. every box, enlarged (faces by half their width and more upwards, for hair and ears;
-//      people and plates by a fifth), is blurred in the full-resolution image: faces and
+//      people and plates by a fifth), is removed in the full-resolution image: faces and
 //      plates pixelated (at most 6 blocks across) and smoothed, so that no detail is left
-//      to recover; person boxes far more strongly (at most 2 blocks across, then smoothed by
-//      that block), since a person pixelated six blocks across keeps a silhouette that
-//      detectors find again;
+//      to recover; person boxes erased, painted row by row with what lies left and right of
+//      them, since a blurred person, even two blocks across, keeps a soft silhouette that
+//      people detectors find again;
 //   6. re-encoding from pixels: the output holds only a JFIF header and the image, never
 //      EXIF, XMP, GPS, ICC profiles, IPTC, comments or thumbnails.
 //
@@ -61,7 +61,7 @@
 // somewhat less often, with more false positives (small blurred patches, about 4 per face-free
 // photo). People: on frames of vtest.avi enlarged to 1536 px, OpenCV's HOG people detector
 // finds no one afterwards (on some frames it finds one box on a static thing, a signpost or
-// a tripod, beside a blurred box, never where it found a person before); on Megamind.avi frames enlarged to 1280 px the
+// a tripod, beside an erased box, never where it found a person before); on Megamind.avi frames enlarged to 1280 px the
 // frontal (default, alt2) and profile cascades find no face (anonymizer_test,
 // privacy_hub_test).
 #pragma once
@@ -86,13 +86,13 @@ struct AnonymizedImage {
   int width = 0;     // of the output, after the EXIF orientation was applied
   int height = 0;
   int faces_blurred = 0;   // boxes found by the face detector (after merging overlaps)
-  int people_blurred = 0;  // person boxes blurred: the detector's and the caller's, merged
+  int people_blurred = 0;  // person boxes erased: the detector's and the caller's, merged
   int plates_blurred = 0;  // plates found in vehicle boxes (after merging overlaps)
   std::string sha256_hex;  // SHA-256 of `jpeg`, 64 lowercase hex digits
 };
 
 // What the caller already knows is in an image (the edge agent: its tracker's boxes), in
-// pixels of the image. Known people are blurred whether or not the detector finds them too;
+// pixels of the image. Known people are erased whether or not the detector finds them too;
 // known vehicles are searched for plates besides the detector's.
 struct KnownObjects {
   std::vector<cv::Rect> people;
