@@ -17,14 +17,15 @@ const INCIDENTS = 2000;
 const CATEGORIES = ['dumped_rubbish', 'illegal_parking', 'unauthorized_poster', 'pothole'];
 const assets = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist', 'assets');
 
-// The desk's own script and every chunk it imports, gzipped one by one as they are sent.
+// The desk's own script, every chunk it imports and every worker script it starts, gzipped
+// one by one as they are sent.
 function deskJavaScript() {
   const seen = new Set();
   const visit = (file) => {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(join(assets, file), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*"\.\/([\w-]+\.js)"/g)) visit(m[1]);
+    for (const m of text.matchAll(/(?:from|import)\s*"\.\/([\w-]+\.js)"|"\/assets\/([\w-]+\.js)"/g)) visit(m[1] ?? m[2]);
   };
   visit('desk.js');
   const gz = (f) => gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;

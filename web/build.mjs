@@ -65,7 +65,8 @@ const common = {
 
 const result = await esbuild.build({
   ...common,
-  entryPoints: Object.keys(pages).map((p) => ({ in: join(src, 'pages', p, 'main.js'), out: p })),
+  entryPoints: [...Object.keys(pages).map((p) => ({ in: join(src, 'pages', p, 'main.js'), out: p })),
+    { in: join(src, 'lib', 'list-worker.js'), out: 'list-worker' }],
   outdir: join(dist, 'assets'),
   splitting: true,
   chunkNames: 'chunk-[hash]',
