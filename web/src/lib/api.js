@@ -69,7 +69,7 @@ export async function getAll(path, limit = 1000) {
 // with the pages fetched and parsed off the page's main thread. The worker starts at once
 // and asks for the first page when `when` resolves, so that its start-up overlaps the wait.
 export function getAllInWorker(path, when = Promise.resolve()) {
-  const worker = new Worker('/assets/list-worker.js', { type: 'module' });
+  const worker = new Worker('/assets/list-worker.js');
   return new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
       if (data.error) reject(new ApiError(data.error.status, data.error.message, data.error.body));
