@@ -85,6 +85,14 @@ for (const [name, page] of Object.entries(pages)) {
   mkdirSync(join(dist, page.path), { recursive: true });
   writeFileSync(join(dist, page.path, 'index.html'), html(name, page, [...importsOf(`${name}.js`)].sort()));
 }
+// The list worker (lib/list-worker.js) as one classic script, so that it starts after one
+// request rather than after one per module it imports.
+await esbuild.build({
+  ...common,
+  format: 'iife',
+  entryPoints: [join(src, 'lib', 'list-worker.js')],
+  outfile: join(dist, 'assets', 'list-worker.js'),
+});
 cpSync(join(src, 'icon.svg'), join(dist, 'assets', 'icon.svg'));
 cpSync(join(src, 'pages', 'crew', 'manifest.webmanifest'), join(dist, 'crew', 'manifest.webmanifest'));
 

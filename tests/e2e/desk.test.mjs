@@ -17,9 +17,12 @@ before(async () => {
   await page.goto(`${hub.url}/`);
   await signIn(page, hub, 'dispatcher');
   await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+  await deskDrawn();
 });
 after(async () => { await browser?.close(); await hub?.stop(); });
 
+// The desk marks when its first list is in the queue and on the map.
+const deskDrawn = () => page.waitForFunction(() => performance.getEntriesByName('incidents-rendered').length > 0, null, { timeout: 30_000 });
 const queue = () => page.getByRole('region', { name: 'Incidents' });
 const row = (id) => queue().getByRole('row').filter({ has: page.getByRole('button', { name: `#${id}`, exact: true }) });
 // The number of features the map says it draws for a layer group ("Cameras (48 shown)").
@@ -141,20 +144,66 @@ test('a long queue lists the newest hundred and shows more on request, every one
   const events = Array.from({ length: 120 }, (_, i) => event({ category: 'illegal_parking', ...spot(300 + i) }));
   const results = await ingest(hub, events);
   assert.equal(results.filter((r) => r.status === 'stored').length, 120);
+  // Counted once the stream has brought every one of them: as many as the hub holds open.
+  const api = await apiAs(hub, 'dispatcher');
+  const total = (await api.get('/api/v1/incidents?state=new,routed,dispatched,in_progress&limit=1000')).body.items.length;
+  assert.ok(total >= 120, `${total} open`);
   const count = queue().getByText(/\d+ shown/);
-  await page.waitForFunction(() => /newest 100 listed/.test(document.querySelector('.queue')?.textContent ?? ''));
-  const total = Number((await count.textContent()).match(/(\d+) shown/)[1]);
-  assert.ok(total >= 120, `${total} counted`);
+  await queue().getByText(`${total} shown, newest 100 listed`).waitFor();
   const bodyRows = () => queue().locator('tbody').getByRole('row').count();
   assert.equal(await bodyRows(), 100);
   // The newest change is first, so the last one ingested is listed.
   await row(results.at(-1).incident_id).waitFor();
+  // By keyboard: a click scrolls the button into view, which shows more by itself (the list
+  // grows when scrolled to its end), and the rows that come move the button from under it.
   const more = queue().getByRole('button', { name: /^Show \d+ more of \d+$/ });
-  await more.click();
+  await more.focus();
+  await page.keyboard.press('Enter');
+  await queue().getByText(total > 200 ? `${total} shown, newest 200 listed` : `${total} shown`, { exact: true }).waitFor();
   assert.equal(await bodyRows(), Math.min(total, 200));
   if (total <= 200) {
     assert.equal(await count.textContent(), `${total} shown`);
     assert.equal(await more.isVisible(), false, 'no "Show more" once every one is listed');
+  }
+  ctx.check();
+});
+
+test('incidents that arrive while the desk loads are each listed once, none missed', async () => {
+  // Events keep coming while the page loads: some before its stream starts (they are in the
+  // list), some between the stream's start and the list (in both), some after the hub took
+  // the list but before the page has it (stream only). The hub's list answers are held back
+  // a while, as a slow link would, so that the last kind is sure to happen.
+  let held = 0;
+  const hold = async (route) => {
+    const response = await route.fetch();
+    held += 1;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await route.fulfill({ response });
+  };
+  await ctx.route(/\/api\/v1\/incidents\?/, hold);
+  const ids = [];
+  let loading = true;
+  const burst = (async () => {
+    for (let i = 0; loading && i < 60; ++i) {
+      const [r] = await ingest(hub, [event({ category: 'dumped_rubbish', ...spot(200 + i) })]);
+      assert.equal(r.status, 'stored');
+      ids.push(r.incident_id);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  await page.goto(`${hub.url}/`);
+  await deskDrawn();
+  loading = false;
+  await burst;
+  await ctx.unroute(/\/api\/v1\/incidents\?/, hold);
+  assert.ok(held >= 1, 'the list was held back');
+  assert.ok(ids.length >= 5, `${ids.length} incidents arrived while the desk loaded`);
+  const api = await apiAs(hub, 'dispatcher');
+  const open = await api.get('/api/v1/incidents?state=new,routed,dispatched,in_progress&limit=1000');
+  await queue().getByText(new RegExp(`^${open.body.items.length} shown`)).waitFor({ timeout: 2000 });
+  for (const id of ids) {
+    await row(id).waitFor({ timeout: 2000 });
+    assert.equal(await row(id).count(), 1, `incident ${id} is in the queue once`);
   }
   ctx.check();
 });

@@ -65,6 +65,21 @@ export async function getAll(path, limit = 1000) {
   return items;
 }
 
+// getAll in a worker of its own (lib/list-worker.js): the same items, or the same ApiError,
+// with the pages fetched and parsed off the page's main thread. The worker starts at once
+// and asks for the first page when `when` resolves, so that its start-up overlaps the wait.
+export function getAllInWorker(path, when = Promise.resolve()) {
+  const worker = new Worker('/assets/list-worker.js');
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.error) reject(new ApiError(data.error.status, data.error.message, data.error.body));
+      else resolve(data.items);
+    };
+    worker.onerror = (e) => reject(new Error(`${path} could not be loaded: ${e.message || 'its worker did not start'}`));
+    when.then(() => worker.postMessage({ path }), reject);
+  }).finally(() => worker.terminate());
+}
+
 // A query string from an object, leaving out empty values.
 export function query(params) {
   const q = new URLSearchParams();

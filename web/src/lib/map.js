@@ -73,18 +73,17 @@ export function fitTo(map, features, padding = 24) {
   if (b) map.fitBounds(b, { padding, duration: 0 });
 }
 
-const empty = () => ({ type: 'FeatureCollection', features: [] });
-
 // Areas coloured by kind, sites (every area that is not a ward) with a red dot sized by its
 // open incidents, camera coverage cones and camera points, from GET /api/v1/public/map.
 // Layer groups are named in GROUPS for the toggles and the legend. `only` limits the
-// groups drawn (e.g. ['areas'] where cameras would only distract).
-export function addDistrictLayers(map, publicMap, { only = null } = {}) {
+// groups drawn (e.g. ['areas'] where cameras would only distract); `incidents` (REST shape)
+// size the sites' dots from the start.
+export function addDistrictLayers(map, publicMap, { only = null, incidents = [] } = {}) {
   const areas = publicMap.features.filter((f) => f.properties.layer === 'area');
   const cameras = publicMap.features.filter((f) => f.properties.layer === 'camera');
   const coverage = publicMap.features.filter((f) => f.properties.layer === 'camera_coverage');
   map.addSource('areas', { type: 'geojson', data: { type: 'FeatureCollection', features: areas } });
-  map.addSource('sites', { type: 'geojson', data: empty() });
+  map.addSource('sites', { type: 'geojson', data: sitesOf(areas, incidents) });
   map.addSource('coverage', { type: 'geojson', data: { type: 'FeatureCollection', features: coverage } });
   map.addSource('cameras', { type: 'geojson', data: { type: 'FeatureCollection', features: cameras } });
   map.addLayer({ id: 'areas-fill', type: 'fill', source: 'areas',
@@ -103,29 +102,32 @@ export function addDistrictLayers(map, publicMap, { only = null } = {}) {
     filter: ['>', ['get', 'open_incidents'], 0],
     paint: { 'circle-color': SITE_COLOR, 'circle-opacity': 0.85,
       'circle-radius': ['+', 5, ['*', 3, ['sqrt', ['get', 'open_incidents']]]] } });
-  setSites(map, areas, []);
   if (only) for (const g of GROUPS) if (!only.includes(g.id)) for (const l of g.layers) if (map.getLayer(l)) map.removeLayer(l);
   return { areas, cameras, coverage };
 }
 
 // Counts open incidents per area and moves the sites' dots accordingly.
 export function setSites(map, areas, incidents) {
+  map.getSource('sites').setData(sitesOf(areas, incidents));
+}
+
+function sitesOf(areas, incidents) {
   const open = new Map();
   for (const i of incidents) if (OPEN_STATES.includes(i.state)) open.set(i.area_id, (open.get(i.area_id) ?? 0) + 1);
-  map.getSource('sites').setData({
+  return {
     type: 'FeatureCollection',
     features: areas.filter((a) => a.properties.kind !== 'ward').map((a) => ({
       type: 'Feature',
       geometry: { type: 'Point', coordinates: ringCenter(a.geometry.coordinates[0]) },
       properties: { id: a.properties.id, name: a.properties.name, open_incidents: open.get(a.properties.id) ?? 0 },
     })),
-  });
+  };
 }
 
-// Incidents as dots coloured by state, overdue ones ringed. `incidents` are the REST shape
-// (location {lat, lon}, sla {overdue}) or the public map's point features.
-export function addIncidentLayer(map) {
-  map.addSource('incidents', { type: 'geojson', data: empty() });
+// Incidents as dots coloured by state, overdue ones ringed, starting with `incidents` (the
+// REST shape: location {lat, lon}, sla {overdue}); setIncidents replaces them.
+export function addIncidentLayer(map, incidents = []) {
+  map.addSource('incidents', { type: 'geojson', data: incidentCollection(incidents) });
   map.addLayer({ id: 'incidents', type: 'circle', source: 'incidents',
     paint: { 'circle-color': matchColor('state', STATE_COLORS, '#444444'), 'circle-radius': 6,
       'circle-stroke-color': ['case', ['get', 'overdue'], OVERDUE_RING, '#ffffff'],
@@ -142,8 +144,10 @@ export function incidentFeature(i) {
 }
 
 export function setIncidents(map, incidents) {
-  map.getSource('incidents').setData({ type: 'FeatureCollection', features: incidents.map(incidentFeature) });
+  map.getSource('incidents').setData(incidentCollection(incidents));
 }
+
+const incidentCollection = (incidents) => ({ type: 'FeatureCollection', features: incidents.map(incidentFeature) });
 
 // The layer groups a user can switch on and off, in legend order.
 export const GROUPS = [

@@ -2,14 +2,14 @@
 // its actions, and the live figures. Signed out it shows the sign-in; crew go to /crew/.
 import '../../lib/base.css';
 import './desk.css';
-import { get, getAll } from '../../lib/api.js';
+import { get, getAll, getAllInWorker } from '../../lib/api.js';
 import { fill, h } from '../../lib/dom.js';
 import { addDistrictLayers, addIncidentLayer, createMap, layerPanel, setIncidents, setSites } from '../../lib/map.js';
 import { currentSession, sessionBar, signInForm } from '../../lib/session.js';
 import { openStream } from '../../lib/stream.js';
 import { Detail } from './detail.js';
 import { Figures } from './figures.js';
-import { Queue } from './queue.js';
+import { FIRST_FILTER, Queue, incidentsPath } from './queue.js';
 
 const app = document.getElementById('app');
 const DESK_ROLES = ['dispatcher', 'admin'];
@@ -46,6 +46,25 @@ async function desk(session) {
     h('div', { class: 'region-head' }, h('h2', { id: 'map-title' }, 'District map'), streamState), mapEl);
   fill(app, header(session), h('main', { class: 'desk' }, mapSection, queueEl, detailEl, figuresEl));
 
+  // The stream first, then the list: once the stream has answered, the hub has fixed where
+  // it starts, so whatever changes while the list loads arrives through the stream too, and
+  // upserts by id keep every incident once. Both start now, beside the district's requests,
+  // and the list loads in a worker, so that a map busy drawing the district does not hold
+  // its pages back; messages that come before the queue exists wait for it.
+  let streamLive;
+  const live = new Promise((resolve) => { streamLive = resolve; });
+  const early = [];
+  let deliver = (message) => early.push(message);
+  openStream('/api/v1/stream', {
+    onState: (s) => {
+      streamState.textContent = s === 'live' ? 'Live' : 'Reconnecting…';
+      if (s === 'live') streamLive();
+    },
+    onEvent: (message) => deliver(message),
+  });
+  const firstList = getAllInWorker(incidentsPath(FIRST_FILTER), live);
+  firstList.catch(() => {});  // the queue shows the error once it exists
+
   const [publicMap, services, departments] = await Promise.all([
     get('/api/v1/public/map'), get('/open311/v2/services.json'), getAll('/api/v1/departments')]);
   document.title = `Glassbrain — ${publicMap.name} desk`;
@@ -56,26 +75,24 @@ async function desk(session) {
     areas: areas.map((a) => ({ value: a.properties.id, label: a.properties.name })),
   };
 
-  // The map starts drawing the district while the stream and the list load; the queue's
-  // changes reach it once it is ready.
+  // The map starts drawing the district while the list loads, with whatever the queue holds
+  // by then; the queue's changes reach it once it is ready.
   let map = null, latest = [];
   let justChanged = new Set();
-  const drawIncidents = () => {
-    setIncidents(map, latest);
-    setSites(map, areas, latest);
+  // Each live change drawn in the queue and on the map gets a mark, so that the time from a
+  // change to the screen can be measured ("incident-<id>-rendered").
+  const markChanged = () => {
     const changed = justChanged;
     justChanged = new Set();
-    // Each live change drawn in the queue and on the map gets a mark, so that the time from
-    // a change to the screen can be measured ("incident-<id>-rendered").
     if (changed.size) map.once('idle', () => { for (const id of changed) performance.mark(`incident-${id}-rendered`); });
   };
   const mapReady = createMap(mapEl, { fit: areas }).then((m) => {
     map = m;
-    addDistrictLayers(map, publicMap);
-    addIncidentLayer(map);
+    addDistrictLayers(map, publicMap, { incidents: latest });
+    addIncidentLayer(map, latest);
     mapSection.append(layerPanel(map));
     map.on('click', 'incidents', (e) => detail.show(e.features[0].properties.id));
-    drawIncidents();
+    markChanged();
     return map;
   });
 
@@ -85,33 +102,26 @@ async function desk(session) {
     onOpen: (inc) => detail.show(inc.id),
     onChange: (all) => {
       latest = all;
-      if (map) drawIncidents();
+      if (!map) return;
+      setIncidents(map, latest);
+      setSites(map, areas, latest);
+      markChanged();
     },
   });
 
-  // The stream first, then the list: whatever changes while the list loads arrives through
-  // the stream too, and upserts by id keep every incident once.
-  let loaded = false;
-  openStream('/api/v1/stream', {
-    onState: (s) => {
-      streamState.textContent = s === 'live' ? 'Live' : 'Reconnecting…';
-      if (s === 'live' && !loaded) {
-        loaded = true;
-        Promise.all([queue.reload(), mapReady]).then(() => {
-          map.once('idle', () => performance.mark('incidents-rendered'));
-          map.triggerRepaint();
-          figures.load();
-        });
-      }
-    },
-    onEvent: ({ data }) => {
-      if (!data || typeof data.id !== 'number') return;
-      justChanged.add(data.id);
-      queue.upsert(data, { live: true });
-      detail.changed(data);
-      figures.soon();
-    },
+  Promise.all([queue.reload(firstList), mapReady]).then(() => {
+    map.once('idle', () => performance.mark('incidents-rendered'));
+    map.triggerRepaint();
+    figures.load();
   });
+  deliver = ({ data }) => {
+    if (!data || typeof data.id !== 'number') return;
+    justChanged.add(data.id);
+    queue.upsert(data, { live: true });
+    detail.changed(data);
+    figures.soon();
+  };
+  for (const message of early.splice(0)) deliver(message);
 }
 
 currentSession().then(route, (e) => fill(app, header(null), h('main', {}, h('p', { role: 'alert' }, e.message))));

@@ -14,6 +14,11 @@ const STATE_CHOICES = [
   { value: ALL_STATES.join(','), label: 'All' },
 ];
 
+// What the queue lists until a filter is changed: every open incident.
+export const FIRST_FILTER = { state: STATE_CHOICES[0].value };
+
+export const incidentsPath = (filter) => `/api/v1/incidents${query(filter)}`;
+
 export class Queue {
   constructor(el, lists, { onOpen, onChange }) {
     this.el = el;
@@ -22,6 +27,7 @@ export class Queue {
     this.onChange = onChange;
     this.byId = new Map();
     this.loading = false;
+    this.loads = 0;
     this.arrivedWhileLoading = [];
     this.departmentName = new Map(lists.departments.map((d) => [d.value, d.label]));
     this.categoryName = new Map(lists.categories.map((c) => [c.value, c.label]));
@@ -69,19 +75,22 @@ export class Queue {
       (!f.from || inc.updated_at >= f.from) && (!f.to || inc.updated_at <= f.to);
   }
 
-  // Loads the incidents the filters select. Changes that arrive meanwhile are applied on
-  // top, so that a change during the load is neither lost nor undone by an older page.
-  async reload() {
+  // Loads the incidents the filters select, or takes `list`, such a load already under way.
+  // Changes that arrive meanwhile are applied on top, so that a change during the load is
+  // neither lost nor undone by an older page; of loads that overlap, the latest counts.
+  async reload(list = getAll(incidentsPath(this.filter()))) {
+    const load = ++this.loads;
     this.loading = true;
     this.error.textContent = '';
     try {
-      const items = await getAll(`/api/v1/incidents${query(this.filter())}`);
+      const items = await list;
+      if (load !== this.loads) return;
       this.byId = new Map(items.map((i) => [i.id, i]));
     } catch (e) {
+      if (load !== this.loads) return;
       this.error.textContent = e.message;
-    } finally {
-      this.loading = false;
     }
+    this.loading = false;
     for (const inc of this.arrivedWhileLoading.splice(0)) this.upsert(inc);
     this.render();
   }
