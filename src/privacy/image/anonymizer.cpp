@@ -39,7 +39,7 @@ constexpr double kFaceShiftUp = 0.1;  // of the box height
 // Person boxes are enlarged by this fraction of their size (half on each side).
 constexpr double kPersonGrow = 0.2;
 // Pixelation blocks across the longer side of a face or plate box: it loses every detail at
-// six. Person boxes are not pixelated but erased (EraseRegion): a person averaged into even two
+// six. Person boxes are not pixelated but erased (ErasePeople): a person averaged into even two
 // blocks leaves a soft silhouette that people detectors find again. Every box fades into its
 // surroundings over a margin of this fraction of its size on each side: a box with sharp edges
 // is a plain rectangle, and people detectors take tall plain rectangles for people.
@@ -203,16 +203,24 @@ void ErasePeople(cv::Mat& image, const std::vector<cv::Rect>& people, double fea
   }
   FillRowsAcross(small, mask);
   // Enlarged and smoothed by two box filters of one small pixel, so that no grid of the
-  // enlargement is left for a detector to read features into.
+  // enlargement is left for a detector to read features into. Only around the boxes: the
+  // filters read up to k px beyond what they write, so smoothing `used` grown by 2k gives the
+  // pixels of `used` that smoothing the whole image would.
   cv::resize(small, fill, image.size(), 0, 0, cv::INTER_LINEAR);
   const int k = static_cast<int>(std::ceil(1 / scale)) | 1;
-  cv::blur(fill, fill, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
-  cv::blur(fill, fill, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  std::vector<std::pair<cv::Rect, Margin>> boxes;
+  cv::Rect used;
   for (const cv::Rect& r : people) {
     if (r.width < 2 || r.height < 2) continue;
-    const Margin m = MarginAround(image, r, feather);
-    FadeIn(image, r, m, fill(m.outer));
+    boxes.emplace_back(r, MarginAround(image, r, feather));
+    used |= boxes.back().second.outer;
   }
+  if (boxes.empty()) return;
+  cv::Mat around = fill(cv::Rect(used.x - 2 * k, used.y - 2 * k, used.width + 4 * k, used.height + 4 * k) &
+                        cv::Rect(0, 0, fill.cols, fill.rows));
+  cv::blur(around, around, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  cv::blur(around, around, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
+  for (const auto& [r, m] : boxes) FadeIn(image, r, m, fill(m.outer));
 }
 
 // Merges boxes that overlap by more than half of the smaller one into their union, so that
@@ -451,7 +459,8 @@ Result<AnonymizedImage> Anonymizer::Impl::Anonymize(cv::Mat& image, const KnownO
     if (!detected.ok()) return detected.status();
     found = std::move(detected).value();
   }
-  // 5. Blur: people first, then faces and plates (a face inside a person box is blurred twice).
+  // 5. Erase people first, then blur faces and plates (a face inside a person box is blurred
+  //    after its erasing).
   ErasePeople(image, found.people, kPersonFeather);
   for (const cv::Rect& r : found.faces) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
   for (const cv::Rect& r : found.plates) BlurRegion(image, r, kFaceBlocks, kFaceFeather);
