@@ -23,12 +23,14 @@
 #include "district/persist.h"
 #include "ingest/routes.h"
 #include "privacy/image/anonymizer.h"
+#include "store/sqlite/backup.h"
 
 namespace gb {
 
 struct Hub::Parts {
   HubOptions options;
   Env* env;
+  std::optional<sqlite::StoreHold> hold;  // a restore is refused while the hub serves the file
   std::unique_ptr<Store> store;
   std::unique_ptr<CatalogHolder> catalog;
   std::unique_ptr<IncidentService> incidents;
@@ -102,6 +104,11 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   p.options = std::move(options);
   p.env = env;
   if (p.options.evidence_dir.empty()) p.options.evidence_dir = DefaultEvidenceDir(p.options.store_url);
+  if (std::string path = SqlitePathOf(p.options.store_url); !path.empty()) {
+    auto hold = sqlite::StoreHold::Take(path, sqlite::StoreHold::Mode::kShared);
+    if (!hold.ok()) return hold.status();
+    p.hold.emplace(std::move(*hold));
+  }
   auto store = OpenStore(p.options.store_url);
   if (!store.ok()) return store.status();
   p.store = std::move(*store);

@@ -4,6 +4,7 @@
 //   user    add staff accounts;  token  create machine tokens
 //   import / export   areas and cameras as GeoJSON (or a whole district directory)
 //   purge   delete data past its retention
+//   backup / restore   a consistent copy of a SQLite store and its evidence, and back
 //   edge    the edge agent: camera video in, anonymized events out (src/edge)
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 
 #include "api/auth/accounts.h"
 #include "api/auth/crypto.h"
+#include "cli/backup.h"
 #include "cli/config.h"
 #include "cli/hub.h"
 #include "cli/simulator.h"
@@ -246,9 +248,32 @@ int main(int argc, char** argv) {
   purge->add_option("--store", store_url, "Store URL")->required();
   purge->add_option("--evidence-dir", evidence_dir, "Evidence directory (default: next to the store)");
 
+  auto* backup = app.add_subcommand("backup", "Copy a SQLite store and its evidence consistently, while a hub runs");
+  backup->add_option("--store", store_url, "Store URL (sqlite:PATH)")->required();
+  backup->add_option("--evidence-dir", evidence_dir, "Evidence directory (default: next to the store)");
+  backup->add_option("file", file, "The new backup FILE; its evidence goes to FILE.evidence/")->required();
+  RestoreOptions restore_options;
+  auto* restore = app.add_subcommand("restore", "Replace a SQLite store and its evidence by a backup");
+  restore->add_option("--store", restore_options.store_url, "Store URL (sqlite:PATH)")->required();
+  restore->add_option("--evidence-dir", restore_options.evidence_dir, "Evidence directory (default: next to the store)");
+  restore->add_flag("--force", restore_options.force, "Replace an existing store");
+  restore->add_option("file", restore_options.file, "The backup FILE (with FILE.evidence/)")->required()
+      ->check(CLI::ExistingFile);
+
   edge::EdgeCommandArgs edge_args;
   auto* edge = edge::AddEdgeCommand(app, edge_args);
 
+  // CLI11 takes an unknown word for a stray argument, and with --help beside it prints the
+  // main help and exits 0: a mistyped command must fail instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string command = argv[1];
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) known = known || sub->check_name(command);
+    if (!known) {
+      std::cerr << "glassbrain: unknown command '" << command << "'; run glassbrain --help for the list\n";
+      return 2;
+    }
+  }
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
 
@@ -308,5 +333,13 @@ int main(int argc, char** argv) {
   if (import->parsed()) return Import(store_url, file);
   if (exp->parsed()) return Export(store_url, file);
   if (purge->parsed()) return Purge(store_url, evidence_dir);
+  if (backup->parsed()) {
+    Status s = BackupStore(store_url, evidence_dir, file);
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (restore->parsed()) {
+    Status s = RestoreStore(restore_options);
+    return s.ok() ? 0 : Fail(s);
+  }
   return 0;
 }

@@ -76,6 +76,18 @@ const ReportSummary& Newer(const ReportSummary& a, const ReportSummary& b) {
   return std::tie(a.requested_at, a.id) >= std::tie(b.requested_at, b.id) ? a : b;
 }
 
+// A key names one observation for ever: one that differs from another only by spaces or an
+// invisible character would be a second observation to the store and the same one to a reader.
+Status ValidateIdempotencyKey(std::string_view key) {
+  if (key.empty()) return Status::Invalid("idempotency_key is required");
+  if (key.size() > 200) return Status::Invalid("idempotency_key is longer than 200 characters");
+  for (unsigned char c : key)  // tabs and line breaks among them
+    if (c < 0x20 || c == 0x7f) return Status::Invalid("idempotency_key must not hold control characters");
+  if (key.front() == ' ' || key.back() == ' ')
+    return Status::Invalid("idempotency_key must not begin or end with a space");
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<TaskAction> ParseTaskAction(std::string_view name) {
@@ -101,8 +113,7 @@ IncidentService::IncidentService(Store& store, const CatalogHolder& catalog, Env
     : store_(store), catalog_(catalog), env_(env), options_(options) {}
 
 Status IncidentService::Validate(const Event& e) const {
-  if (e.idempotency_key.empty()) return Status::Invalid("idempotency_key is required");
-  if (e.idempotency_key.size() > 200) return Status::Invalid("idempotency_key is longer than 200 characters");
+  GB_RETURN_IF_ERROR(ValidateIdempotencyKey(e.idempotency_key));
   if (e.source_id.empty()) return Status::Invalid("source.id is required");
   auto catalog = catalog_.Get();
   if (!catalog->district.FindService(e.category))

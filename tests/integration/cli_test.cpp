@@ -679,6 +679,13 @@ TEST(CliTest, VersionAndUsageErrors) {
     EXPECT_LT(r.exit, 128) << "died of a signal: " << r;
     EXPECT_FALSE(r.err.empty()) << r;
   }
+  // A mistyped command is an error even beside --help, which would otherwise print the main
+  // help and exit 0 as if the command existed.
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"frobnicate"}, {"frobnicate", "--help"}}) {
+    RunResult r = Glassbrain(args);
+    EXPECT_EQ(r.exit, 2) << r;
+    EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos) << r;
+  }
 }
 
 }  // namespace

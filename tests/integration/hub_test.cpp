@@ -146,6 +146,23 @@ TEST_F(HubTest, BatchIngestCorrelatesRoutesAndDeduplicates) {
   EXPECT_FALSE(inc["explanation"].get<std::string>().empty());
   auto events = json::parse(s.Get("/api/v1/incidents/" + to_string(res[0]["incident_id"]) + "/events").body);
   EXPECT_EQ(events["items"].size(), 2u);
+
+  // Keys that only look unique are refused one by one; the good item beside them is stored.
+  json odd = json::array({MakeEvent(" ", "illegal_parking", p.lat, p.lon), MakeEvent(" t1/a", "illegal_parking", p.lat, p.lon),
+                          MakeEvent("t1/a\t", "illegal_parking", p.lat, p.lon),
+                          MakeEvent("t1/\a-d", "illegal_parking", p.lat, p.lon),
+                          MakeEvent("t1/e", "illegal_parking", p.lat, p.lon)});
+  json odd_reply = Batch(odd);
+  const json& odd_res = odd_reply["results"];
+  for (int i : {0, 1}) {
+    EXPECT_EQ(odd_res[i]["status"], "rejected") << i;
+    EXPECT_NE(to_string(odd_res[i]["error"]).find("must not begin or end with a space"), std::string::npos) << i;
+  }
+  for (int i : {2, 3}) {
+    EXPECT_EQ(odd_res[i]["status"], "rejected") << i;
+    EXPECT_NE(to_string(odd_res[i]["error"]).find("must not hold control characters"), std::string::npos) << i;
+  }
+  EXPECT_EQ(odd_res[4]["status"], "stored");
 }
 
 TEST_F(HubTest, UnroutedIncidentsGoToTheFallbackAndAreFlagged) {
