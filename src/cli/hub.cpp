@@ -86,6 +86,7 @@ Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::str
   c.evidence_before = now - d.retention.evidence_days * kDay;
   c.incidents_before = now - d.retention.incidents_days * kDay;
   c.audit_before = now - d.retention.audit_days * kDay;
+  c.now = now;
   for (const auto& s : d.services) c.category_events_before.emplace_back(s.code, now - s.retention_days * kDay);
   auto result = store.Purge(c);
   if (!result.ok()) return result;

@@ -5,6 +5,7 @@
 //   import / export   areas and cameras as GeoJSON (or a whole district directory)
 //   purge   delete data past its retention
 //   backup / restore   a consistent copy of a SQLite store and its evidence, and back
+//   audit verify   walk the audit log's hash chain
 //   edge    the edge agent: camera video in, anonymized events out (src/edge)
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -22,6 +23,7 @@
 #include "district/codec.h"
 #include "district/persist.h"
 #include "edge/command.h"
+#include "store/audit_chain.h"
 
 namespace gb {
 namespace {
@@ -192,6 +194,25 @@ int Purge(const std::string& url, const std::string& evidence_dir) {
   return 0;
 }
 
+// Exit 0 when the chain holds (and holds `expected_head`, when given), 1 when it does not.
+int VerifyAudit(const std::string& url, const std::string& expected_head) {
+  auto store = Open(url);
+  if (!store.ok()) return Fail(store.status());
+  auto v = VerifyAuditChain(**store, expected_head.empty() ? std::nullopt : std::optional(expected_head));
+  if (!v.ok()) {
+    std::cerr << "glassbrain: the audit log does not verify: " << v.status().message() << "\n";
+    return 1;
+  }
+  if (!v->head_found) {
+    std::cerr << "glassbrain: the audit log verifies, but " << expected_head
+              << " is not one of its hashes: the log before it was rewritten, or the hash was noted elsewhere\n";
+    return 1;
+  }
+  std::cout << "audit log verified: " << v->checked << " stored entries chain from the anchor to the head "
+            << v->head_hash << (expected_head.empty() ? "" : "; it includes " + expected_head) << "\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace gb
 
@@ -259,6 +280,15 @@ int main(int argc, char** argv) {
   restore->add_flag("--force", restore_options.force, "Replace an existing store");
   restore->add_option("file", restore_options.file, "The backup FILE (with FILE.evidence/)")->required()
       ->check(CLI::ExistingFile);
+
+  std::string expected_head;
+  auto* audit = app.add_subcommand("audit", "Check the audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Walk the audit log's hash chain; name the first entry that does not match (exit 1)");
+  audit_verify->add_option("--store", store_url, "Store URL")->required();
+  audit_verify->add_option("--head", expected_head,
+                           "A head hash noted earlier (GET /api/v1/public/audit-head): check that the chain holds it");
 
   edge::EdgeCommandArgs edge_args;
   auto* edge = edge::AddEdgeCommand(app, edge_args);
@@ -333,6 +363,7 @@ int main(int argc, char** argv) {
   if (import->parsed()) return Import(store_url, file);
   if (exp->parsed()) return Export(store_url, file);
   if (purge->parsed()) return Purge(store_url, evidence_dir);
+  if (audit_verify->parsed()) return VerifyAudit(store_url, expected_head);
   if (backup->parsed()) {
     Status s = BackupStore(store_url, evidence_dir, file);
     return s.ok() ? 0 : Fail(s);

@@ -214,6 +214,7 @@ struct AuditEntry {
   std::string object;   // "incident/42", "evidence/sha256:…"
   std::string purpose;  // stated by the actor, required for evidence reads
   std::string detail;   // JSON
+  std::string hash{};   // its link in the audit chain (store/audit_chain.h), set when stored
 };
 
 // An Open311 service request as stored. Personal fields are never shown publicly.

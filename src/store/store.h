@@ -136,6 +136,16 @@ struct Session {
   TimeMs expires_at = 0;
 };
 
+// The audit log's hash chain (store/audit_chain.h): where it starts after purges, and its head.
+struct AuditChain {
+  std::string anchor_hash;   // the hash before the oldest stored entry: genesis, or a purge's cut
+  Id anchor_id = 0;          // entries up to this id were purged
+  std::int64_t purged = 0;   // how many were
+  std::string head_hash;     // the newest entry's hash (anchor_hash when none is stored)
+  std::int64_t entries = 0;  // every entry ever chained, purged ones included
+  TimeMs head_at = 0;        // the newest stored entry's time; 0 when none
+};
+
 // A remembered answer to a write sent with Idempotency-Key.
 struct IdempotentReply {
   int status = 0;
@@ -158,7 +168,8 @@ struct RetentionCutoffs {
   TimeMs events_before = 0;    // events (and their evidence links) observed before this go
   TimeMs evidence_before = 0;  // evidence stored before this goes, with its file
   TimeMs incidents_before = 0; // closed incidents last updated before this go
-  TimeMs audit_before = 0;
+  TimeMs audit_before = 0;     // the oldest audit entries up to the first one at or after this go
+  TimeMs now = 0;              // when the purge runs: the time of its own audit entry
   // Per-category override of events_before (from each service's retention_days).
   std::vector<std::pair<std::string, TimeMs>> category_events_before;
 };
@@ -202,6 +213,7 @@ class WriteTxn {
 
   // Appends to the live stream's log; fills change.seq.
   virtual Status AppendChange(IncidentChange& change) = 0;
+  // Sets entry.id and entry.hash, the entry's link in the audit chain.
   virtual Status AppendAudit(AuditEntry& entry) = 0;
 
   // ---- reports (Open311) ----
@@ -253,6 +265,9 @@ class Store {
   virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;
   virtual Id LastChangeSeq() = 0;
   virtual std::vector<AuditEntry> ListAudit(const AuditFilter& filter) = 0;
+  virtual Result<AuditChain> GetAuditChain() = 0;
+  // Calls `fn` with every stored audit entry, oldest first, until it returns an error.
+  virtual Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) = 0;
   virtual Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) = 0;
   // For each incident moved to resolved in [from, to) (by its audit entry), how long it had
   // been open then, in milliseconds.

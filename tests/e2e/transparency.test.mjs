@@ -1,6 +1,6 @@
 // The public transparency page lists every camera of the public map with its purpose,
-// rules and reach, shows them on the map, says what the system cannot do, reads in German,
-// and passes axe-core.
+// rules and reach, shows them on the map, publishes the audit log's head, says what the
+// system cannot do, reads in German, and passes axe-core.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertAccessible, launchBrowser, newContext, screenshot } from './support/browser.mjs';
@@ -27,6 +27,12 @@ test('every camera of the public map is in the table "Cameras" and on the map', 
   await page.getByRole('heading', { name: 'What this system cannot do' }).waitFor();
   await page.getByText(/Faces and people are blurred before any image is stored/).waitFor();
   await page.waitForFunction((n) => new RegExp(`Cameras \\(${n} shown\\)`).test(document.querySelector('.layers')?.textContent ?? ''), cameras.length);
+  // The audit log's head, as the hub publishes it, for anyone to note.
+  await page.getByRole('heading', { name: 'The audit log cannot be rewritten unseen' }).waitFor();
+  const head = await (await fetch(`${hub.url}/api/v1/public/audit-head`)).json();
+  assert.match(head.hash, /^[0-9a-f]{64}$/);
+  assert.equal(await page.locator('code.audit-head').textContent(), head.hash);
+  await page.getByText(new RegExp(`after ${head.entries} entries`)).waitFor();
   await screenshot(page, 'transparency');
   await assertAccessible(page, 'transparency page');
   await page.getByRole('link', { name: 'Deutsch' }).click();

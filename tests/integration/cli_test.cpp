@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -304,6 +305,31 @@ TEST_F(PurgeTest, AMissingStoreIsRefusedAndNotCreated) {
     EXPECT_NE(r.err.find("glassbrain import"), std::string::npos) << "the message says how to create one: " << r;
     EXPECT_FALSE(fs::exists(typo)) << args[0] << " created an empty store";
   }
+}
+
+// ---- audit verify ------------------------------------------------------------------------
+
+TEST(AuditVerifyTest, AnIntactLogVerifiesAndAnEditedEntryIsNamed) {
+  TempDir dir;
+  const std::string url = "sqlite:" + (dir / "hub.db");
+  CreateDemoStore(url);
+  ASSERT_EQ(Glassbrain({"token", "create", "--store", url, "--name", "site-a", "--role", "edge"}).exit, 0);
+  RunResult ok = Glassbrain({"audit", "verify", "--store", url});
+  ASSERT_EQ(ok.exit, 0) << ok;
+  EXPECT_NE(ok.out.find("audit log verified"), std::string::npos) << ok;
+  RunResult unknown = Glassbrain({"audit", "verify", "--store", url, "--head", std::string(64, 'b')});
+  EXPECT_EQ(unknown.exit, 1) << unknown;
+  EXPECT_NE(unknown.err.find("is not one of its hashes"), std::string::npos) << unknown;
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "hub.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit SET actor = 'someone else' WHERE id = (SELECT min(id) FROM audit)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  RunResult broken = Glassbrain({"audit", "verify", "--store", url});
+  EXPECT_EQ(broken.exit, 1) << broken;
+  EXPECT_NE(broken.err.find("does not match its hash"), std::string::npos) << broken;
 }
 
 // ---- user add ----------------------------------------------------------------------------
@@ -631,7 +657,8 @@ TEST_P(HelpTest, ListsTheOptionsAndExitsZero) {
 
 INSTANTIATE_TEST_SUITE_P(
     Subcommands, HelpTest,
-    ::testing::Values(HelpCase{{}, {"serve", "demo", "user", "token", "import", "export", "purge", "--version"}},
+    ::testing::Values(HelpCase{{}, {"serve", "demo", "user", "token", "import", "export", "purge", "backup", "restore",
+                                     "audit", "--version"}},
                       HelpCase{{"serve"}, {"--listen", "--store", "--config"}},
                       HelpCase{{"demo"}, {"--listen", "--data-dir", "--district", "--no-simulate", "--config"}},
                       HelpCase{{"user"}, {"add"}},
@@ -640,7 +667,10 @@ INSTANTIATE_TEST_SUITE_P(
                       HelpCase{{"token", "create"}, {"--store", "--name", "--role", "edge or integration"}},
                       HelpCase{{"import"}, {"--store", "file"}},
                       HelpCase{{"export"}, {"--store", "file"}},
-                      HelpCase{{"purge"}, {"--store", "--evidence-dir"}}),
+                      HelpCase{{"purge"}, {"--store", "--evidence-dir"}},
+                      HelpCase{{"backup"}, {"--store", "--evidence-dir", "FILE.evidence"}},
+                      HelpCase{{"restore"}, {"--store", "--evidence-dir", "--force"}},
+                      HelpCase{{"audit", "verify"}, {"--store", "--head"}}),
     [](const ::testing::TestParamInfo<HelpCase>& info) {
       std::string name;
       for (const auto& part : info.param.command) name += part;

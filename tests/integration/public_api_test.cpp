@@ -8,6 +8,7 @@
 #include <set>
 
 #include "hub_fixture.h"
+#include "store/audit_chain.h"
 
 namespace gb::testing {
 namespace {
@@ -260,6 +261,29 @@ TEST_F(PublicApiTest, SlasTemplatesAndPurposesAreEditedLikeTheRestOfTheDistrict)
   for (const auto& item : items)
     listed |= item["code"] == "insurance";
   EXPECT_TRUE(listed);
+}
+
+// The audit log's head is public: a digest noted now is found in the chain after later
+// entries, and it moves with every audited change.
+TEST_F(PublicApiTest, TheAuditHeadIsPublishedAndANotedHeadStaysInTheChain) {
+  auto r = f().Anonymous("GET", "/api/v1/public/audit-head");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json noted = Parse(r);
+  ASSERT_TRUE(noted["hash"].is_string());
+  EXPECT_EQ(noted["hash"].get<std::string>().size(), 64u);
+  EXPECT_GE(noted["entries"].get<std::int64_t>(), 1) << "accounts were added: " << noted.dump();
+
+  const LatLon p = f().CentreOf("park");
+  f().Ingest(json::array({MakeEventNow("audit-head/1", "overflowing_bin", p.lat, p.lon)}));
+  json later = Parse(f().Anonymous("GET", "/api/v1/public/audit-head"));
+  EXPECT_NE(later["hash"], noted["hash"]);
+  EXPECT_GT(later["entries"].get<std::int64_t>(), noted["entries"].get<std::int64_t>());
+  EXPECT_TRUE(later["at"].is_string()) << later.dump();
+
+  auto v = VerifyAuditChain(f().hub().store(), noted["hash"].get<std::string>());
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_TRUE(v->head_found);
+  EXPECT_EQ(v->head_hash, later["hash"]);
 }
 
 }  // namespace

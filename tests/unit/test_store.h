@@ -152,6 +152,8 @@ class FailableStore final : public Store {
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override { return inner_.ChangesAfter(seq, limit); }
   Id LastChangeSeq() override { return inner_.LastChangeSeq(); }
   std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override { return inner_.ListAudit(filter); }
+  Result<AuditChain> GetAuditChain() override { return inner_.GetAuditChain(); }
+  Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) override { return inner_.ScanAudit(fn); }
   Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override {
     return inner_.TallyAudit(query);
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/sha256.h"
+
 #include "core/status.h"
 
 namespace gb::auth {
@@ -36,8 +38,7 @@ void SetFastHashingForTests(bool fast);
 // `bytes` random bytes (REQUIRES: 1 ≤ bytes ≤ 1024) as base64url without padding.
 std::string RandomToken(size_t bytes = 32);
 
-// Lower-case hex SHA-256 of `data` (64 characters).
-std::string Sha256Hex(std::string_view data);
+using ::gb::Sha256Hex;  // core/sha256.h, named here for the callers that hash credentials
 
 // Compares in time independent of where the strings differ. Strings of different length
 // are unequal at once (their lengths are not secret: tokens have a fixed length).

@@ -97,6 +97,15 @@ void RegisterTransparencyRoutes(http::Router& router, HubContext& ctx) {
     return http::Json(200, json{{"items", std::move(items)}}.dump());
   }, "The purposes staff state when they look at evidence: {\"items\": [{\"code\", \"label\"}]}");
 
+  router.Add("GET", "/api/v1/public/audit-head", {}, [&ctx](http::Request&) {
+    auto chain = ctx.store.GetAuditChain();
+    if (!chain.ok()) return http::ErrorFor(chain.status());
+    json head{{"hash", chain->head_hash}, {"entries", chain->entries}, {"purged", chain->purged}};
+    head["at"] = chain->head_at != 0 ? json(FormatRfc3339(chain->head_at)) : json(nullptr);
+    return http::Json(200, head.dump());
+  }, "The audit log's head: the SHA-256 chain's newest hash, how many entries it holds (purged ones included) and "
+     "the newest entry's time; `glassbrain audit verify` checks the chain against it");
+
   auto cache = std::make_shared<StatsCache>();
   router.Add("GET", "/api/v1/public/stats", {}, [&ctx, cache](http::Request& req) {
     auto q = Query(req);

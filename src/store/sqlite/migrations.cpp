@@ -1,6 +1,10 @@
 #include "store/sqlite/migrations.h"
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "store/audit_chain.h"
 
 namespace gb::sqlite {
 namespace {
@@ -229,11 +233,52 @@ CREATE TABLE task_orders (
 ) WITHOUT ROWID;
 )sql";
 
+// The audit log becomes a hash chain (store/audit_chain.h): each entry's link, and one row
+// with the chain's anchor (where purges cut it) and head. Entries stored before are chained
+// in id order by ChainStoredAudit.
+constexpr const char kSchemaV5[] = R"sql(
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE audit_chain (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  anchor_hash TEXT    NOT NULL,
+  anchor_id   INTEGER NOT NULL,
+  purged      INTEGER NOT NULL,
+  head_hash   TEXT    NOT NULL,
+  entries     INTEGER NOT NULL
+);
+)sql";
+
+Status ChainStoredAudit(Database& db) {
+  const std::string genesis(kAuditGenesis);
+  std::string head = genesis;
+  std::int64_t entries = 0, first_id = 0;
+  {
+    Query q = db.UseDynamic("SELECT id, at, actor, action, object, purpose, detail FROM audit ORDER BY id");
+    std::vector<std::pair<Id, std::string>> links;
+    while (q.Step()) {
+      AuditEntry e{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6), ""};
+      if (entries++ == 0) first_id = e.id;
+      head = AuditChainHash(head, e);
+      links.emplace_back(e.id, head);
+    }
+    GB_RETURN_IF_ERROR(q.status());
+    for (const auto& [id, hash] : links) {
+      Query u = db.UseDynamic("UPDATE audit SET hash = ?1 WHERE id = ?2");
+      GB_RETURN_IF_ERROR(u.Bind(1, hash).Bind(2, id).Run());
+    }
+  }
+  // Entries an earlier purge removed are not part of the chain: it starts before the oldest kept.
+  Query q = db.UseDynamic(
+      "INSERT INTO audit_chain (id, anchor_hash, anchor_id, purged, head_hash, entries) VALUES (1, ?1, ?2, 0, ?3, ?4)");
+  return q.Bind(1, genesis).Bind(2, first_id > 0 ? first_id - 1 : 0).Bind(3, head).Bind(4, entries).Run();
+}
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
+    {5, kSchemaV5, ChainStoredAudit},
 };
 
 }  // namespace
@@ -263,6 +308,7 @@ Status ApplyMigrations(Database& db) {
   for (const Migration& m : Migrations()) {
     if (m.version <= version) continue;
     Status s = db.Exec(m.sql);
+    if (s.ok() && m.then) s = m.then(db);
     if (!s.ok()) return fail(Status::Internal("schema migration " + std::to_string(m.version) + " failed: " + s.message()));
   }
   if (version < latest) {

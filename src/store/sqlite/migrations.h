@@ -14,6 +14,8 @@ namespace gb::sqlite {
 struct Migration {
   int version;
   const char* sql;
+  // Runs after `sql` in the same transaction, for what SQL cannot compute (hashes).
+  Status (*then)(Database& db) = nullptr;
 };
 
 // All steps in order; the last one's version is the schema version of this build.

@@ -7,6 +7,8 @@
 #include <exception>
 #include <unordered_map>
 
+#include "core/json_writer.h"
+#include "store/audit_chain.h"
 #include "store/sqlite/encoding.h"
 #include "store/sqlite/event_links.h"
 #include "store/sqlite/migrations.h"
@@ -35,7 +37,7 @@ using sqlite::SqlKey;
   "r.id, r.token, r.service_code, r.description, r.lat, r.lon, r.address, r.email, r.first_name, r.last_name, " \
   "r.phone, r.device_id, r.account_id, r.media, r.requested_at, r.incident_id"
 
-#define GB_AUDIT_COLS "a.id, a.at, a.actor, a.action, a.object, a.purpose, a.detail"
+#define GB_AUDIT_COLS "a.id, a.at, a.actor, a.action, a.object, a.purpose, a.detail, a.hash"
 #define GB_CHANGE_COLS "seq, incident_id, at, type, department_id, area_id, json"
 
 void ReadIncident(const Query& q, int c, Incident& out) {
@@ -115,6 +117,7 @@ AuditEntry ReadAudit(const Query& q) {
   q.TextTo(4, a.object);
   q.TextTo(5, a.purpose);
   q.TextTo(6, a.detail);
+  q.TextTo(7, a.hash);
   return a;
 }
 
@@ -195,7 +198,13 @@ const SqlKey kAppendChange(
     "INSERT INTO incident_changes (incident_id, at, type, department_id, area_id, json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 const SqlKey kAppendAudit(
-    "INSERT INTO audit (at, actor, action, object, purpose, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    "INSERT INTO audit (at, actor, action, object, purpose, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+const SqlKey kAuditHead("SELECT head_hash FROM audit_chain WHERE id = 1");
+const SqlKey kAdvanceAuditHead("UPDATE audit_chain SET head_hash = ?1, entries = entries + 1 WHERE id = 1");
+const SqlKey kGetAuditChain(
+    "SELECT anchor_hash, anchor_id, purged, head_hash, entries, "
+    "coalesce((SELECT at FROM audit ORDER BY id DESC LIMIT 1), 0) FROM audit_chain WHERE id = 1");
+const SqlKey kScanAudit("SELECT " GB_AUDIT_COLS " FROM audit a ORDER BY a.id");
 const SqlKey kInsertReport(
     "INSERT INTO reports (token, service_code, description, lat, lon, address, email, first_name, last_name, "
     "phone, device_id, account_id, media, requested_at, incident_id) "
@@ -265,7 +274,14 @@ const SqlKey kPurgeReportsOfDoomed("DELETE FROM reports WHERE incident_id IN (" 
 const SqlKey kPurgeDoomed("DELETE FROM incidents WHERE open = 0 AND updated_at < ?1");
 const SqlKey kPurgeUnlinkedReports("DELETE FROM reports WHERE incident_id IS NULL AND requested_at < ?1");
 const SqlKey kPurgeChangesBefore("DELETE FROM incident_changes WHERE at < ?1");
-const SqlKey kPurgeAudit("DELETE FROM audit WHERE at < ?1");
+// The audit chain is only ever cut at a prefix: before the oldest entry still in its window
+// (ids follow time, except where the clock stepped back).
+const SqlKey kAuditCut(
+    "SELECT id, hash FROM audit WHERE id < coalesce((SELECT min(id) FROM audit WHERE at >= ?1), "
+    "(SELECT max(id) + 1 FROM audit)) ORDER BY id DESC LIMIT 1");
+const SqlKey kPurgeAudit("DELETE FROM audit WHERE id <= ?1");
+const SqlKey kMoveAuditAnchor(
+    "UPDATE audit_chain SET anchor_hash = ?1, anchor_id = ?2, purged = purged + ?3 WHERE id = 1");
 const SqlKey kPurgeEvidence("DELETE FROM evidence WHERE created_at < ?1 RETURNING hash");
 const SqlKey kPurgeSessions("DELETE FROM sessions WHERE expires_at < ?1");
 const SqlKey kPurgeIdempotent("DELETE FROM idempotency WHERE at < ?1");
@@ -527,16 +543,26 @@ class SqliteWriteTxn final : public WriteTxn {
 
   Status AppendAudit(AuditEntry& entry) override {
     if (!Active()) return Inactive();
+    std::string previous;
+    {
+      Query q = db_.Use(kAuditHead);
+      if (q.Step()) q.TextTo(0, previous);
+      GB_RETURN_IF_ERROR(WithContext(q.status(), "cannot read the audit chain's head"));
+      if (previous.empty()) return Status::Internal("the audit chain has no head row");
+    }
+    entry.hash = AuditChainHash(previous, entry);
     Query q = db_.Use(kAppendAudit);
     q.Bind(1, entry.at)
         .Bind(2, entry.actor)
         .Bind(3, entry.action)
         .Bind(4, entry.object)
         .Bind(5, entry.purpose)
-        .Bind(6, entry.detail);
+        .Bind(6, entry.detail)
+        .Bind(7, entry.hash);
     GB_RETURN_IF_ERROR(WithContext(q.Run(), "cannot write the audit entry"));
     entry.id = db_.LastInsertRowid();
-    return Status::Ok();
+    Query head = db_.Use(kAdvanceAuditHead);
+    return WithContext(head.Bind(1, entry.hash).Run(), "cannot advance the audit chain");
   }
 
   Status InsertReport(Report& r) override {
@@ -639,6 +665,33 @@ class SqliteWriteTxn final : public WriteTxn {
     return WithContext(q.Run(), "cannot store the order of the tasks");
   }
 
+  // Cuts the audit chain's oldest entries; the last one's hash becomes the anchor the rest
+  // verifies from, and the cut is itself an audit entry.
+  Status PurgeAudit(const RetentionCutoffs& c, std::int64_t& removed) {
+    Id last_id = 0;
+    std::string last_hash;
+    {
+      Query q = db_.Use(kAuditCut);
+      q.Bind(1, c.audit_before);
+      if (q.Step()) {
+        last_id = q.Int(0);
+        q.TextTo(1, last_hash);
+      }
+      GB_RETURN_IF_ERROR(q.status());
+    }
+    if (last_id == 0) return Status::Ok();
+    Query del = db_.Use(kPurgeAudit);
+    GB_RETURN_IF_ERROR(del.Bind(1, last_id).Run());
+    const std::int64_t n = db_.Changes();
+    removed += n;
+    Query anchor = db_.Use(kMoveAuditAnchor);
+    GB_RETURN_IF_ERROR(anchor.Bind(1, last_hash).Bind(2, last_id).Bind(3, n).Run());
+    AuditEntry entry{0, c.now, "system", "audit.purge", "audit", "", "", ""};
+    JsonWriter(entry.detail).BeginObject().Key("removed").Int(n).Key("anchor_id").Int(last_id).Key("anchor_hash")
+        .String(last_hash).EndObject();
+    return AppendAudit(entry);
+  }
+
   Status Purge(const RetentionCutoffs& c, PurgeResult& out) {
     cache_.clear();  // closed incidents go below, by a statement that bypasses the cache
     auto run = [&](const SqlKey& key, TimeMs cutoff, std::int64_t& counter) -> Status {
@@ -689,7 +742,7 @@ class SqliteWriteTxn final : public WriteTxn {
       GB_RETURN_IF_ERROR(run(kPurgeUnlinkedReports, c.incidents_before, out.reports));
       GB_RETURN_IF_ERROR(run(kPurgeChangesBefore, c.incidents_before, out.changes));
     }
-    if (c.audit_before != 0) GB_RETURN_IF_ERROR(run(kPurgeAudit, c.audit_before, out.audit));
+    if (c.audit_before != 0) GB_RETURN_IF_ERROR(PurgeAudit(c, out.audit));
     if (c.evidence_before != 0) {
       Query q = db_.Use(kPurgeEvidence);
       q.Bind(1, c.evidence_before);
@@ -1172,6 +1225,35 @@ Id SqliteStore::LastChangeSeq() {
   if (!lease) return 0;
   Query q = (**lease).Use(kLastChangeSeq);
   return q.Step() ? q.Int(0) : 0;
+}
+
+Result<AuditChain> SqliteStore::GetAuditChain() {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Query q = (**lease).Use(kGetAuditChain);
+  AuditChain c;
+  if (q.Step()) {
+    q.TextTo(0, c.anchor_hash);
+    c.anchor_id = q.Int(1);
+    c.purged = q.Int(2);
+    q.TextTo(3, c.head_hash);
+    c.entries = q.Int(4);
+    c.head_at = q.Int(5);
+  } else if (q.status().ok()) {
+    return Status::Internal("the audit chain has no head row");
+  }
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the audit chain");
+  return c;
+}
+
+Status SqliteStore::ScanAudit(const std::function<Status(const AuditEntry&)>& fn) {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  return InReadTransaction(**lease, [&]() -> Status {
+    Query q = (**lease).Use(kScanAudit);
+    while (q.Step()) GB_RETURN_IF_ERROR(fn(ReadAudit(q)));
+    return WithContext(q.status(), "cannot read the audit log");
+  });
 }
 
 std::vector<AuditEntry> SqliteStore::ListAudit(const AuditFilter& f) {

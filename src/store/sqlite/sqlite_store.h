@@ -103,6 +103,8 @@ class SqliteStore final : public Store {
   std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
   Id LastChangeSeq() override;
   std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override;
+  Result<AuditChain> GetAuditChain() override;
+  Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) override;
   Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override;
   Result<std::vector<TimeMs>> ResolveDurations(TimeMs from, TimeMs to) override;
   Result<OpenIncidentCounts> CountOpenIncidents() override;

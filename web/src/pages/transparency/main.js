@@ -15,7 +15,8 @@ const app = document.getElementById('app');
 async function main() {
   const t = await loadI18n();
   document.title = `Glassbrain — ${t('transparency.title')}`;
-  const [publicMap, stats] = await Promise.all([get('/api/v1/public/map'), get('/api/v1/public/stats')]);
+  const [publicMap, stats, auditHead] = await Promise.all([
+    get('/api/v1/public/map'), get('/api/v1/public/stats'), get('/api/v1/public/audit-head')]);
   const cameras = publicMap.features.filter((f) => f.properties.layer === 'camera');
   const coverage = new Map(publicMap.features.filter((f) => f.properties.layer === 'camera_coverage').map((f) => [f.properties.id, f.properties]));
   const ruleWords = (rules) => (rules ?? []).map((r) => { const k = `rule.${r}`; const w = t(k); return w === k ? r.replace(/_/g, ' ') : w; }).join(', ');
@@ -49,6 +50,11 @@ async function main() {
           h('li', {}, t('transparency.opened', { n: stats.incidents_opened })),
           h('li', {}, t('transparency.resolved', { n: stats.incidents_resolved })),
           h('li', {}, t('transparency.reopened', { n: stats.reopened })))),
+      h('section', { class: 'panel', 'aria-labelledby': 'audit-title' },
+        h('h2', { id: 'audit-title' }, t('transparency.audit')),
+        h('p', {}, t('transparency.audit.text')),
+        h('p', {}, t('transparency.audit.head', { entries: auditHead.entries, at: auditHead.at ? new Date(auditHead.at).toLocaleString(t.lang) : t('transparency.audit.none') }),
+          ' ', h('code', { class: 'audit-head' }, auditHead.hash))),
       h('section', { class: 'panel cannot', 'aria-labelledby': 'cannot-title' },
         h('h2', { id: 'cannot-title' }, t('transparency.cannot')),
         h('ul', {}, ['face', 'track', 'score'].map((k) => h('li', {}, t(`transparency.cannot.${k}`)))))));
