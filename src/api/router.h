@@ -1,10 +1,11 @@
 // Router: maps (method, path) to a handler, and enforces who may call it.
 //
 // Every route names the roles allowed to call it; an empty list means public. Dispatch
-// authenticates the caller (cookie session or bearer token, through the Authenticator),
-// answers 401 when a protected route has no caller, 403 when the role is not allowed or
-// a cookie-authenticated write lacks the session's X-CSRF-Token, 404/405 when nothing
-// matches. Patterns are literal segments and parameters: "/api/v1/incidents/{id}",
+// authenticates the caller (cookie session or bearer token, through the Authenticator,
+// which also refuses a cookie-authenticated write without the session's X-CSRF-Token),
+// answers 401 when a protected route has no caller, 403 when the role is not allowed,
+// 404/405 when nothing matches. Every answer gets the security headers (nosniff, no
+// referrer; a policy for HTML; no-store for an authenticated caller; HSTS when enabled). Patterns are literal segments and parameters: "/api/v1/incidents/{id}",
 // "/open311/v2/requests/{id}.json" (a parameter may carry a literal suffix).
 //
 // Thread-safety: Add() only before serving; Dispatch() from any thread.
@@ -24,7 +25,8 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   // The caller behind the request's cookie or Authorization header, or nullopt. Returns an
-  // error Status for a presented but invalid credential (expired session, unknown token).
+  // error Status for a presented but invalid credential (unknown token), and Forbidden for
+  // a write that a cookie authenticates without the matching CSRF token.
   virtual Result<std::optional<Principal>> Authenticate(const Request& req) = 0;
 };
 
@@ -44,6 +46,8 @@ class Router {
   // Serves GET requests that match no route (static files). Public.
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   void SetAuthenticator(Authenticator* auth) { auth_ = auth; }
+  // Adds Strict-Transport-Security to every answer (when the hub is served over HTTPS).
+  void SetStrictTransportSecurity(bool on) { strict_transport_security_ = on; }
 
   // Runs the request through matching, authentication, authorisation and the handler.
   // *route_template receives the matched pattern (or "unmatched"), for metrics labels.
@@ -52,9 +56,12 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  Response DispatchUnsecured(Request& req, std::string* route_template) const;
+
   std::vector<Route> routes_;
   Handler fallback_;
   Authenticator* auth_ = nullptr;
+  bool strict_transport_security_ = false;
 };
 
 }  // namespace gb::http

@@ -133,6 +133,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
                                                   p.metrics, env, p.options.api});
 
   p.router.SetAuthenticator(p.sessions.get());
+  p.router.SetStrictTransportSecurity(p.options.secure_cookies);
   auth::RegisterSessionRoutes(p.router, *p.sessions);
   rest::RegisterOpsRoutes(p.router, *p.ctx);
   rest::RegisterIncidentRoutes(p.router, *p.ctx);

@@ -28,7 +28,7 @@ namespace gb {
 inline constexpr std::pair<std::string_view, std::string_view> kPageSecurityHeaders[] = {
     {"Content-Security-Policy",
      "default-src 'self'; img-src 'self' blob: data:; worker-src 'self' blob:; child-src 'self' blob:; "
-     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
+     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},
 };

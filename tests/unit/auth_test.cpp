@@ -457,6 +457,47 @@ TEST_F(AuthTest, CookieWritesNeedTheCsrfToken) {
       201);
 }
 
+// ASVS 14.4: every answer says nosniff and no referrer; an authenticated one is never
+// cached (the handler's own Cache-Control gives way); HTML gets a strict policy; HSTS only
+// when the hub is served over HTTPS.
+TEST_F(AuthTest, EveryAnswerCarriesTheSecurityHeaders) {
+  router.Add("GET", "/api/v1/cached", {Role::kDispatcher}, [](http::Request&) {
+    http::Response r = http::Json(200, "{}");
+    r.SetHeader("Cache-Control", "public, max-age=60");
+    return r;
+  });
+  router.Add("GET", "/page", {}, [](http::Request&) {
+    http::Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = "<!doctype html><title>x</title>";
+    return r;
+  });
+  auto [cookie, csrf] = SignIn("dana");
+  for (const auto& [req, authenticated] :
+       std::vector<std::pair<http::Request, bool>>{{MakeRequest("GET", "/api/v1/public"), false},
+                                                   {MakeRequest("GET", "/no/such/thing"), false},
+                                                   {MakeRequest("GET", "/page"), false},
+                                                   {MakeRequest("GET", "/api/v1/things"), false},  // 401
+                                                   {MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}}), true},
+                                                   {MakeRequest("GET", "/api/v1/cached", {{"cookie", cookie}}), true}}) {
+    http::Response r = Dispatch(req);
+    EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff") << req.path;
+    EXPECT_EQ(HeaderOf(r, "Referrer-Policy"), "no-referrer") << req.path;
+    EXPECT_EQ(HeaderOf(r, "Strict-Transport-Security"), "") << req.path;
+    if (authenticated) {
+      EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-store") << req.path;
+      EXPECT_EQ(std::count_if(r.headers.begin(), r.headers.end(), [](auto& h) { return h.first == "Cache-Control"; }), 1);
+    }
+  }
+  std::string csp = HeaderOf(Dispatch(MakeRequest("GET", "/page")), "Content-Security-Policy");
+  for (const char* directive : {"default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"})
+    EXPECT_NE(csp.find(directive), std::string::npos) << directive << " in " << csp;
+  EXPECT_EQ(HeaderOf(Dispatch(MakeRequest("GET", "/api/v1/public")), "Content-Security-Policy"), "");
+  router.SetStrictTransportSecurity(true);
+  EXPECT_NE(HeaderOf(Dispatch(MakeRequest("GET", "/api/v1/public")), "Strict-Transport-Security").find("max-age="),
+            std::string::npos);
+}
+
 TEST_F(AuthTest, BearerTokensWorkWithoutCsrf) {
   auto secret = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
   ASSERT_TRUE(secret.ok());

@@ -40,6 +40,8 @@ bool PlausibleSecret(std::string_view v) {
   });
 }
 
+bool IsWrite(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
 Status Limited(std::chrono::milliseconds wait) {
   long long minutes = std::max<long long>(1, (wait.count() + 59'999) / 60'000);
   return Status::RateLimited("too many failed sign-ins; try again in " + std::to_string(minutes) +
@@ -182,10 +184,17 @@ Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const 
       return std::optional<http::Principal>(http::Principal{token->name, token->role, false, {}});
     }
   }
-  if (auto live = FindLiveSession(req))
-    return std::optional<http::Principal>(
-        http::Principal{live->session.user, live->role, true, std::move(live->session.csrf_token)});
-  return std::optional<http::Principal>();
+  auto live = FindLiveSession(req);
+  if (!live) return std::optional<http::Principal>();
+  // A cookie travels with any request the browser makes, a forged one included; the CSRF
+  // token only with the page's own (it is never in a cookie).
+  if (IsWrite(req.method)) {
+    std::string_view sent = req.Header("x-csrf-token");
+    if (sent.empty() || live->session.csrf_token.empty() || !ConstantTimeEquals(sent, live->session.csrf_token))
+      return Status::Forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated write");
+  }
+  return std::optional<http::Principal>(
+      http::Principal{live->session.user, live->role, true, std::move(live->session.csrf_token)});
 }
 
 Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::string_view password,
