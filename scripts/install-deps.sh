@@ -9,6 +9,8 @@ packages=(
   # libraries
   libboost-dev libsqlite3-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev
+  # the word list the password policy refuses plain dictionary words from
+  wamerican
   libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev libopencv-videoio-dev
   # the edge agent's benchmark and tests make their clips with ffmpeg
   ffmpeg

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth/crypto.h"
+#include "api/auth/password_policy.h"
 
 namespace gb::auth {
 
@@ -36,7 +37,7 @@ Status AddUser(Store& store, std::string name, Role role, std::string_view passw
     return Status::Invalid("the role " + std::string(RoleName(role)) +
                            " is for machines, which use tokens; users need a staff role "
                            "(admin, dispatcher, crew, privacy_officer or auditor)");
-  GB_RETURN_IF_ERROR(CheckPasswordPolicy(password));
+  GB_RETURN_IF_ERROR(CheckPasswordPolicy(password, name));
   if (store.GetUser(name)) return Status::Conflict("a user named " + name + " already exists");
 
   User user;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/auth/password_policy.h"
 #include "core/env.h"
 #include "core/model.h"
 #include "core/status.h"

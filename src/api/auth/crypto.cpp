@@ -67,26 +67,4 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-Status CheckPasswordPolicy(std::string_view password) {
-  constexpr size_t kMinChars = 10;
-  constexpr size_t kMaxBytes = 1024;
-  if (password.size() > kMaxBytes)
-    return Status::Invalid("the password is too long: at most " + std::to_string(kMaxBytes) + " bytes");
-  // Split into UTF-8 characters: a character starts at every byte that is not 10xxxxxx.
-  std::vector<std::string_view> chars;
-  for (size_t i = 0; i < password.size();) {
-    size_t j = i + 1;
-    while (j < password.size() && (static_cast<unsigned char>(password[j]) & 0xC0) == 0x80) ++j;
-    chars.push_back(password.substr(i, j - i));
-    i = j;
-  }
-  if (chars.size() < kMinChars)
-    return Status::Invalid("the password is too short: use at least " + std::to_string(kMinChars) +
-                           " characters (a few unrelated words work well)");
-  bool all_same = true;
-  for (const auto& c : chars) all_same = all_same && c == chars.front();
-  if (all_same) return Status::Invalid("the password repeats one character; choose a password with more variety");
-  return Status::Ok();
-}
-
 }  // namespace gb::auth

@@ -44,8 +44,5 @@ using ::gb::Sha256Hex;  // core/sha256.h, named here for the callers that hash c
 // are unequal at once (their lengths are not secret: tokens have a fixed length).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
-// The password policy: at least 10 characters (UTF-8 code points), at most 1024 bytes,
-// and not one character repeated. The message says which rule failed.
-Status CheckPasswordPolicy(std::string_view password);
 
 }  // namespace gb::auth
