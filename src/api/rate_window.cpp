@@ -22,6 +22,14 @@ std::size_t SlidingWindowLog::Count(std::string_view key, TimeMs now) {
   return it == logs_.end() ? 0 : it->second.size();
 }
 
+std::optional<TimeMs> SlidingWindowLog::Newest(std::string_view key, TimeMs now) {
+  auto it = logs_.find(key);
+  if (it == logs_.end()) return std::nullopt;
+  it = Prune(it, now);
+  if (it == logs_.end()) return std::nullopt;
+  return it->second.back();
+}
+
 TimeMs SlidingWindowLog::ReadyAt(std::string_view key, std::size_t max, TimeMs now) {
   auto it = logs_.find(key);
   if (it == logs_.end()) return now;

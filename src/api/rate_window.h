@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,6 +39,9 @@ class SlidingWindowLog {
 
   // How many times `key` holds inside the window at `now`. Prunes the key.
   std::size_t Count(std::string_view key, TimeMs now);
+
+  // The newest time `key` holds inside the window, if any. Prunes the key.
+  std::optional<TimeMs> Newest(std::string_view key, TimeMs now);
 
   // The earliest time, not before `now`, at which `key` holds fewer than `max` times inside
   // the window if nothing more is recorded: `now` when it already does, otherwise the moment

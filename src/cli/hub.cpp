@@ -170,6 +170,13 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
       out += "glassbrain_incidents{state=\"" + std::string(StateName(s)) + "\"} " + std::to_string(n) + "\n";
     }
   });
+  auth::LoginRateLimiter* limiter = &p.sessions->rate_limiter();
+  p.metrics.AddCollector([limiter](std::string& out) {
+    out += "# HELP glassbrain_login_name_ceiling_total Times a staff name reached the ceiling of failed sign-ins "
+           "from all addresses (an attack on that account; see the audit log's session.name_ceiling).\n"
+           "# TYPE glassbrain_login_name_ceiling_total counter\n"
+           "glassbrain_login_name_ceiling_total " + std::to_string(limiter->name_ceiling_hits()) + "\n";
+  });
   Metrics* metrics = &p.metrics;
   p.server = std::make_unique<http::Server>(
       p.options.server, p.router,

@@ -588,42 +588,63 @@ TEST_F(AuthTest, LogoutInvalidatesTheSession) {
 
 // ---- rate limiting ----------------------------------------------------------------------------
 
-TEST_F(AuthTest, RateLimitPerNameKicksInAfterFiveFailuresAndLifts) {
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(LoginAs("dana", "wrong password").status, 401) << i;
-    env.Advance(kMinute);
+TEST_F(AuthTest, FailuresOfANameFromOneAddressBackOffExponentially) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401) << "free failure " << i;
+  // From now on each failure doubles the wait: 1 s, 2 s, 4 s, …
+  for (int wait_s : {1, 2, 4, 8}) {
+    http::Response limited = LoginAs("dana", kPassword);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(HeaderOf(limited, "Retry-After"), std::to_string(wait_s));
+    EXPECT_EQ(ErrorMessage(limited), "too many failed sign-ins; try again in " + std::to_string(wait_s) +
+                                         (wait_s == 1 ? " second" : " seconds"));
+    env.Advance(wait_s * 1000 - 1);
+    EXPECT_EQ(LoginAs("dana", kPassword).status, 429) << "a millisecond early";
+    env.Advance(1);
+    EXPECT_EQ(LoginAs("dana", "wrong again").status, 401);
   }
-  // Now even the right password is refused, with a hint when to come back.
-  http::Response limited = LoginAs("dana", kPassword);
-  EXPECT_EQ(limited.status, 429);
-  EXPECT_EQ(ErrorMessage(limited), "too many failed sign-ins; try again in 10 minutes");
-  EXPECT_EQ(HeaderOf(limited, "Retry-After"), std::to_string(10 * 60));
-  // Other users are not affected.
+  // The same name from another address, and other names, are not slowed down: a guesser
+  // cannot lock the dispatcher out.
+  EXPECT_EQ(LoginAs("dana", kPassword, "192.0.2.44").status, 200);
   EXPECT_EQ(LoginAs("carl", kPassword).status, 200);
-
-  // The window slides: 15 minutes after the first failure one slot frees up.
-  env.Advance(10 * kMinute);  // 15 minutes after the first failure
-  EXPECT_EQ(LoginAs("dana", "wrong again").status, 401);
-  EXPECT_EQ(LoginAs("dana", kPassword).status, 429);
-  env.Advance(15 * kMinute);
+  // The wait is capped at 15 minutes, and failures an hour old are forgotten.
+  for (int i = 0; i < 8; ++i) {
+    env.Advance(auth->rate_limiter().RetryAfter("dana", "198.51.100.7").count());
+    EXPECT_EQ(LoginAs("dana", "still wrong").status, 401) << i;
+  }
+  EXPECT_EQ(HeaderOf(LoginAs("dana", kPassword), "Retry-After"), std::to_string(15 * 60)) << "2^11 s, capped";
+  env.Advance(60 * kMinute);
   EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
 }
 
 TEST_F(AuthTest, SuccessClearsTheNamesFailures) {
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
   EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(LoginAs("dana", "wrong password").status, 401);
   EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
+  EXPECT_EQ(LoginAs("dana", "wrong password").status, 401) << "the count began again";
 }
 
-TEST_F(AuthTest, RateLimitPerAddress) {
+TEST_F(AuthTest, AnAddressTryingManyNamesBacksOff) {
   const std::string attacker = "203.0.113.9";
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(LoginAs("guess" + std::to_string(i), "password123", attacker).status, 401) << i;
   EXPECT_EQ(LoginAs("dana", kPassword, attacker).status, 429);
   EXPECT_EQ(LoginAs("dana", kPassword, "198.51.100.7").status, 200) << "other addresses still get in";
-  env.Advance(15 * kMinute);
+  env.Advance(1000);
   EXPECT_EQ(LoginAs("dana", kPassword, attacker).status, 200);
+}
+
+TEST_F(AuthTest, ANameAttackedFromEverywhereRaisesAnAlarmButStaysUsable) {
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(LoginAs("dana", "guess " + std::to_string(i), "203.0.113." + std::to_string(i)).status, 401) << i;
+  EXPECT_EQ(auth->rate_limiter().name_ceiling_hits(), 1u);
+  std::vector<AuditEntry> audit = Audit();
+  auto alarm = std::find_if(audit.begin(), audit.end(), [](auto& a) { return a.action == "session.name_ceiling"; });
+  ASSERT_NE(alarm, audit.end());
+  EXPECT_EQ(alarm->object, "user/dana");
+  EXPECT_EQ(LoginAs("dana", "guess 100", "203.0.113.200").status, 401);
+  EXPECT_EQ(auth->rate_limiter().name_ceiling_hits(), 1u) << "raised once, not on every failure above";
+  EXPECT_EQ(LoginAs("dana", kPassword, "198.51.100.7").status, 200) << "the dispatcher still signs in";
 }
 
 TEST_F(AuthTest, ParallelFailuresCannotExceedTheLimit) {
@@ -636,8 +657,8 @@ TEST_F(AuthTest, ParallelFailuresCannotExceedTheLimit) {
       if (r.status().code() == Code::kRateLimited) ++limited;
     });
   for (auto& th : threads) th.join();
-  EXPECT_EQ(unauthorized.load(), 5);
-  EXPECT_EQ(limited.load(), 11);
+  EXPECT_EQ(unauthorized.load(), 3);
+  EXPECT_EQ(limited.load(), 13);
 }
 
 TEST_F(AuthTest, ASuccessDoesNotCountAgainstTheAddress) {
@@ -650,8 +671,8 @@ TEST_F(AuthTest, ASuccessDoesNotCountAgainstTheAddress) {
 TEST(LoginRateLimiter, CountsExactlyUnderConcurrency) {
   FakeClockEnv env(kStart);
   RateLimitOptions options;
-  options.max_failures_per_name = 400;
-  options.max_failures_per_address = 1'000'000;
+  options.free_failures_per_name_and_address = 100;
+  options.free_failures_per_address = 1'000'000;
   LoginRateLimiter limiter(&env, options);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
@@ -663,22 +684,27 @@ TEST(LoginRateLimiter, CountsExactlyUnderConcurrency) {
       }
     });
   for (auto& th : threads) th.join();
-  EXPECT_EQ(limiter.Check("dana", "10.0.0.9").code(), Code::kRateLimited);
-  EXPECT_EQ(limiter.Check("user1", "10.0.0.9").code(), Code::kOk);
-  env.Advance(15 * kMinute);
+  for (int t = 0; t < 4; ++t)
+    EXPECT_EQ(limiter.Check("dana", "10.0.0." + std::to_string(t)).code(), Code::kRateLimited) << t;
   EXPECT_TRUE(limiter.Check("dana", "10.0.0.9").ok());
+  EXPECT_TRUE(limiter.Check("user1", "10.0.0.0").ok());
+  EXPECT_EQ(limiter.name_ceiling_hits(), 1u) << "400 failures of dana from four addresses";
+  env.Advance(60 * kMinute);
+  EXPECT_TRUE(limiter.Check("dana", "10.0.0.1").ok());
   EXPECT_EQ(limiter.RetryAfter("dana", "10.0.0.0").count(), 0);
 }
 
-TEST(LoginRateLimiter, MessageRoundsUpToWholeMinutes) {
+TEST(LoginRateLimiter, MessageSaysSecondsThenMinutesRoundedUp) {
   FakeClockEnv env(kStart);
   LoginRateLimiter limiter(&env);
-  for (int i = 0; i < 5; ++i) limiter.RecordFailure("dana", "a");
-  EXPECT_EQ(limiter.Check("dana", "b").message(), "too many failed sign-ins; try again in 15 minutes");
+  for (int i = 0; i < 13; ++i) limiter.RecordFailure("dana", "a");  // 2^10 s past the free three
+  EXPECT_EQ(limiter.Check("dana", "a").message(), "too many failed sign-ins; try again in 15 minutes");
   env.Advance(14 * kMinute + 30'000);
-  EXPECT_EQ(limiter.Check("dana", "b").message(), "too many failed sign-ins; try again in 1 minute");
-  env.Advance(30'000);
-  EXPECT_TRUE(limiter.Check("dana", "b").ok());
+  EXPECT_EQ(limiter.Check("dana", "a").message(), "too many failed sign-ins; try again in 30 seconds");
+  env.Advance(29'500);
+  EXPECT_EQ(limiter.Check("dana", "a").message(), "too many failed sign-ins; try again in 1 second");
+  env.Advance(500);
+  EXPECT_TRUE(limiter.Check("dana", "a").ok());
 }
 
 TEST(Cookies, ParsesSeveralCookiesRobustly) {

@@ -43,9 +43,32 @@ bool PlausibleSecret(std::string_view v) {
 bool IsWrite(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
 Status Limited(std::chrono::milliseconds wait) {
-  long long minutes = std::max<long long>(1, (wait.count() + 59'999) / 60'000);
+  long long seconds = std::max<long long>(1, (wait.count() + 999) / 1000);
+  if (seconds < 60)
+    return Status::RateLimited("too many failed sign-ins; try again in " + std::to_string(seconds) +
+                               (seconds == 1 ? " second" : " seconds"));
+  long long minutes = (seconds + 59) / 60;
   return Status::RateLimited("too many failed sign-ins; try again in " + std::to_string(minutes) +
                              (minutes == 1 ? " minute" : " minutes"));
+}
+
+// The key of one name tried from one address ('\n' occurs in neither).
+std::string PairKey(std::string_view name, std::string_view address) {
+  std::string key(Key(name));
+  key += '\n';
+  key += Key(address);
+  return key;
+}
+
+// When `key` may try again: its newest failure plus the doubling wait past `free` failures.
+TimeMs ReadyAt(SlidingWindowLog& log, std::string_view key, int free, const RateLimitOptions& o, TimeMs now) {
+  const auto failures = static_cast<int>(log.Count(key, now));
+  if (failures < free) return now;
+  auto newest = log.Newest(key, now);
+  if (!newest) return now;
+  const int doublings = std::min(failures - free, 30);
+  const TimeMs wait = std::min<TimeMs>(o.max_delay.count(), o.first_delay.count() << doublings);
+  return std::max(now, *newest + wait);
 }
 
 }  // namespace
@@ -53,17 +76,22 @@ Status Limited(std::chrono::milliseconds wait) {
 // ---- LoginRateLimiter -------------------------------------------------------------------
 
 LoginRateLimiter::LoginRateLimiter(Env* env, RateLimitOptions options)
-    : env_(env), options_(options), by_name_(options.window.count()), by_address_(options.window.count()) {
-  options_.max_failures_per_name = std::max(1, options_.max_failures_per_name);
-  options_.max_failures_per_address = std::max(1, options_.max_failures_per_address);
+    : env_(env),
+      options_(options),
+      by_pair_(options.window.count()),
+      by_address_(options.window.count()),
+      by_name_(options.window.count()) {
+  options_.free_failures_per_name_and_address = std::max(1, options_.free_failures_per_name_and_address);
+  options_.free_failures_per_address = std::max(1, options_.free_failures_per_address);
+  options_.name_ceiling = std::max(1, options_.name_ceiling);
 }
 
 std::chrono::milliseconds LoginRateLimiter::RetryAfterLocked(std::string_view name, std::string_view address,
                                                              TimeMs now) {
-  auto name_max = static_cast<size_t>(options_.max_failures_per_name);
-  auto address_max = static_cast<size_t>(options_.max_failures_per_address);
-  TimeMs at = std::max(by_name_.ReadyAt(Key(name), name_max, now), by_address_.ReadyAt(Key(address), address_max, now));
-  return std::chrono::milliseconds(at - now);  // ReadyAt is never before now
+  TimeMs at = std::max(ReadyAt(by_pair_, PairKey(name, address), options_.free_failures_per_name_and_address,
+                               options_, now),
+                       ReadyAt(by_address_, Key(address), options_.free_failures_per_address, options_, now));
+  return std::chrono::milliseconds(at - now);
 }
 
 std::chrono::milliseconds LoginRateLimiter::RetryAfter(std::string_view name, std::string_view address) {
@@ -81,29 +109,36 @@ Result<LoginRateLimiter::Attempt> LoginRateLimiter::Begin(std::string_view name,
   TimeMs now = env_->NowMs();
   auto wait = RetryAfterLocked(name, address, now);
   if (wait.count() > 0) return Limited(wait);
-  RecordFailureLocked(name, address, now);
-  return Attempt{std::string(Key(name)), std::string(Key(address)), now};
+  bool ceiling = RecordFailureLocked(name, address, now);
+  return Attempt{std::string(Key(name)), std::string(Key(address)), now, ceiling};
 }
 
 void LoginRateLimiter::Succeeded(const Attempt& attempt) {
   std::lock_guard lock(mu_);
-  by_name_.Erase(attempt.name);
+  by_pair_.Erase(PairKey(attempt.name, attempt.address));
   by_address_.RemoveOne(attempt.address, attempt.at);
+  by_name_.RemoveOne(attempt.name, attempt.at);
 }
 
-void LoginRateLimiter::RecordFailure(std::string_view name, std::string_view address) {
+bool LoginRateLimiter::RecordFailure(std::string_view name, std::string_view address) {
   std::lock_guard lock(mu_);
-  RecordFailureLocked(name, address, env_->NowMs());
+  return RecordFailureLocked(name, address, env_->NowMs());
 }
 
-void LoginRateLimiter::RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now) {
-  by_name_.Record(Key(name), now);
+bool LoginRateLimiter::RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now) {
+  by_pair_.Record(PairKey(name, address), now);
   by_address_.Record(Key(address), now);
+  by_name_.Record(Key(name), now);
   if (++failures_since_sweep_ >= kSweepEvery) {
     failures_since_sweep_ = 0;
-    by_name_.Sweep(now);
+    by_pair_.Sweep(now);
     by_address_.Sweep(now);
+    by_name_.Sweep(now);
   }
+  // Raised once as the count reaches the ceiling, not on every failure above it.
+  bool reached = by_name_.Count(Key(name), now) == static_cast<std::size_t>(options_.name_ceiling);
+  if (reached) ceiling_hits_.fetch_add(1, std::memory_order_relaxed);
+  return reached;
 }
 
 // ---- cookies ----------------------------------------------------------------------------
@@ -201,6 +236,14 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
                                                std::string_view client_address) {
   auto attempt = limiter_.Begin(name, client_address);  // counts as failed until proven right
   if (!attempt.ok()) return attempt.status();
+  if (attempt->name_ceiling_reached) {
+    // Best effort: the alarm must not decide whether this sign-in works.
+    AuditEntry alarm{0, attempt->at, "system", "session.name_ceiling", "user/" + attempt->name, "",
+                     nlohmann::json{{"failures", options_.rate_limit.name_ceiling},
+                                    {"window_minutes", options_.rate_limit.window.count() / 60'000}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    (void)store_.Write([&](WriteTxn& txn) { return txn.AppendAudit(alarm); });
+  }
 
   std::optional<User> user;
   if (CheckAccountName(name).ok()) user = store_.GetUser(std::string(name));

@@ -22,7 +22,9 @@
 // REQUIRED: the Store and Env outlive the objects that use them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,17 +41,24 @@
 
 namespace gb::auth {
 
-// Limits below 1 are taken as 1.
+// Failed sign-ins slow down the one who fails, not the one whose name is tried: each key's
+// wait doubles with every failure past its free ones. Keys are a name from one address
+// (someone guessing a password) and an address over all names (someone trying many names).
+// Failures of one name from everywhere never lock it out (anyone could lock the dispatcher
+// out so); past a ceiling they raise an alarm instead: a metric and an audit entry.
 struct RateLimitOptions {
-  int max_failures_per_name = 5;
-  int max_failures_per_address = 20;
-  std::chrono::milliseconds window = std::chrono::minutes(15);
+  int free_failures_per_name_and_address = 3;
+  int free_failures_per_address = 20;
+  std::chrono::milliseconds first_delay = std::chrono::seconds(1);
+  std::chrono::milliseconds max_delay = std::chrono::minutes(15);
+  int name_ceiling = 100;  // failures of one name from all addresses inside the window
+  std::chrono::milliseconds window = std::chrono::hours(1);  // failures older are forgotten
 };
 
-// Counts failed sign-ins in a sliding window, per user name and per client address.
-// Once a key has reached its maximum, Check refuses until enough of its failures are older
-// than the window. Memory is bounded by the failures inside one window: stale keys are
-// swept as failures arrive.
+// Counts failed sign-ins in a sliding window per key (see RateLimitOptions). With f
+// failures of a key inside the window, the last at t, the key may try again from
+// t + min(max_delay, first_delay · 2^(f − free)) when f ≥ free, at once otherwise. Memory is
+// bounded by the failures inside one window: stale keys are swept as failures arrive.
 //
 // A sign-in uses Begin before checking the password and Succeeded after a right one.
 // Begin counts the attempt as failed at once, in the same step as the check, so that
@@ -61,31 +70,37 @@ class LoginRateLimiter {
   struct Attempt {
     std::string name, address;
     TimeMs at = 0;
+    bool name_ceiling_reached = false;  // this failure took the name to its ceiling
   };
 
-  // OK, or RateLimited("too many failed sign-ins; try again in N minutes").
+  // OK, or RateLimited("too many failed sign-ins; try again in N seconds").
   Status Check(std::string_view name, std::string_view address);
   // How long until Check would pass; zero when it passes now.
   std::chrono::milliseconds RetryAfter(std::string_view name, std::string_view address);
-  // Check, and when it passes count a failure for both keys; one step under the lock.
+  // Check, and when it passes count a failure for every key; one step under the lock.
   Result<Attempt> Begin(std::string_view name, std::string_view address);
-  // The attempt succeeded: clears the name's failures and takes the attempt back from the
-  // address's count (other failures from that address stay).
+  // The attempt succeeded: clears the failures of its name from its address and takes the
+  // attempt back from the other keys (their other failures stay).
   void Succeeded(const Attempt& attempt);
-  void RecordFailure(std::string_view name, std::string_view address);
+  // Counts a failure; true when it took the name to its ceiling.
+  bool RecordFailure(std::string_view name, std::string_view address);
+  // How many times a name reached its ceiling since start (a metric).
+  std::uint64_t name_ceiling_hits() const { return ceiling_hits_.load(std::memory_order_relaxed); }
 
  private:
   std::chrono::milliseconds RetryAfterLocked(std::string_view name, std::string_view address, TimeMs now);
-  void RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now);
+  bool RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now);
 
   Env* env_;
   RateLimitOptions options_;
   std::mutex mu_;
-  // Guarded by mu_: the failures per name and per address, and how many were recorded since
-  // both logs were last swept of stale keys.
-  SlidingWindowLog by_name_;
+  // Guarded by mu_: the failures per name and address, per address and per name, and how
+  // many were recorded since the logs were last swept of stale keys.
+  SlidingWindowLog by_pair_;
   SlidingWindowLog by_address_;
+  SlidingWindowLog by_name_;
   unsigned failures_since_sweep_ = 0;
+  std::atomic<std::uint64_t> ceiling_hits_{0};
 };
 
 struct SessionOptions {
