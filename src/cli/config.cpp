@@ -76,7 +76,8 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
     return Status::Invalid("config " + path + ": " + std::string(e.description()) + " at line " +
                            std::to_string(e.source().begin.line));
   }
-  GB_RETURN_IF_ERROR(CheckKeys(root, "", {"server", "store", "correlation", "open311", "api", "retention", "paths"}));
+  GB_RETURN_IF_ERROR(
+      CheckKeys(root, "", {"server", "store", "correlation", "open311", "api", "retention", "paths", "sessions"}));
   for (const auto& [name, node] : root)
     if (!node.is_table()) return Status::Invalid("config " + path + ": " + std::string(name.str()) + " must be a table");
   auto table = [&](const char* name) -> const toml::table& {
@@ -133,6 +134,12 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_items", o.api.max_batch_items, 1, 100000));
   GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_body_bytes", o.api.max_batch_body_bytes, 1024, 1 << 30));
   GB_RETURN_IF_ERROR(Read(api, "api", "max_json_body_bytes", o.api.max_json_body_bytes, 1024, 1 << 30));
+
+  const auto& sessions = table("sessions");
+  GB_RETURN_IF_ERROR(CheckKeys(sessions, "sessions", {"idle_minutes"}));
+  int idle_minutes = static_cast<int>(o.session_idle.count());
+  GB_RETURN_IF_ERROR(Read(sessions, "sessions", "idle_minutes", idle_minutes, 1, 12 * 60));
+  o.session_idle = std::chrono::minutes(idle_minutes);
 
   const auto& retention = table("retention");
   GB_RETURN_IF_ERROR(CheckKeys(retention, "retention", {"purge_interval_minutes"}));

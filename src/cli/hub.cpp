@@ -128,6 +128,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   p.anonymizer = std::move(*anonymizer);
   auth::SessionOptions session_options;
   session_options.secure_cookie = p.options.secure_cookies;
+  session_options.idle = p.options.session_idle;
   p.sessions = std::make_unique<auth::SessionAuthenticator>(*p.store, env, session_options);
   p.ctx = std::make_unique<HubContext>(HubContext{*p.store, *p.catalog, *p.incidents, *p.evidence, *p.anonymizer,
                                                   p.metrics, env, p.options.api});

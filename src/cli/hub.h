@@ -24,6 +24,7 @@ struct HubOptions {
   int purge_interval_minutes = 60;       // 0: only `glassbrain purge` removes old data
   std::chrono::milliseconds sla_check_interval{30'000};  // how often overdue incidents are looked for
   bool secure_cookies = false;           // mark session cookies Secure (serving over HTTPS)
+  std::chrono::minutes session_idle{30};  // a session unused this long ends (ASVS 3.3.2)
 };
 
 class Hub {

@@ -1,7 +1,7 @@
 // glassbrain: the district operations hub.
 //   serve   the hub on a store
 //   demo    the demo district on a fresh store, with simulated traffic
-//   user    add staff accounts;  token  create machine tokens
+//   user / token   staff accounts and machine tokens (cli/account_commands.h)
 //   import / export   areas and cameras as GeoJSON (or a whole district directory)
 //   purge   delete data past its retention
 //   backup / restore   a consistent copy of a SQLite store and its evidence, and back
@@ -16,7 +16,9 @@
 
 #include "api/auth/accounts.h"
 #include "api/auth/crypto.h"
+#include "cli/account_commands.h"
 #include "cli/backup.h"
+#include "cli/command_support.h"
 #include "cli/config.h"
 #include "cli/hub.h"
 #include "cli/simulator.h"
@@ -29,31 +31,6 @@ namespace gb {
 namespace {
 
 const std::string kSourceDir = GLASSBRAIN_SOURCE_DIR;
-
-int Fail(const Status& s) {
-  std::cerr << "glassbrain: " << s.message() << "\n";
-  return s.code() == Code::kInvalid ? 2 : 1;
-}
-
-// Opens the store of a command. Only `import` and `demo` create one (with its directory):
-// every other command needs an existing store, so that a mistyped path is an error instead
-// of a new empty database.
-Status StoreExists(const std::string& url) {
-  const std::string path = SqlitePathOf(url);
-  std::error_code ec;
-  if (path.empty() || std::filesystem::exists(path, ec)) return Status::Ok();
-  return Status::NotFound("there is no store at " + path + "; create one with: glassbrain import --store " + url +
-                          " DISTRICT_DIR");
-}
-
-enum class IfMissing { kCreate, kFail };
-Result<std::unique_ptr<Store>> Open(const std::string& url, IfMissing if_missing = IfMissing::kFail) {
-  if (if_missing == IfMissing::kFail) GB_RETURN_IF_ERROR(StoreExists(url));
-  auto parent = std::filesystem::path(SqlitePathOf(url)).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // OpenStore names the failure
-  return OpenStore(url);
-}
 
 int Serve(HubOptions options) {
   Status exists = StoreExists(options.store_url);
@@ -74,7 +51,7 @@ int Demo(HubOptions options, std::string data_dir, const std::string& district_d
   }
   std::filesystem::create_directories(data_dir);
   options.store_url = "sqlite:" + data_dir + "/glassbrain.db";
-  auto store = Open(options.store_url, IfMissing::kCreate);
+  auto store = OpenCommandStore(options.store_url, IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   bool fresh = !LoadDistrictFromStore(**store).ok();
   std::vector<std::pair<std::string, Role>> accounts = {{"admin", Role::kAdmin},
@@ -121,14 +98,8 @@ int Demo(HubOptions options, std::string data_dir, const std::string& district_d
   return 0;
 }
 
-int ReadPasswordFromStdin(std::string& password) {
-  if (!std::getline(std::cin, password)) return Fail(Status::Invalid("type the password on standard input"));
-  while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
-  return 0;
-}
-
 int Import(const std::string& url, const std::string& file) {
-  auto store = Open(url, IfMissing::kCreate);
+  auto store = OpenCommandStore(url, IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   if (std::filesystem::is_directory(file)) {
     auto district = LoadDistrictDir(file);
@@ -168,7 +139,7 @@ int Import(const std::string& url, const std::string& file) {
 }
 
 int Export(const std::string& url, const std::string& file) {
-  auto store = Open(url);
+  auto store = OpenCommandStore(url);
   if (!store.ok()) return Fail(store.status());
   auto district = LoadDistrictFromStore(**store);
   if (!district.ok()) return Fail(district.status());
@@ -181,7 +152,7 @@ int Export(const std::string& url, const std::string& file) {
 }
 
 int Purge(const std::string& url, const std::string& evidence_dir) {
-  auto store = Open(url);
+  auto store = OpenCommandStore(url);
   if (!store.ok()) return Fail(store.status());
   auto district = LoadDistrictFromStore(**store);
   if (!district.ok()) return Fail(district.status());
@@ -196,7 +167,7 @@ int Purge(const std::string& url, const std::string& evidence_dir) {
 
 // Exit 0 when the chain holds (and holds `expected_head`, when given), 1 when it does not.
 int VerifyAudit(const std::string& url, const std::string& expected_head) {
-  auto store = Open(url);
+  auto store = OpenCommandStore(url);
   if (!store.ok()) return Fail(store.status());
   auto v = VerifyAuditChain(**store, expected_head.empty() ? std::nullopt : std::optional(expected_head));
   if (!v.ok()) {
@@ -241,23 +212,10 @@ int main(int argc, char** argv) {
   demo->add_option("--config", config_file, "TOML configuration file, as for serve (its store is not used)")
       ->check(CLI::ExistingFile);
 
-  std::string store_url, name, role_name, file, evidence_dir;
-  auto* user = app.add_subcommand("user", "Manage staff accounts");
-  user->require_subcommand(1);
-  auto* user_add = user->add_subcommand("add", "Add an account (a new name); the password is read from standard input");
-  user_add->add_option("--store", store_url, "Store URL")->required();
-  user_add->add_option("--name", name, "Account name")->required();
-  user_add->add_option("--role", role_name, "admin, dispatcher, crew, privacy_officer or auditor")->required();
+  AccountCommands accounts;
+  AddAccountCommands(app, accounts);
 
-  auto* token = app.add_subcommand("token", "Manage machine tokens");
-  token->require_subcommand(1);
-  auto* token_create = token->add_subcommand("create", "Create a bearer token; it is printed once");
-  token_create->add_option("--store", store_url, "Store URL")->required();
-  token_create->add_option("--name", name, "Token name, e.g. the edge agent's site")->required();
-  token_create->add_option("--role", role_name, "edge or integration")->required();
-  bool rotate = false;
-  token_create->add_flag("--rotate", rotate, "Replace the token of that name; the old one stops working at once");
-
+  std::string store_url, file, evidence_dir;
   auto* import = app.add_subcommand("import", "Import areas and cameras (GeoJSON) or a whole district directory");
   import->add_option("--store", store_url, "Store URL")->required();
   import->add_option("file", file, "FILE.geojson or a district directory")->required();
@@ -337,29 +295,7 @@ int main(int argc, char** argv) {
     }
     return Demo(options, data_dir, district_dir, !no_simulate);
   }
-  if (user_add->parsed() || token_create->parsed()) {
-    auto role = ParseRole(role_name);
-    if (!role)
-      return Fail(Status::Invalid("unknown role '" + role_name + "'; use " +
-                                  (user_add->parsed() ? "admin, dispatcher, crew, privacy_officer or auditor"
-                                                      : "edge or integration")));
-    std::string password;  // read before the store is touched, while the user is at the prompt
-    if (user_add->parsed())
-      if (int rc = ReadPasswordFromStdin(password)) return rc;
-    auto store = Open(store_url);
-    if (!store.ok()) return Fail(store.status());
-    if (user_add->parsed()) {
-      Status s = auth::AddUser(**store, name, *role, password, "cli");
-      if (!s.ok()) return Fail(s);
-      std::cout << "added " << name << " (" << role_name << ")\n";
-      return 0;
-    }
-    auto secret = auth::CreateToken(**store, name, *role, "cli", Env::Default(),
-                                    rotate ? auth::IfTokenExists::kRotate : auth::IfTokenExists::kRefuse);
-    if (!secret.ok()) return Fail(secret.status());
-    std::cout << *secret << "\n";
-    return 0;
-  }
+  if (auto rc = RunIfParsed(accounts)) return *rc;
   if (import->parsed()) return Import(store_url, file);
   if (exp->parsed()) return Export(store_url, file);
   if (purge->parsed()) return Purge(store_url, evidence_dir);

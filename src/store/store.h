@@ -119,6 +119,7 @@ struct User {
   Role role = Role::kCrew;
   std::string password_hash;  // argon2id string
   TimeMs created_at = 0;
+  bool disabled = false;      // may not sign in; the account and its history stay
 };
 
 struct ApiToken {
@@ -126,6 +127,8 @@ struct ApiToken {
   Role role = Role::kEdge;
   std::string token_hash;  // hex SHA-256 of the secret
   TimeMs created_at = 0;
+  TimeMs expires_at = 0;    // 0: never; revoking or rotating sets it
+  TimeMs last_used_at = 0;  // to the minute (see TouchToken); 0: never used
 };
 
 struct Session {
@@ -134,6 +137,7 @@ struct Session {
   Role role = Role::kCrew;
   std::string csrf_token;
   TimeMs expires_at = 0;
+  TimeMs last_seen_at = 0;  // for the idle timeout; kept to the minute (see TouchSession)
 };
 
 // The audit log's hash chain (store/audit_chain.h): where it starts after purges, and its head.
@@ -230,11 +234,21 @@ class WriteTxn {
 
   // ---- accounts ----
   virtual Status PutUser(const User& user) = 0;  // insert or replace
-  // Conflict when a token of that name exists, unless `replace_same_name`: then the old token
-  // is revoked in the same step (rotation).
-  virtual Status PutToken(const ApiToken& token, bool replace_same_name) = 0;
+  // NotFound when there is no such user. Their sessions stay: see DeleteSessionsOf.
+  virtual Status DeleteUser(const std::string& name) = 0;
+  // Conflict when a live token (no expiry, or one after token.created_at) of that name
+  // exists, unless `retire_others_at` is given: then those tokens expire at that time (at
+  // once, or after a grace period while an agent switches to the new secret).
+  virtual Status PutToken(const ApiToken& token, std::optional<TimeMs> retire_others_at) = 0;
+  // Every live token of `name` expires at `at`; NotFound when it has none.
+  virtual Status ExpireTokens(const std::string& name, TimeMs at) = 0;
+  // Records a use of the token; callers write at most once a minute per token.
+  virtual Status TouchToken(const std::string& token_hash, TimeMs at) = 0;
   virtual Status PutSession(const Session& session) = 0;
   virtual Status DeleteSession(const std::string& id_hash) = 0;
+  virtual Status DeleteSessionsOf(const std::string& user) = 0;
+  // Records that the session was used; callers write at most once a minute per session.
+  virtual Status TouchSession(const std::string& id_hash, TimeMs at) = 0;
   virtual Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) = 0;
 
   // ---- crew ----
@@ -297,6 +311,8 @@ class Store {
   virtual std::optional<User> GetUser(const std::string& name) = 0;
   virtual std::vector<User> ListUsers() = 0;
   virtual std::optional<ApiToken> FindToken(const std::string& token_hash) = 0;
+  // Every token, expired ones included, by name then creation.
+  virtual Result<std::vector<ApiToken>> ListTokens() = 0;
   virtual std::optional<Session> GetSession(const std::string& id_hash) = 0;
   virtual std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) = 0;
 

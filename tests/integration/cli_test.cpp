@@ -406,6 +406,34 @@ TEST_F(UserAddTest, NoInputAtAllIsRefusedWithAHint) {
   EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
 }
 
+TEST_F(UserAddTest, PasswdDisableEnableRemoveAndList) {
+  ASSERT_EQ(Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "dispatcher"},
+                       "correct horse battery staple\n")
+                .exit,
+            0);
+  RunResult passwd = Glassbrain({"user", "passwd", "--store", url_, "--name", "dana"}, "a new long passphrase\n");
+  ASSERT_EQ(passwd.exit, 0) << passwd;
+  EXPECT_TRUE(auth::VerifyPassword(OpenOrDie(url_)->GetUser("dana")->password_hash, "a new long passphrase"));
+  RunResult weak = Glassbrain({"user", "passwd", "--store", url_, "--name", "dana"}, "dana-dana-dana\n");
+  EXPECT_EQ(weak.exit, 2) << weak;
+  EXPECT_NE(weak.err.find("account's name"), std::string::npos) << weak;
+
+  ASSERT_EQ(Glassbrain({"user", "disable", "--store", url_, "--name", "dana"}).exit, 0);
+  EXPECT_TRUE(OpenOrDie(url_)->GetUser("dana")->disabled);
+  RunResult list = Glassbrain({"user", "list", "--store", url_});
+  EXPECT_NE(list.out.find("dana\tdispatcher"), std::string::npos) << list;
+  EXPECT_NE(list.out.find("disabled"), std::string::npos) << list;
+  EXPECT_EQ(list.out.find("argon2"), std::string::npos) << "never a password hash: " << list;
+  ASSERT_EQ(Glassbrain({"user", "enable", "--store", url_, "--name", "dana"}).exit, 0);
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana")->disabled);
+  ASSERT_EQ(Glassbrain({"user", "remove", "--store", url_, "--name", "dana"}).exit, 0);
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
+  RunResult missing = Glassbrain({"user", "remove", "--store", url_, "--name", "dana"});
+  EXPECT_EQ(missing.exit, 1) << missing;
+  EXPECT_NE(missing.err.find("no user named dana"), std::string::npos) << missing;
+  EXPECT_EQ(AuditCount(*OpenOrDie(url_), "user.remove"), 1);
+}
+
 TEST_F(UserAddTest, TakenNameIsRefusedAndTheFirstPasswordStillWorks) {
   const std::string first = "correct horse battery staple", second = "another long passphrase";
   ASSERT_EQ(Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "crew"}, first + "\n").exit, 0);
@@ -483,9 +511,39 @@ TEST_F(TokenCreateTest, ANameInUseNeedsRotateAndRotatingRevokesTheOldToken) {
   ASSERT_EQ(rotated.exit, 0) << rotated;
   const std::string new_secret = rotated.out.substr(0, rotated.out.size() - 1);
   auto store = OpenOrDie(url_);
-  EXPECT_FALSE(store->FindToken(auth::Sha256Hex(old_secret))) << "the old token still works";
-  EXPECT_TRUE(store->FindToken(auth::Sha256Hex(new_secret)));
+  auto old_token = store->FindToken(auth::Sha256Hex(old_secret));
+  ASSERT_TRUE(old_token);
+  EXPECT_NE(old_token->expires_at, 0) << "the old token still works";
+  EXPECT_LE(old_token->expires_at, Env::Default()->NowMs());
+  EXPECT_EQ(store->FindToken(auth::Sha256Hex(new_secret))->expires_at, 0);
   EXPECT_EQ(AuditCount(*store, "token.rotate"), 1);
+}
+
+TEST_F(TokenCreateTest, RotationWithGraceExpiryListAndRevoke) {
+  ASSERT_EQ(Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", "edge"}).exit, 0);
+  RunResult graced = Glassbrain(
+      {"token", "create", "--store", url_, "--name", "site-1", "--role", "edge", "--rotate", "--grace-minutes", "30"});
+  ASSERT_EQ(graced.exit, 0) << graced;
+  RunResult brief = Glassbrain(
+      {"token", "create", "--store", url_, "--name", "trial", "--role", "integration", "--expires-days", "7"});
+  ASSERT_EQ(brief.exit, 0) << brief;
+  RunResult list = Glassbrain({"token", "list", "--store", url_});
+  ASSERT_EQ(list.exit, 0) << list;
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 3) << list;
+  EXPECT_NE(list.out.find("never expires"), std::string::npos) << list;
+  EXPECT_NE(list.out.find("expires 20"), std::string::npos) << "the graced and the brief one: " << list;
+  EXPECT_EQ(list.out.find("gb_"), std::string::npos) << "never a secret: " << list;
+
+  RunResult revoke = Glassbrain({"token", "revoke", "--store", url_, "--name", "site-1"});
+  ASSERT_EQ(revoke.exit, 0) << revoke;
+  RunResult again = Glassbrain({"token", "revoke", "--store", url_, "--name", "site-1"});
+  EXPECT_EQ(again.exit, 1) << again;
+  EXPECT_NE(again.err.find("no live token named site-1"), std::string::npos) << again;
+  EXPECT_EQ(AuditCount(*OpenOrDie(url_), "token.revoke"), 1);
+
+  RunResult bad = Glassbrain({"token", "create", "--store", url_, "--name", "x", "--role", "edge", "--grace-minutes", "5"});
+  EXPECT_EQ(bad.exit, 2) << bad;
+  EXPECT_NE(bad.err.find("--grace-minutes goes with --rotate"), std::string::npos) << bad;
 }
 
 TEST_F(TokenCreateTest, HumanRoleIsRefused) {
@@ -661,10 +719,10 @@ INSTANTIATE_TEST_SUITE_P(
                                      "audit", "--version"}},
                       HelpCase{{"serve"}, {"--listen", "--store", "--config"}},
                       HelpCase{{"demo"}, {"--listen", "--data-dir", "--district", "--no-simulate", "--config"}},
-                      HelpCase{{"user"}, {"add"}},
+                      HelpCase{{"user"}, {"add", "passwd", "disable", "enable", "remove", "list"}},
                       HelpCase{{"user", "add"}, {"--store", "--name", "--role", "standard input"}},
-                      HelpCase{{"token"}, {"create"}},
-                      HelpCase{{"token", "create"}, {"--store", "--name", "--role", "edge or integration"}},
+                      HelpCase{{"token"}, {"create", "revoke", "list"}},
+                      HelpCase{{"token", "create"}, {"--store", "--name", "--role", "edge or integration", "--rotate", "--grace-minutes", "--expires-days"}},
                       HelpCase{{"import"}, {"--store", "file"}},
                       HelpCase{{"export"}, {"--store", "file"}},
                       HelpCase{{"purge"}, {"--store", "--evidence-dir"}},

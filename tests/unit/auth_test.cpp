@@ -283,14 +283,74 @@ TEST_F(AuthTest, ATokenNameInUseIsRefusedUnlessTheTokenIsRotated) {
   EXPECT_EQ(again.status().code(), Code::kConflict);
   EXPECT_NE(again.status().message().find("already exists"), std::string::npos) << again.status().message();
   EXPECT_TRUE(store.FindToken(Sha256Hex(*first))) << "a refused token changes nothing";
-  auto rotated = CreateToken(store, "cam-12", Role::kEdge, "root", &env, IfTokenExists::kRotate);
+  auto bearer = [&](const std::string& secret) {
+    return Dispatch(MakeRequest("GET", "/api/v1/things", {{"authorization", "Bearer " + secret}})).status;
+  };
+  auto rotated = CreateToken(store, "cam-12", Role::kEdge, "root", &env, {.rotate = true});
   ASSERT_TRUE(rotated.ok()) << rotated.status().message();
-  EXPECT_FALSE(store.FindToken(Sha256Hex(*first))) << "the old token stops working";
-  EXPECT_TRUE(store.FindToken(Sha256Hex(*rotated)));
-  EXPECT_EQ(db.CountRows("tokens"), 1);
+  EXPECT_EQ(bearer(*first), 401) << "the old token stops working at once";
+  EXPECT_EQ(bearer(*rotated), 200);
   int rotations = 0;
   for (const auto& e : Audit()) rotations += e.action == "token.rotate" && e.object == "token/cam-12";
   EXPECT_EQ(rotations, 1);
+}
+
+// An edge agent switches to a rotated secret losing nothing: the old one works for the
+// grace period, then stops.
+TEST_F(AuthTest, ARotatedTokenWorksForItsGracePeriod) {
+  auto bearer = [&](const std::string& secret) {
+    return Dispatch(MakeRequest("GET", "/api/v1/things", {{"authorization", "Bearer " + secret}})).status;
+  };
+  auto old_secret = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
+  ASSERT_TRUE(old_secret.ok());
+  auto new_secret = CreateToken(store, "cam-12", Role::kEdge, "root", &env,
+                                {.rotate = true, .grace = std::chrono::minutes(10)});
+  ASSERT_TRUE(new_secret.ok()) << new_secret.status().message();
+  EXPECT_EQ(bearer(*old_secret), 200);
+  EXPECT_EQ(bearer(*new_secret), 200);
+  EXPECT_EQ(CreateToken(store, "cam-12", Role::kEdge, "root", &env).status().code(), Code::kConflict);
+  env.Advance(10 * kMinute);
+  EXPECT_EQ(bearer(*old_secret), 401);
+  EXPECT_NE(ErrorMessage(Dispatch(MakeRequest("GET", "/api/v1/things", {{"authorization", "Bearer " + *old_secret}})))
+                .find("expired or was revoked"),
+            std::string::npos);
+  EXPECT_EQ(bearer(*new_secret), 200);
+}
+
+TEST_F(AuthTest, TokensExpireAreRevokedAndRecordTheirLastUseOnceAMinute) {
+  auto bearer = [&](const std::string& secret) {
+    return Dispatch(MakeRequest("GET", "/api/v1/things", {{"authorization", "Bearer " + secret}})).status;
+  };
+  auto brief = CreateToken(store, "trial", Role::kIntegration, "root", &env, {.lifetime = std::chrono::hours(1)});
+  ASSERT_TRUE(brief.ok());
+  env.Advance(60 * kMinute - 1);
+  EXPECT_EQ(bearer(*brief), 403) << "authenticated (integration may not call this route)";
+  env.Advance(1);
+  EXPECT_EQ(bearer(*brief), 401) << "expired";
+
+  auto secret = CreateToken(store, "cam-7", Role::kEdge, "root", &env);
+  ASSERT_TRUE(secret.ok());
+  auto last_used = [&] { return store.FindToken(Sha256Hex(*secret))->last_used_at; };
+  EXPECT_EQ(last_used(), 0);
+  EXPECT_EQ(bearer(*secret), 200);
+  const TimeMs first_use = env.NowMs();
+  EXPECT_EQ(last_used(), first_use);
+  env.Advance(30'000);
+  EXPECT_EQ(bearer(*secret), 200);
+  EXPECT_EQ(last_used(), first_use) << "no write for every request";
+  env.Advance(30'000);
+  EXPECT_EQ(bearer(*secret), 200);
+  EXPECT_EQ(last_used(), first_use + 60'000);
+
+  ASSERT_TRUE(RevokeToken(store, "cam-7", "root", &env).ok());
+  EXPECT_EQ(bearer(*secret), 401);
+  EXPECT_EQ(RevokeToken(store, "cam-7", "root", &env).code(), Code::kNotFound) << "nothing live to revoke";
+  EXPECT_EQ(Audit().front().action, "token.revoke");
+  auto listed = store.ListTokens();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u) << "expired and revoked tokens stay listed";
+  // A revoked name may be given a new token.
+  EXPECT_TRUE(CreateToken(store, "cam-7", Role::kEdge, "root", &env).ok());
 }
 
 TEST_F(AuthTest, TokensAreOnlyForMachines) {
@@ -539,7 +599,12 @@ TEST_F(AuthTest, UnknownBearerIsRejectedEvenOnPublicRoutes) {
 
 TEST_F(AuthTest, ExpiredSessionIsAnonymous) {
   auto [cookie, csrf] = SignIn("dana");
-  env.Advance(12 * 60 * kMinute - 1);
+  // In use every 20 minutes, it still ends 12 hours after sign-in.
+  for (int i = 0; i < 35; ++i) {
+    env.Advance(20 * kMinute);
+    ASSERT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 200) << i;
+  }
+  env.Advance(20 * kMinute - 1);
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 200);
   env.Advance(1);
   http::Response protected_route = Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}}));
@@ -549,6 +614,60 @@ TEST_F(AuthTest, ExpiredSessionIsAnonymous) {
   EXPECT_EQ(public_route.status, 200);
   EXPECT_EQ(json::parse(public_route.body)["signed_in"], false);
   EXPECT_EQ(db.CountRows("sessions"), 0) << "the expired session was removed";
+}
+
+// ASVS 3.3.2: a session unused for 30 minutes ends, and keeping its idle clock costs a write
+// a minute at most, not one per request.
+TEST_F(AuthTest, AnIdleSessionEndsAndUseKeepsItAliveWithoutAWritePerRequest) {
+  auto [cookie, csrf] = SignIn("dana");
+  auto seen = [&] {
+    auto sessions = db.CountRows("sessions");
+    EXPECT_EQ(sessions, 1);
+    return Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status;
+  };
+  for (int i = 0; i < 10; ++i) {
+    env.Advance(29 * kMinute);
+    ASSERT_EQ(seen(), 200) << "used every 29 minutes, it lives on: " << i;
+  }
+  const int writes_before = store.writes();
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 200);
+  EXPECT_EQ(store.writes(), writes_before) << "fifty requests within a minute wrote nothing";
+  env.Advance(30 * kMinute);
+  EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401) << "idle for 30 minutes";
+  EXPECT_EQ(db.CountRows("sessions"), 0);
+}
+
+TEST_F(AuthTest, ChangingAPasswordDisablingOrRemovingAUserEndsTheirSessionsAtOnce) {
+  auto things = [&](const std::string& cookie) {
+    return Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status;
+  };
+  auto [first, csrf1] = SignIn("dana");
+  auto [second, csrf2] = SignIn("dana");
+  const std::string next = "a different long passphrase";
+  ASSERT_TRUE(ChangePassword(store, "dana", next, "dana", &env).ok());
+  EXPECT_EQ(things(first), 401);
+  EXPECT_EQ(things(second), 401);
+  EXPECT_EQ(LoginAs("dana", kPassword).status, 401) << "the old password no longer works";
+  EXPECT_EQ(ChangePassword(store, "dana", "short", "dana", &env).code(), Code::kInvalid);
+  EXPECT_EQ(ChangePassword(store, "nobody", next, "root", &env).code(), Code::kNotFound);
+
+  http::Response again = LoginAs("dana", next);
+  ASSERT_EQ(again.status, 200);
+  std::string cookie = HeaderOf(again, "Set-Cookie").substr(0, HeaderOf(again, "Set-Cookie").find(';'));
+  ASSERT_TRUE(SetUserDisabled(store, "dana", true, "root", &env).ok());
+  EXPECT_EQ(things(cookie), 401);
+  EXPECT_EQ(LoginAs("dana", next).status, 401) << "a disabled user cannot sign in";
+  ASSERT_TRUE(SetUserDisabled(store, "dana", false, "root", &env).ok());
+  ASSERT_EQ(LoginAs("dana", next).status, 200);
+
+  auto [carl, carl_csrf] = SignIn("carl");
+  ASSERT_TRUE(RemoveUser(store, "carl", "root", &env).ok());
+  EXPECT_EQ(db.CountRows("sessions WHERE user_name = 'carl'"), 0);
+  EXPECT_FALSE(store.GetUser("carl"));
+  EXPECT_EQ(RemoveUser(store, "carl", "root", &env).code(), Code::kNotFound);
+  std::set<std::string> actions;
+  for (const auto& e : Audit()) actions.insert(e.action);
+  for (const char* a : {"user.passwd", "user.disable", "user.enable", "user.remove"}) EXPECT_TRUE(actions.count(a)) << a;
 }
 
 TEST_F(AuthTest, SessionsFollowTheUsersCurrentRole) {

@@ -1071,7 +1071,7 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
                 GB_RETURN_IF_ERROR(t.PutUser({"bob", Role::kCrew, "$argon2id$v=19$bob", kT0}));
                 GB_RETURN_IF_ERROR(t.PutUser({"alice", Role::kDispatcher, "$argon2id$v=19$a", kT0}));
                 GB_RETURN_IF_ERROR(t.PutUser({kEvil, Role::kAuditor, "h", kT0}));
-                GB_RETURN_IF_ERROR(t.PutToken({"edge-1", Role::kEdge, "aa11", kT0}, false));
+                GB_RETURN_IF_ERROR(t.PutToken({"edge-1", Role::kEdge, "aa11", kT0}, std::nullopt));
                 GB_RETURN_IF_ERROR(t.PutSession({"s1", "alice", Role::kDispatcher, "csrf", kT0 + 3600'000}));
                 return t.PutIdempotentReply("alice:key-1", {201, R"({"id":7})"}, kT0);
               }).ok());
@@ -1096,14 +1096,30 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
   EXPECT_EQ(tok->name, "edge-1");
   EXPECT_EQ(tok->role, Role::kEdge);
   EXPECT_FALSE(store().FindToken("bb22"));
-  // A second token under the same name is refused, unless it replaces (rotates) the first.
-  EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, false); }).code(),
+  // A second live token under the same name is refused, unless it retires the first: at
+  // once, or after a grace period; the retired one stays, with its expiry.
+  EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, std::nullopt); }).code(),
             Code::kConflict);
-  EXPECT_TRUE(store().FindToken("aa11"));
+  EXPECT_EQ(store().FindToken("aa11")->expires_at, 0);
   EXPECT_FALSE(store().FindToken("bb22"));
-  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, true); }).ok());
-  EXPECT_FALSE(store().FindToken("aa11"));
-  EXPECT_TRUE(store().FindToken("bb22"));
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, kT0 + 600'000); }).ok());
+  EXPECT_EQ(store().FindToken("aa11")->expires_at, kT0 + 600'000);
+  EXPECT_EQ(store().FindToken("bb22")->expires_at, 0);
+  EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "cc33", kT0 + 2}, std::nullopt); }).code(),
+            Code::kConflict)
+      << "bb22 is live";
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.ExpireTokens("edge-1", kT0 + 3); }).ok());
+  EXPECT_EQ(store().FindToken("aa11")->expires_at, kT0 + 3) << "an earlier expiry replaces a later one";
+  EXPECT_EQ(store().FindToken("bb22")->expires_at, kT0 + 3);
+  EXPECT_EQ(W([&](WriteTxn& t) { return t.ExpireTokens("edge-1", kT0 + 4); }).code(), Code::kNotFound);
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "cc33", kT0 + 5}, std::nullopt); }).ok());
+  ASSERT_TRUE(W([&](WriteTxn& t) { return t.TouchToken("cc33", kT0 + 6); }).ok());
+  EXPECT_EQ(store().FindToken("cc33")->last_used_at, kT0 + 6);
+  auto tokens = store().ListTokens();
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 3u);
+  EXPECT_EQ((*tokens)[0].token_hash, "aa11") << "by name, then creation";
+  EXPECT_EQ((*tokens)[2].token_hash, "cc33");
 
   auto session = store().GetSession("s1");
   ASSERT_TRUE(session);

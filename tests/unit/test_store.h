@@ -187,6 +187,7 @@ class FailableStore final : public Store {
   std::optional<User> GetUser(const std::string& name) override { return inner_.GetUser(name); }
   std::vector<User> ListUsers() override { return inner_.ListUsers(); }
   std::optional<ApiToken> FindToken(const std::string& token_hash) override { return inner_.FindToken(token_hash); }
+  Result<std::vector<ApiToken>> ListTokens() override { return inner_.ListTokens(); }
   std::optional<Session> GetSession(const std::string& id_hash) override { return inner_.GetSession(id_hash); }
   std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override {
     return inner_.GetIdempotentReply(scope_key);
@@ -261,9 +262,29 @@ class FailableStore final : public Store {
       ++mutations;
       return inner_.PutUser(user);
     }
-    Status PutToken(const ApiToken& token, bool replace_same_name) override {
+    Status DeleteUser(const std::string& name) override {
       ++mutations;
-      return inner_.PutToken(token, replace_same_name);
+      return inner_.DeleteUser(name);
+    }
+    Status PutToken(const ApiToken& token, std::optional<TimeMs> retire_others_at) override {
+      ++mutations;
+      return inner_.PutToken(token, retire_others_at);
+    }
+    Status ExpireTokens(const std::string& name, TimeMs at) override {
+      ++mutations;
+      return inner_.ExpireTokens(name, at);
+    }
+    Status TouchToken(const std::string& token_hash, TimeMs at) override {
+      ++mutations;
+      return inner_.TouchToken(token_hash, at);
+    }
+    Status DeleteSessionsOf(const std::string& user) override {
+      ++mutations;
+      return inner_.DeleteSessionsOf(user);
+    }
+    Status TouchSession(const std::string& id_hash, TimeMs at) override {
+      ++mutations;
+      return inner_.TouchSession(id_hash, at);
     }
     Status PutSession(const Session& session) override {
       ++mutations;

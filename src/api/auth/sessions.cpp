@@ -17,6 +17,9 @@ constexpr size_t kMaxSecretBytes = 512;
 // At most this many cookies of our name are tried per request (each costs a store read).
 constexpr int kMaxSessionCookies = 4;
 constexpr unsigned kSweepEvery = 256;
+// A session's or token's last use is written at most this often: the idle timeout and the
+// "last used" column need minutes, not a write per request.
+constexpr TimeMs kTouchEveryMs = 60'000;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -189,7 +192,8 @@ std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(
     std::string id_hash = Sha256Hex(value);
     std::optional<Session> session = store_.GetSession(id_hash);
     if (!session) continue;
-    if (session->expires_at <= env_->NowMs()) {
+    const TimeMs now = env_->NowMs();
+    if (session->expires_at <= now || now - session->last_seen_at >= options_.idle.count()) {
       // Best effort: a failure here only leaves a dead row behind.
       (void)store_.Write([&](WriteTxn& txn) -> Status {
         Status s = txn.DeleteSession(id_hash);
@@ -198,7 +202,9 @@ std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(
       continue;
     }
     std::optional<User> user = store_.GetUser(session->user);
-    if (!user || !IsHumanRole(user->role)) continue;
+    if (!user || !IsHumanRole(user->role) || user->disabled) continue;
+    if (now - session->last_seen_at >= kTouchEveryMs)  // best effort, as above
+      (void)store_.Write([&](WriteTxn& txn) { return txn.TouchSession(id_hash, now); });
     return Live{std::move(value), std::move(*session), user->role};
   }
   return std::nullopt;
@@ -216,6 +222,11 @@ Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const 
       std::optional<ApiToken> token;
       if (secret.size() <= kMaxSecretBytes) token = store_.FindToken(Sha256Hex(secret));
       if (!token) return Status::Unauthenticated("unknown or revoked token");
+      const TimeMs now = env_->NowMs();
+      if (token->expires_at != 0 && token->expires_at <= now)
+        return Status::Unauthenticated("the token expired or was revoked; create a new one with glassbrain token create");
+      if (now - token->last_used_at >= kTouchEveryMs)  // best effort: a use is never refused for it
+        (void)store_.Write([&](WriteTxn& txn) { return txn.TouchToken(token->token_hash, now); });
       return std::optional<http::Principal>(http::Principal{token->name, token->role, false, {}});
     }
   }
@@ -248,7 +259,7 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
   std::optional<User> user;
   if (CheckAccountName(name).ok()) user = store_.GetUser(std::string(name));
   bool ok;
-  if (user && IsHumanRole(user->role)) {
+  if (user && IsHumanRole(user->role) && !user->disabled) {
     ok = VerifyPassword(user->password_hash, password);
   } else {
     (void)VerifyPassword(dummy_hash_, password);  // same cost as a real check
@@ -271,6 +282,7 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
   session.role = user->role;
   session.csrf_token = result.csrf_token;
   session.expires_at = result.expires_at;
+  session.last_seen_at = now;
 
   AuditEntry audit;
   audit.at = now;

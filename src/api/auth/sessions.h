@@ -11,11 +11,16 @@
 //     A bearer secret that matches nothing → Unauthenticated("unknown or revoked token"):
 //     a machine with a bad token must hear so rather than be served as the public.
 //     Other schemes (Basic, …, e.g. from a reverse proxy) are ignored.
+//     A token past its expiry (revoked, or rotated and past its grace) → Unauthenticated.
+//     A token's last use is recorded at most once a minute.
 //   - Otherwise the session cookie: a live session → its user, via_cookie, with the CSRF
-//     token. A missing, unknown or expired session, or one whose user no longer exists, is
-//     treated as no credential (nullopt): public pages keep working for someone with a
-//     stale cookie, and protected routes answer 401 anyway. An expired session found this
-//     way is deleted.
+//     token. A missing, unknown, expired or idle session, or one whose user no longer
+//     exists or is disabled, is treated as no credential (nullopt): public pages keep
+//     working for someone with a stale cookie, and protected routes answer 401 anyway. An
+//     expired or idle session found this way is deleted. The idle clock is kept with a
+//     write at most once a minute per session, not one per request.
+//   - A write (not GET/HEAD/OPTIONS) the cookie authenticates needs the session's CSRF
+//     token in X-CSRF-Token → Forbidden otherwise.
 //   - The user's current role is used, not the role at sign-in.
 //
 // Thread-safety: SessionAuthenticator and LoginRateLimiter may be used from any thread.
@@ -104,7 +109,8 @@ class LoginRateLimiter {
 };
 
 struct SessionOptions {
-  std::chrono::milliseconds ttl = std::chrono::hours(12);
+  std::chrono::milliseconds ttl = std::chrono::hours(12);  // from sign-in, however active
+  std::chrono::milliseconds idle = std::chrono::minutes(30);  // unused this long, it ends
   std::string cookie_name = "gb_session";
   bool secure_cookie = false;  // add "; Secure" (set it whenever the hub is served over HTTPS)
   RateLimitOptions rate_limit;

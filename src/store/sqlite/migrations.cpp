@@ -273,12 +273,36 @@ Status ChainStoredAudit(Database& db) {
   return q.Bind(1, genesis).Bind(2, first_id > 0 ? first_id - 1 : 0).Bind(3, head).Bind(4, entries).Run();
 }
 
+// v6 (ASVS 3.3, 2.10): sessions keep their last use for the idle timeout and are found by
+// user (a password change ends them); users can be disabled; token names stop being unique,
+// so that a rotated token works beside its successor for a grace period, and tokens get an
+// expiry and their last use.
+constexpr const char kSchemaV6[] = R"sql(
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET last_seen_at = expires_at - 43200000;
+CREATE INDEX sessions_by_user ON sessions(user_name);
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE tokens_v6 (
+  token_hash   TEXT    PRIMARY KEY,
+  name         TEXT    NOT NULL,
+  role         TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL DEFAULT 0,
+  last_used_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO tokens_v6 (token_hash, name, role, created_at) SELECT token_hash, name, role, created_at FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v6 RENAME TO tokens;
+CREATE INDEX tokens_by_name ON tokens(name, created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
     {5, kSchemaV5, ChainStoredAudit},
+    {6, kSchemaV6},
 };
 
 }  // namespace

@@ -213,14 +213,23 @@ const SqlKey kPutEvidence("INSERT OR IGNORE INTO evidence (hash, bytes, created_
 const SqlKey kPutConfig(
     "INSERT INTO config (kind, id, json) VALUES (?1, ?2, ?3) ON CONFLICT (kind, id) DO UPDATE SET json = excluded.json");
 const SqlKey kDeleteConfig("DELETE FROM config WHERE kind = ?1 AND id = ?2");
-const SqlKey kPutUser("INSERT OR REPLACE INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-const SqlKey kInsertToken("INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?1, ?2, ?3, ?4)");
-// REPLACE deletes the row whose name (UNIQUE) conflicts: the old token stops working.
-const SqlKey kReplaceToken(
-    "INSERT OR REPLACE INTO tokens (token_hash, name, role, created_at) VALUES (?1, ?2, ?3, ?4)");
+const SqlKey kPutUser(
+    "INSERT OR REPLACE INTO users (name, role, password_hash, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5)");
+const SqlKey kDeleteUser("DELETE FROM users WHERE name = ?1");
+// A token is live at ?2 when it has no expiry or one after ?2.
+const SqlKey kLiveTokenNamed(
+    "SELECT count(*) FROM tokens WHERE name = ?1 AND (expires_at = 0 OR expires_at > ?2)");
+const SqlKey kInsertToken(
+    "INSERT INTO tokens (token_hash, name, role, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+const SqlKey kExpireTokens(
+    "UPDATE tokens SET expires_at = ?2 WHERE name = ?1 AND (expires_at = 0 OR expires_at > ?2)");
+const SqlKey kTouchToken("UPDATE tokens SET last_used_at = ?2 WHERE token_hash = ?1");
 const SqlKey kPutSession(
-    "INSERT OR REPLACE INTO sessions (id_hash, user_name, role, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    "INSERT OR REPLACE INTO sessions (id_hash, user_name, role, csrf_token, expires_at, last_seen_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 const SqlKey kDeleteSession("DELETE FROM sessions WHERE id_hash = ?1");
+const SqlKey kDeleteSessionsOf("DELETE FROM sessions WHERE user_name = ?1");
+const SqlKey kTouchSession("UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1");
 const SqlKey kLatestReportOf(
     "SELECT id, description, requested_at, media <> '' FROM reports WHERE incident_id = ?1 "
     "ORDER BY requested_at DESC, id DESC LIMIT 1");
@@ -251,11 +260,13 @@ const SqlKey kReportByMedia("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.me
 const SqlKey kGetEvidence("SELECT hash, bytes, created_at FROM evidence WHERE hash = ?1");
 const SqlKey kListConfig("SELECT id, json FROM config WHERE kind = ?1 ORDER BY id");
 const SqlKey kGetConfig("SELECT id, json FROM config WHERE kind = ?1 AND id = ?2");
-const SqlKey kGetUser("SELECT name, role, password_hash, created_at FROM users WHERE name = ?1");
-const SqlKey kListUsers("SELECT name, role, password_hash, created_at FROM users ORDER BY name");
-const SqlKey kFindToken("SELECT name, role, token_hash, created_at FROM tokens WHERE token_hash = ?1");
+const SqlKey kGetUser("SELECT name, role, password_hash, created_at, disabled FROM users WHERE name = ?1");
+const SqlKey kListUsers("SELECT name, role, password_hash, created_at, disabled FROM users ORDER BY name");
+#define GB_TOKEN_COLS "name, role, token_hash, created_at, expires_at, last_used_at"
+const SqlKey kFindToken("SELECT " GB_TOKEN_COLS " FROM tokens WHERE token_hash = ?1");
+const SqlKey kListTokens("SELECT " GB_TOKEN_COLS " FROM tokens ORDER BY name, created_at");
 const SqlKey kGetSession(
-    "SELECT id_hash, user_name, role, csrf_token, expires_at FROM sessions WHERE id_hash = ?1");
+    "SELECT id_hash, user_name, role, csrf_token, expires_at, last_seen_at FROM sessions WHERE id_hash = ?1");
 const SqlKey kGetIdempotent("SELECT status, body FROM idempotency WHERE scope_key = ?1");
 const SqlKey kPing("SELECT count(*) FROM sqlite_schema");
 
@@ -621,24 +632,64 @@ class SqliteWriteTxn final : public WriteTxn {
   Status PutUser(const User& user) override {
     if (!Active()) return Inactive();
     Query q = db_.Use(kPutUser);
-    q.Bind(1, user.name).Bind(2, RoleName(user.role)).Bind(3, user.password_hash).Bind(4, user.created_at);
+    q.Bind(1, user.name)
+        .Bind(2, RoleName(user.role))
+        .Bind(3, user.password_hash)
+        .Bind(4, user.created_at)
+        .Bind(5, user.disabled ? 1 : 0);
     return WithContext(q.Run(), "cannot store the user");
   }
 
-  Status PutToken(const ApiToken& token, bool replace_same_name) override {
+  Status DeleteUser(const std::string& name) override {
     if (!Active()) return Inactive();
-    Query q = db_.Use(replace_same_name ? kReplaceToken : kInsertToken);
-    q.Bind(1, token.token_hash).Bind(2, token.name).Bind(3, RoleName(token.role)).Bind(4, token.created_at);
-    Status s = q.Run();
-    if (s.code() == Code::kConflict)
-      return Status::Conflict("a token named " + token.name + " already exists; rotate it to replace it");
-    return WithContext(s, "cannot store the token");
+    Query q = db_.Use(kDeleteUser);
+    GB_RETURN_IF_ERROR(WithContext(q.Bind(1, name).Run(), "cannot remove the user"));
+    return db_.Changes() == 0 ? Status::NotFound("there is no user named " + name) : Status::Ok();
+  }
+
+  Status PutToken(const ApiToken& token, std::optional<TimeMs> retire_others_at) override {
+    if (!Active()) return Inactive();
+    if (retire_others_at) {
+      Status s = ExpireTokens(token.name, *retire_others_at);
+      if (!s.ok() && s.code() != Code::kNotFound) return s;
+    } else {
+      Query live = db_.Use(kLiveTokenNamed);
+      live.Bind(1, token.name).Bind(2, token.created_at);
+      bool taken = live.Step() && live.Int(0) > 0;
+      GB_RETURN_IF_ERROR(WithContext(live.status(), "cannot read the tokens"));
+      if (taken) return Status::Conflict("a token named " + token.name + " already exists; rotate it to replace it");
+    }
+    Query q = db_.Use(kInsertToken);
+    q.Bind(1, token.token_hash)
+        .Bind(2, token.name)
+        .Bind(3, RoleName(token.role))
+        .Bind(4, token.created_at)
+        .Bind(5, token.expires_at);
+    return WithContext(q.Run(), "cannot store the token");
+  }
+
+  Status ExpireTokens(const std::string& name, TimeMs at) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kExpireTokens);
+    GB_RETURN_IF_ERROR(WithContext(q.Bind(1, name).Bind(2, at).Run(), "cannot revoke the token"));
+    return db_.Changes() == 0 ? Status::NotFound("there is no live token named " + name) : Status::Ok();
+  }
+
+  Status TouchToken(const std::string& token_hash, TimeMs at) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kTouchToken);
+    return WithContext(q.Bind(1, token_hash).Bind(2, at).Run(), "cannot record the token's use");
   }
 
   Status PutSession(const Session& s) override {
     if (!Active()) return Inactive();
     Query q = db_.Use(kPutSession);
-    q.Bind(1, s.id_hash).Bind(2, s.user).Bind(3, RoleName(s.role)).Bind(4, s.csrf_token).Bind(5, s.expires_at);
+    q.Bind(1, s.id_hash)
+        .Bind(2, s.user)
+        .Bind(3, RoleName(s.role))
+        .Bind(4, s.csrf_token)
+        .Bind(5, s.expires_at)
+        .Bind(6, s.last_seen_at);
     return WithContext(q.Run(), "cannot store the session");
   }
 
@@ -647,6 +698,18 @@ class SqliteWriteTxn final : public WriteTxn {
     Query q = db_.Use(kDeleteSession);
     q.Bind(1, id_hash);
     return WithContext(q.Run(), "cannot delete the session");
+  }
+
+  Status DeleteSessionsOf(const std::string& user) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kDeleteSessionsOf);
+    return WithContext(q.Bind(1, user).Run(), "cannot end the user's sessions");
+  }
+
+  Status TouchSession(const std::string& id_hash, TimeMs at) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kTouchSession);
+    return WithContext(q.Bind(1, id_hash).Bind(2, at).Run(), "cannot record the session's use");
   }
 
   Status PutIdempotentReply(const std::string& scope_key, const IdempotentReply& reply, TimeMs at) override {
@@ -1482,7 +1545,12 @@ namespace {
 std::optional<User> ReadUser(const Query& q) {
   auto role = ParseRole(q.View(1));
   if (!role) return std::nullopt;
-  return User{q.Text(0), *role, q.Text(2), q.Int(3)};
+  return User{q.Text(0), *role, q.Text(2), q.Int(3), q.Int(4) != 0};
+}
+std::optional<ApiToken> ReadToken(const Query& q) {
+  auto role = ParseRole(q.View(1));
+  if (!role) return std::nullopt;  // never grant a role the code does not know
+  return ApiToken{q.Text(0), *role, q.Text(2), q.Int(3), q.Int(4), q.Int(5)};
 }
 }  // namespace
 
@@ -1513,9 +1581,18 @@ std::optional<ApiToken> SqliteStore::FindToken(const std::string& token_hash) {
   Query q = (**lease).Use(kFindToken);
   q.Bind(1, token_hash);
   if (!q.Step()) return std::nullopt;
-  auto role = ParseRole(q.View(1));
-  if (!role) return std::nullopt;  // never grant a role the code does not know
-  return ApiToken{q.Text(0), *role, q.Text(2), q.Int(3)};
+  return ReadToken(q);
+}
+
+Result<std::vector<ApiToken>> SqliteStore::ListTokens() {
+  auto lease = readers_->Acquire();
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  std::vector<ApiToken> out;
+  Query q = (**lease).Use(kListTokens);
+  while (q.Step())
+    if (auto token = ReadToken(q)) out.push_back(std::move(*token));
+  if (!q.status().ok()) return WithContext(q.status(), "cannot list the tokens");
+  return out;
 }
 
 std::optional<Session> SqliteStore::GetSession(const std::string& id_hash) {
@@ -1526,7 +1603,7 @@ std::optional<Session> SqliteStore::GetSession(const std::string& id_hash) {
   if (!q.Step()) return std::nullopt;
   auto role = ParseRole(q.View(2));
   if (!role) return std::nullopt;
-  return Session{q.Text(0), q.Text(1), *role, q.Text(3), q.Int(4)};
+  return Session{q.Text(0), q.Text(1), *role, q.Text(3), q.Int(4), q.Int(5)};
 }
 
 std::optional<IdempotentReply> SqliteStore::GetIdempotentReply(const std::string& scope_key) {

@@ -42,8 +42,8 @@
 //   source_id is "report-<report id>", or the bare decimal id). It returns NotFound when a listed event is not
 //   part of `from_incident`; the caller's Write then rolls back.
 // - Write() called from inside a Write() callback returns Internal instead of deadlocking.
-// - Token names are unique (they identify actors in the audit log); PutToken with
-//   replace_same_name rotates a token in one statement.
+// - At most one token of a name is live unless a rotation's grace period is running (names
+//   identify actors in the audit log); PutToken checks and retires in the same transaction.
 // - InsertEvent and MoveEvents do not touch the incident's event_count or times; the caller
 //   keeps those (it updates the incident in the same Write anyway).
 // - Purge, in one transaction (with foreign keys unenforced, as it deletes children first):
@@ -124,6 +124,7 @@ class SqliteStore final : public Store {
   std::optional<User> GetUser(const std::string& name) override;
   std::vector<User> ListUsers() override;
   std::optional<ApiToken> FindToken(const std::string& token_hash) override;
+  Result<std::vector<ApiToken>> ListTokens() override;
   std::optional<Session> GetSession(const std::string& id_hash) override;
   std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override;
 
