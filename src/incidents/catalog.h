@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -30,11 +31,19 @@ class CatalogHolder {
   void Publish(std::shared_ptr<const Catalog> next) {
     std::lock_guard lock(mu_);
     current_ = std::move(next);
+    ++revision_;
+  }
+  // Counts the catalogs published: documents rendered from the district are valid while
+  // it stays the same.
+  std::uint64_t revision() const {
+    std::lock_guard lock(mu_);
+    return revision_;
   }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Catalog> current_;
+  std::uint64_t revision_ = 0;
 };
 
 }  // namespace gb

@@ -263,6 +263,50 @@ TEST_F(PublicApiTest, SlasTemplatesAndPurposesAreEditedLikeTheRestOfTheDistrict)
   EXPECT_TRUE(listed);
 }
 
+// Public documents are rendered once per revision and carry an ETag: a client that polls
+// with If-None-Match gets 304 until what the document shows changes (an admin's edit, an
+// incident), and then the new document at once.
+TEST_F(PublicApiTest, PublicDocumentsAnswerIfNoneMatchAndChangeWithWhatTheyShow) {
+  auto etag_of = [&](const std::string& target, const std::string& if_none_match, int* status = nullptr) {
+    std::vector<std::string> headers;
+    if (!if_none_match.empty()) headers.push_back("If-None-Match: " + if_none_match);
+    HttpReply r = f().Anonymous("GET", target, "", headers);
+    if (status) *status = r.status;
+    EXPECT_TRUE(r.status == 200 || r.status == 304) << target << ": " << r.status << " " << r.body;
+    if (r.status == 200) {
+      EXPECT_NE(r.header("cache-control").find("public, max-age="), std::string::npos) << target;
+    } else {
+      EXPECT_TRUE(r.body.empty()) << target;
+    }
+    return r.header("etag");
+  };
+  for (const char* target : {"/open311/v2/discovery.json", "/open311/v2/services.xml", "/open311/v2/services/graffiti.json",
+                             "/api/v1/public/map", "/api/v1/public/purposes", "/api/v1/public/stats"}) {
+    std::string etag = etag_of(target, "");
+    ASSERT_FALSE(etag.empty()) << target;
+    int status = 0;
+    EXPECT_EQ(etag_of(target, etag, &status), etag);
+    EXPECT_EQ(status, 304) << target;
+  }
+  const std::string map = etag_of("/api/v1/public/map", "");
+  const LatLon p = f().CentreOf("park");
+  f().Ingest(json::array({MakeEventNow("etag/1", "overflowing_bin", p.lat, p.lon)}));
+  int status = 0;
+  EXPECT_NE(etag_of("/api/v1/public/map", map, &status), map);
+  EXPECT_EQ(status, 200) << "a new incident is on the map at once";
+
+  const std::string purposes = etag_of("/api/v1/public/purposes", "");
+  auto admin = f().SignIn("admin");
+  ASSERT_EQ(admin.Send("PUT", "/api/v1/evidence-purposes/audit-trial",
+                       json{{"code", "audit-trial"}, {"label", "A trial of the audit"}}.dump())
+                .status,
+            200);
+  EXPECT_NE(etag_of("/api/v1/public/purposes", purposes, &status), purposes);
+  EXPECT_EQ(status, 200);
+  // Staff reading a public document through their session get it uncached.
+  EXPECT_EQ(admin.Get("/api/v1/public/purposes").header("cache-control"), "no-store");
+}
+
 // The audit log's head is public: a digest noted now is found in the chain after later
 // entries, and it moves with every audited change.
 TEST_F(PublicApiTest, TheAuditHeadIsPublishedAndANotedHeadStaysInTheChain) {

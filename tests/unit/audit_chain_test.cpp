@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "store/audit_chain.h"
+#include "store/sqlite/migrations.h"
 #include "test_store.h"
 
 namespace gb::test {
@@ -148,18 +149,24 @@ TEST_F(AuditChainTest, PurgeStopsAtTheFirstEntryStillInItsWindow) {
 }
 
 TEST(AuditChainMigration, EntriesFromBeforeTheChainAreChainedInOrder) {
-  TempStore fresh;
-  const std::string path = fresh.path();
-  ASSERT_TRUE(fresh.Exec("DROP TABLE audit_chain; PRAGMA user_version = 4;").ok());
-  ASSERT_TRUE(fresh.Exec("CREATE TABLE audit_v4 AS SELECT id, at, actor, action, object, purpose, detail FROM audit; "
-                         "DROP TABLE audit; "
-                         "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT "
-                         "NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL, purpose TEXT NOT NULL, detail TEXT NOT "
-                         "NULL); "
+  // A store as version 4 left it: its schema, and audit entries without links (ids from 4,
+  // the first three purged).
+  TempStore dir;
+  const std::string path = (dir.dir() / "v4.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const auto& m : sqlite::Migrations()) {
+    if (m.version > 4) break;
+    ASSERT_EQ(sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr), SQLITE_OK) << m.version;
+  }
+  ASSERT_EQ(sqlite3_exec(db,
+                         "PRAGMA user_version = 4;"
                          "INSERT INTO audit (id, at, actor, action, object, purpose, detail) VALUES "
-                         "(4, 10, 'ana', 'user.add', 'user/bo', '', '{}'), (5, 20, 'bo', 'evidence.read', "
-                         "'evidence/x', 'a look', '{}')")
-                  .ok());
+                         "(4, 10, 'ana', 'user.add', 'user/bo', '', '{}'), "
+                         "(5, 20, 'bo', 'evidence.read', 'evidence/x', 'a look', '{}')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
   auto reopened = OpenStore("sqlite:" + path);
   ASSERT_TRUE(reopened.ok()) << reopened.status().message();
   auto v = VerifyAuditChain(**reopened);

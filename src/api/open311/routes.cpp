@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/document_cache.h"
 #include "api/open311/format.h"
 #include "api/open311/parse.h"
 #include "api/rate_limiter.h"
@@ -301,16 +302,24 @@ class Open311Api {
 
 void RegisterOpen311Routes(http::Router& router, HubContext& ctx) {
   auto api = std::make_shared<Open311Api>(ctx);
+  // Discovery, services and their definitions change only with the district: rendered once
+  // per revision of it (clients poll them).
+  auto documents = std::make_shared<http::DocumentCache>();
+  auto cached = [&ctx, documents](http::Response (Open311Api::*render)(const http::Request&, Format),
+                                  std::shared_ptr<Open311Api> on, Format f) {
+    return [&ctx, documents, render, on, f](http::Request& req) {
+      return documents->Serve(req, req.target, {ctx.catalog.revision(), 0}, http::kDistrictDocumentMaxAge,
+                              [&] { return ((*on).*render)(req, f); });
+    };
+  };
   const std::vector<Role> kPublic{};
   for (Format f : {Format::kJson, Format::kXml}) {
     const std::string ext = f == Format::kJson ? ".json" : ".xml";
     const std::string base = "/open311/v2/";
-    router.Add("GET", base + "discovery" + ext, kPublic,
-               [api, f](http::Request& req) { return api->Discovery(req, f); }, "Open311 service discovery");
-    router.Add("GET", base + "services" + ext, kPublic,
-               [api, f](http::Request& req) { return api->Services(req, f); }, "Open311 service list");
-    router.Add("GET", base + "services/{code}" + ext, kPublic,
-               [api, f](http::Request& req) { return api->ServiceDefinition(req, f); },
+    router.Add("GET", base + "discovery" + ext, kPublic, cached(&Open311Api::Discovery, api, f),
+               "Open311 service discovery");
+    router.Add("GET", base + "services" + ext, kPublic, cached(&Open311Api::Services, api, f), "Open311 service list");
+    router.Add("GET", base + "services/{code}" + ext, kPublic, cached(&Open311Api::ServiceDefinition, api, f),
                "Open311 service definition");
     router.Add("GET", base + "requests" + ext, kPublic,
                [api, f](http::Request& req) { return api->ListRequests(req, f); },

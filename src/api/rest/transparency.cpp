@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "api/document_cache.h"
 #include "api/rest/common.h"
 #include "api/rest/requests.h"
 
@@ -12,8 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr TimeMs kCacheMs = 60'000;
-constexpr size_t kMaxCachedMonths = 64;
+// A month's figures are counted from the audit log again at most this often.
+constexpr TimeMs kStatsRecountMs = 60'000;
 
 // The district's purposes, and "other" (what a read without purpose_code counts as) when
 // the district does not define it.
@@ -64,37 +65,16 @@ Result<json> MonthStats(HubContext& ctx, const MonthRange& month) {
               {"reopened", reopened}};
 }
 
-class StatsCache {
- public:
-  // The answer for `month`, computed again when older than kCacheMs.
-  Result<std::string> Get(HubContext& ctx, const MonthRange& month) {
-    const TimeMs now = ctx.env->NowMs();
-    {
-      std::lock_guard lock(mu_);
-      auto it = answers_.find(month.month);
-      if (it != answers_.end() && now - it->second.first < kCacheMs) return it->second.second;
-    }
-    auto stats = MonthStats(ctx, month);
-    if (!stats.ok()) return stats.status();
-    std::string body = stats->dump();
-    std::lock_guard lock(mu_);
-    if (answers_.size() >= kMaxCachedMonths) answers_.clear();
-    answers_[month.month] = {now, body};
-    return body;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::pair<TimeMs, std::string>> answers_;
-};
-
 }  // namespace
 
 void RegisterTransparencyRoutes(http::Router& router, HubContext& ctx) {
-  router.Add("GET", "/api/v1/public/purposes", {}, [&ctx](http::Request&) {
-    json items = json::array();
-    for (const auto& p : Purposes(ctx.catalog.Get()->district)) items.push_back({{"code", p.code}, {"label", p.label}});
-    return http::Json(200, json{{"items", std::move(items)}}.dump());
+  auto documents = std::make_shared<http::DocumentCache>();
+  router.Add("GET", "/api/v1/public/purposes", {}, [&ctx, documents](http::Request& req) {
+    return documents->Serve(req, "purposes", {ctx.catalog.revision(), 0}, http::kDistrictDocumentMaxAge, [&] {
+      json items = json::array();
+      for (const auto& p : Purposes(ctx.catalog.Get()->district)) items.push_back({{"code", p.code}, {"label", p.label}});
+      return http::Json(200, json{{"items", std::move(items)}}.dump());
+    });
   }, "The purposes staff state when they look at evidence: {\"items\": [{\"code\", \"label\"}]}");
 
   router.Add("GET", "/api/v1/public/audit-head", {}, [&ctx](http::Request&) {
@@ -106,15 +86,19 @@ void RegisterTransparencyRoutes(http::Router& router, HubContext& ctx) {
   }, "The audit log's head: the SHA-256 chain's newest hash, how many entries it holds (purged ones included) and "
      "the newest entry's time; `glassbrain audit verify` checks the chain against it");
 
-  auto cache = std::make_shared<StatsCache>();
-  router.Add("GET", "/api/v1/public/stats", {}, [&ctx, cache](http::Request& req) {
-    auto q = Query(req);
-    if (!q.ok()) return http::ErrorFor(q.status());
-    auto month = ParseMonth(*q, ctx.env->NowMs(), ctx.catalog.Get()->district.utc_offset_minutes);
-    if (!month.ok()) return http::ErrorFor(month.status());
-    auto body = cache->Get(ctx, *month);
-    if (!body.ok()) return http::ErrorFor(body.status());
-    return http::Json(200, std::move(*body));
+  router.Add("GET", "/api/v1/public/stats", {}, [&ctx, documents](http::Request& req) {
+    // Counted again once a minute (they read a month of the audit log), per query string.
+    const http::DocumentCache::Revision revision{ctx.catalog.revision(),
+                                                 static_cast<std::uint64_t>(ctx.env->NowMs() / kStatsRecountMs)};
+    return documents->Serve(req, "stats?" + req.query, revision, http::kDistrictDocumentMaxAge, [&] {
+      auto q = Query(req);
+      if (!q.ok()) return http::ErrorFor(q.status());
+      auto month = ParseMonth(*q, ctx.env->NowMs(), ctx.catalog.Get()->district.utc_offset_minutes);
+      if (!month.ok()) return http::ErrorFor(month.status());
+      auto stats = MonthStats(ctx, *month);
+      if (!stats.ok()) return http::ErrorFor(stats.status());
+      return http::Json(200, stats->dump());
+    });
   }, "One month's counts (month=YYYY-MM, default last month): evidence views per purpose, reports, incidents "
      "opened, resolved and reopened");
 }

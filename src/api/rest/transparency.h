@@ -4,8 +4,8 @@
 //                                 that a digest noted today proves later the log was not rewritten
 //   GET /api/v1/public/stats      one month's evidence views per purpose, reports, incidents
 //                                 opened, resolved and reopened: counted from the audit log
-// An answer for a month is computed at most once a minute (the counts read a month of the
-// audit log); the cache is internally synchronised.
+// Purposes are rendered once per district revision, a month's figures at most once a minute
+// (they read a month of the audit log): http::DocumentCache, with ETags.
 #pragma once
 
 #include "api/context.h"
