@@ -95,6 +95,12 @@ Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::str
     Status s = files.Remove(ref);
     if (!s.ok()) spdlog::warn("event=purge_file_failed ref={} reason=\"{}\"", ref, s.message());
   }
+  // Files are written before the transaction that records them: one whose transaction
+  // rolled back has no record. An hour is far longer than any write waits for its commit.
+  constexpr TimeMs kHour = 3'600'000;
+  auto swept = files.SweepUnrecorded(store, now - kHour);
+  if (swept.ok()) result->unrecorded_files = *swept;
+  else spdlog::warn("event=evidence_sweep_failed reason=\"{}\"", swept.status().message());
   return result;
 }
 

@@ -161,7 +161,8 @@ int Purge(const std::string& url, const std::string& evidence_dir) {
   if (!r.ok()) return Fail(r.status());
   std::cout << "purged " << r->events << " events, " << r->incidents << " incidents, " << r->reports << " reports, "
             << r->audit << " audit entries, " << r->evidence_hashes.size() << " evidence image"
-            << (r->evidence_hashes.size() == 1 ? "" : "s") << "\n";
+            << (r->evidence_hashes.size() == 1 ? "" : "s") << ", " << r->unrecorded_files
+            << " evidence file" << (r->unrecorded_files == 1 ? "" : "s") << " no record named\n";
   return 0;
 }
 

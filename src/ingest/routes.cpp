@@ -6,6 +6,7 @@
 #include "api/metrics.h"
 #include "core/json_writer.h"
 #include "ingest/event_json.h"
+#include "privacy/evidence/photo_intake.h"
 #include "privacy/image/anonymizer.h"
 
 namespace gb {
@@ -64,23 +65,30 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
     if (!type.starts_with("image/jpeg")) return http::JsonError(415, "evidence must be sent as image/jpeg");
     if ("sha256:" + auth::Sha256Hex(req.body) != ref)
       return http::JsonError(400, "the body's SHA-256 does not match the reference in the path");
-    if (ctx.store.GetEvidence(ref)) return http::Json(200, nlohmann::json{{"evidence", ref}, {"stored", false}}.dump());
-    // Re-check at the hub: decode within limits, blur faces and people again, drop metadata.
-    auto clean = ctx.anonymizer.Process(req.body, ctx.settings.images);
-    if (!clean.ok()) return http::ErrorFor(clean.status());
+    if (auto known = ctx.store.GetEvidence(ref))
+      return http::Json(200, nlohmann::json{{"evidence", ref}, {"stored_as", known->hash}, {"stored", false}}.dump());
+    // Through the one door (privacy/evidence/photo_intake.h): decoded within limits, faces
+    // blurred and people erased again at the hub, metadata dropped, stored under the hash of
+    // the result; the uploaded name stays an alias, since the agent's events use it.
+    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.images);
+    if (!photo.ok()) return http::ErrorFor(photo.status());
     bool created = false;
     Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {
-      auto put = ctx.evidence.Put(txn, ref, clean->jpeg);
+      auto put = StorePhoto(txn, ctx.evidence, *photo, req.principal->name, ctx.env->NowMs(),
+                            nlohmann::json{{"via", "edge"}, {"uploaded", ref}}.dump(), ref);
       if (!put.ok()) return put.status();
-      created = *put;
+      created = *put || photo->ref != ref;
       return Status::Ok();
     });
     if (!s.ok()) return http::ErrorFor(s);
     return http::Json(created ? 201 : 200,
-                      nlohmann::json{{"evidence", ref}, {"stored", created}, {"faces_blurred", clean->faces_blurred},
-                                     {"people_blurred", clean->people_blurred}}
+                      nlohmann::json{{"evidence", ref},
+                                     {"stored_as", photo->ref},
+                                     {"stored", created},
+                                     {"faces_blurred", photo->image.faces_blurred},
+                                     {"people_blurred", photo->image.people_blurred}}
                           .dump());
-  }, "Upload an evidence JPEG, addressed by the SHA-256 of the uploaded bytes");
+  }, "Upload an evidence JPEG, named by the SHA-256 of the uploaded bytes; anonymized again and stored under the hash of the result, the uploaded name kept as an alias");
 }
 
 }  // namespace gb

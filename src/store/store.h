@@ -166,6 +166,7 @@ struct EvidenceRecord {
 struct PurgeResult {
   std::int64_t events = 0, incidents = 0, reports = 0, audit = 0, changes = 0;
   std::vector<std::string> evidence_hashes;
+  std::size_t unrecorded_files = 0;  // evidence files no record names, removed after the purge (not by the store)
 };
 
 struct RetentionCutoffs {
@@ -226,6 +227,9 @@ class WriteTxn {
   // ---- evidence ----
   // Returns true when the record is new.
   virtual Result<bool> PutEvidence(const EvidenceRecord& record) = 0;
+  // Another name for stored evidence (an edge agent's name for what it uploaded). A name
+  // already taken keeps its first target.
+  virtual Status PutEvidenceAlias(const std::string& alias, const std::string& hash) = 0;
 
   // ---- configuration ----
   virtual Status PutConfig(const ConfigDoc& doc) = 0;
@@ -303,6 +307,7 @@ class Store {
   };
   virtual std::vector<ReportView> ListReports(const ReportFilter& filter) = 0;
 
+  // By its hash or an alias; the record names the stored hash (the file's name).
   virtual std::optional<EvidenceRecord> GetEvidence(const std::string& hash) = 0;
 
   virtual std::vector<ConfigDoc> ListConfig(ConfigKind kind) = 0;

@@ -78,11 +78,10 @@ class BackupTest : public ::testing::Test {
 TEST_F(BackupTest, ABackupDuringIngestHoldsEveryAcknowledgedEventAndRestoresWhole) {
   HttpClient edge(hub_->port());
   const std::string jpeg = GradientJpeg(320, 240);
-  const std::string ref = "sha256:" + auth::Sha256Hex(jpeg);
-  ASSERT_EQ(edge.Request("PUT", "/api/v1/evidence/" + ref, jpeg,
-                         {"Authorization: Bearer " + hub_->token(), "Content-Type: image/jpeg"})
-                .status,
-            201);
+  auto put = edge.Request("PUT", "/api/v1/evidence/sha256:" + auth::Sha256Hex(jpeg), jpeg,
+                          {"Authorization: Bearer " + hub_->token(), "Content-Type: image/jpeg"});
+  ASSERT_EQ(put.status, 201) << put.body;
+  const std::string ref = json::parse(put.body)["stored_as"];  // the file is named by what is stored
 
   // Two edge agents send batches until told to stop; a batch's keys count as acknowledged
   // once its 200 has arrived.

@@ -193,7 +193,8 @@ std::string EvidenceRef(const std::string& jpeg) { return "sha256:" + auth::Sha2
 std::string PutEvidence(Store& store, const std::string& dir, Env* env, const std::string& jpeg) {
   const std::string ref = EvidenceRef(jpeg);
   EvidenceStore evidence(dir, env);
-  Status s = store.Write([&](WriteTxn& txn) { return evidence.Put(txn, ref, jpeg).status(); });
+  Status s = evidence.WriteFile(ref, jpeg);
+  if (s.ok()) s = store.Write([&](WriteTxn& txn) { return evidence.Record(txn, ref, jpeg.size()).status(); });
   EXPECT_TRUE(s.ok()) << s.message();
   return ref;
 }
@@ -284,6 +285,27 @@ TEST_F(PurgeTest, DeletesExpiredEvidenceRecordAndFileAndKeepsRecentOnes) {
   EXPECT_EQ(again.exit, 0) << again;
   EXPECT_TRUE(std::regex_search(again.out, std::regex(R"(\b0 evidence image)"))) << again;
   EXPECT_TRUE(fs::exists(new_path_));
+}
+
+// A file written for a write whose transaction rolled back has no record: the purge
+// removes it once it is an hour old (younger ones may still be waiting for their commit),
+// and never a file a record names.
+TEST_F(PurgeTest, RemovesEvidenceFilesNoRecordNamesOnceTheyAreAnHourOld) {
+  PutOldAndNew(db_ + ".evidence");
+  EvidenceStore files(db_ + ".evidence", Env::Default());
+  const std::string orphan = GradientJpeg(40, 30), fresh_orphan = GradientJpeg(44, 30);
+  const std::string orphan_ref = EvidenceRef(orphan), fresh_ref = EvidenceRef(fresh_orphan);
+  ASSERT_TRUE(files.WriteFile(orphan_ref, orphan).ok());
+  ASSERT_TRUE(files.WriteFile(fresh_ref, fresh_orphan).ok());
+  const auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(files.PathOf(orphan_ref), two_hours_ago);
+  fs::last_write_time(new_path_, two_hours_ago);  // old, but recorded
+  RunResult r = Glassbrain({"purge", "--store", url_});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_NE(r.out.find("1 evidence file no record named"), std::string::npos) << r;
+  EXPECT_FALSE(fs::exists(files.PathOf(orphan_ref)));
+  EXPECT_TRUE(fs::exists(files.PathOf(fresh_ref))) << "an hour has not passed";
+  EXPECT_TRUE(fs::exists(new_path_)) << "a recorded file stays";
 }
 
 TEST_F(PurgeTest, HonoursEvidenceDir) {

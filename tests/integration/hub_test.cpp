@@ -419,8 +419,12 @@ TEST_F(HubTest, EvidenceIsReencodedAndEveryReadIsAudited) {
   std::string ref = "sha256:" + auth::Sha256Hex(jpeg);
   auto put = f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, jpeg, {"Content-Type: image/jpeg"});
   ASSERT_EQ(put.status, 201) << put.body;
-  EXPECT_EQ(f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, jpeg, {"Content-Type: image/jpeg"}).status,
-            200);
+  const std::string stored_as = json::parse(put.body)["stored_as"];
+  EXPECT_NE(stored_as, ref) << "stored under the hash of what is stored, the re-encoded image";
+  auto again = f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/" + ref, jpeg, {"Content-Type: image/jpeg"});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body)["stored_as"], stored_as);
+  EXPECT_EQ(json::parse(again.body)["stored"], false);
   std::string not_image = "hello, not a jpeg";
   auto bad = f().Bearer(f().edge_token(), "PUT", "/api/v1/evidence/sha256:" + auth::Sha256Hex(not_image), not_image,
                         {"Content-Type: image/jpeg"});
@@ -435,11 +439,19 @@ TEST_F(HubTest, EvidenceIsReencodedAndEveryReadIsAudited) {
   EXPECT_EQ(img.header("content-type"), "image/jpeg");
   EXPECT_EQ(img.body.substr(0, 2), "\xFF\xD8");
   EXPECT_NE(img.body, jpeg) << "the hub re-encodes what it stores";
+  EXPECT_EQ("sha256:" + auth::Sha256Hex(img.body), stored_as) << "the uploaded name is an alias of the stored file";
+  EXPECT_EQ(disp.Get("/api/v1/evidence/" + stored_as + "?purpose=check+the+dumped+mattress").body, img.body);
+  auto put_audit = json::parse(f().SignIn("privacy").Get("/api/v1/audit?action=evidence.put").body)["items"];
+  ASSERT_FALSE(put_audit.empty()) << "an upload is audited, as an Open311 photo is";
+  EXPECT_EQ(put_audit[0]["object"], "evidence/" + stored_as);
+  EXPECT_EQ(put_audit[0]["detail"]["uploaded"], ref) << put_audit[0].dump();
   auto audit = json::parse(f().SignIn("privacy").Get("/api/v1/audit?action=evidence.read").body)["items"];
   ASSERT_FALSE(audit.empty());
   EXPECT_EQ(audit[0]["actor"], "dispatcher");
   EXPECT_EQ(audit[0]["purpose"], "check the dumped mattress");
-  EXPECT_EQ(audit[0]["object"], "evidence/" + ref);
+  EXPECT_EQ(audit[0]["object"], "evidence/" + stored_as);
+  ASSERT_GE(audit.size(), 2u);
+  EXPECT_EQ(audit[1]["object"], "evidence/" + ref) << "a read names the evidence as it was asked for";
 }
 
 TEST_F(HubTest, MalformedHttpAndOversizeBodiesGetClearAnswers) {

@@ -246,6 +246,10 @@ class FailableStore final : public Store {
       ++mutations;
       return inner_.InsertReport(report);
     }
+    Status PutEvidenceAlias(const std::string& alias, const std::string& hash) override {
+      ++mutations;
+      return inner_.PutEvidenceAlias(alias, hash);
+    }
     Result<bool> PutEvidence(const EvidenceRecord& record) override {
       ++mutations;
       return inner_.PutEvidence(record);

@@ -198,7 +198,7 @@ class Open311Api {
     std::function<Status(WriteTxn&)> store_photo;  // committed with the report
     std::optional<CleanPhoto> photo;
     if (body->media) {
-      auto clean = AnonymizePhoto(ctx_.anonymizer, *body->media, settings.images);
+      auto clean = IntakePhoto(ctx_.anonymizer, ctx_.evidence, *body->media, settings.images);
       if (!clean.ok()) return open311::Error(f, MediaStatus(clean.status()));
       photo = std::move(*clean);
       report.media = photo->ref;

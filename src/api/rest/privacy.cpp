@@ -18,8 +18,9 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     const std::string code = http::FormValue(*q, "purpose_code").value_or(std::string(kOtherPurpose));
     if (code != kOtherPurpose && !ctx.catalog.Get()->district.FindPurpose(code))
       return http::JsonError(400, "unknown purpose_code '" + code + "'; GET /api/v1/public/purposes lists them");
-    if (!ctx.store.GetEvidence(ref)) return http::JsonError(404, "no evidence " + ref);
-    auto bytes = ctx.evidence.Read(ref);
+    auto record = ctx.store.GetEvidence(ref);  // the name an event gave it may be an alias
+    if (!record) return http::JsonError(404, "no evidence " + ref);
+    auto bytes = ctx.evidence.Read(record->hash);
     if (!bytes.ok()) return http::JsonError(404, "the evidence file is gone (purged?)");
     Status s = ctx.store.Write([&](WriteTxn& txn) {
       AuditEntry e{0, ctx.env->NowMs(), req.principal->name, "evidence.read", "evidence/" + ref, *purpose,

@@ -88,7 +88,7 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
     auto task = OwnTask(ctx, req);
     if (!task.ok()) return http::ErrorFor(task.status());
     if (!IsOpen(task->state)) return http::JsonError(409, "the task is closed; photos go with open tasks");
-    auto photo = AnonymizePhoto(ctx.anonymizer, req.body, ctx.settings.images);
+    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.images);
     if (!photo.ok()) return http::ErrorFor(photo.status());
     bool created = false;
     Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {

@@ -276,7 +276,9 @@ Status ChainStoredAudit(Database& db) {
 // v6 (ASVS 3.3, 2.10): sessions keep their last use for the idle timeout and are found by
 // user (a password change ends them); users can be disabled; token names stop being unique,
 // so that a rotated token works beside its successor for a grace period, and tokens get an
-// expiry and their last use.
+// expiry and their last use. Evidence is stored under the hash of what is stored (the
+// anonymizer's output); the name an edge agent gave it (the hash of what it uploaded, which
+// its events use) becomes an alias.
 constexpr const char kSchemaV6[] = R"sql(
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
 UPDATE sessions SET last_seen_at = expires_at - 43200000;
@@ -294,6 +296,11 @@ INSERT INTO tokens_v6 (token_hash, name, role, created_at) SELECT token_hash, na
 DROP TABLE tokens;
 ALTER TABLE tokens_v6 RENAME TO tokens;
 CREATE INDEX tokens_by_name ON tokens(name, created_at);
+CREATE TABLE evidence_aliases (
+  alias TEXT PRIMARY KEY,
+  hash  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX evidence_aliases_by_hash ON evidence_aliases(hash);
 )sql";
 
 constexpr Migration kMigrations[] = {

@@ -210,6 +210,7 @@ const SqlKey kInsertReport(
     "phone, device_id, account_id, media, requested_at, incident_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 const SqlKey kPutEvidence("INSERT OR IGNORE INTO evidence (hash, bytes, created_at) VALUES (?1, ?2, ?3)");
+const SqlKey kPutEvidenceAlias("INSERT OR IGNORE INTO evidence_aliases (alias, hash) VALUES (?1, ?2)");
 const SqlKey kPutConfig(
     "INSERT INTO config (kind, id, json) VALUES (?1, ?2, ?3) ON CONFLICT (kind, id) DO UPDATE SET json = excluded.json");
 const SqlKey kDeleteConfig("DELETE FROM config WHERE kind = ?1 AND id = ?2");
@@ -257,7 +258,10 @@ const SqlKey kLastChangeSeq(
 const SqlKey kGetReport("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.id = ?1");
 const SqlKey kReportByToken("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.token = ?1");
 const SqlKey kReportByMedia("SELECT " GB_REPORT_COLS " FROM reports r WHERE r.media = ?1 AND r.media <> '' LIMIT 1");
-const SqlKey kGetEvidence("SELECT hash, bytes, created_at FROM evidence WHERE hash = ?1");
+const SqlKey kGetEvidence(
+    "SELECT hash, bytes, created_at FROM evidence WHERE hash = ?1 UNION ALL "
+    "SELECT e.hash, e.bytes, e.created_at FROM evidence_aliases a JOIN evidence e ON e.hash = a.hash "
+    "WHERE a.alias = ?1 LIMIT 1");
 const SqlKey kListConfig("SELECT id, json FROM config WHERE kind = ?1 ORDER BY id");
 const SqlKey kGetConfig("SELECT id, json FROM config WHERE kind = ?1 AND id = ?2");
 const SqlKey kGetUser("SELECT name, role, password_hash, created_at, disabled FROM users WHERE name = ?1");
@@ -294,6 +298,7 @@ const SqlKey kPurgeAudit("DELETE FROM audit WHERE id <= ?1");
 const SqlKey kMoveAuditAnchor(
     "UPDATE audit_chain SET anchor_hash = ?1, anchor_id = ?2, purged = purged + ?3 WHERE id = 1");
 const SqlKey kPurgeEvidence("DELETE FROM evidence WHERE created_at < ?1 RETURNING hash");
+const SqlKey kPurgeEvidenceAliases("DELETE FROM evidence_aliases WHERE hash NOT IN (SELECT hash FROM evidence)");
 const SqlKey kPurgeSessions("DELETE FROM sessions WHERE expires_at < ?1");
 const SqlKey kPurgeIdempotent("DELETE FROM idempotency WHERE at < ?1");
 
@@ -612,6 +617,12 @@ class SqliteWriteTxn final : public WriteTxn {
     return db_.Changes() > 0;
   }
 
+  Status PutEvidenceAlias(const std::string& alias, const std::string& hash) override {
+    if (!Active()) return Inactive();
+    Query q = db_.Use(kPutEvidenceAlias);
+    return WithContext(q.Bind(1, alias).Bind(2, hash).Run(), "cannot record the evidence's alias");
+  }
+
   Status PutConfig(const ConfigDoc& doc) override {
     if (!Active()) return Inactive();
     Query q = db_.Use(kPutConfig);
@@ -811,6 +822,7 @@ class SqliteWriteTxn final : public WriteTxn {
       q.Bind(1, c.evidence_before);
       while (q.Step()) out.evidence_hashes.push_back(q.Text(0));
       GB_RETURN_IF_ERROR(q.status());
+      if (!out.evidence_hashes.empty()) GB_RETURN_IF_ERROR(db_.Use(kPurgeEvidenceAliases).Run());
     }
     // Sessions that expired and idempotent replies older than every retention window.
     TimeMs latest = std::max({c.events_before, c.incidents_before, c.audit_before, c.evidence_before});
