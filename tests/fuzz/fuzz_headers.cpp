@@ -1,8 +1,10 @@
-// ParseCookies, ParseForm, PercentDecode and ClientAddress on untrusted header text.
-// Input: fields separated by '\n': a Cookie header, a form (or query) string, a peer
-// address, an X-Forwarded-For value, and the trusted proxies (comma separated).
-// Properties: PercentDecode reverses PercentEncode; the client address is the peer, an
-// address from X-Forwarded-For, or a trusted proxy, never text made up from other bytes.
+// ParseCookies, ParseForm, PercentDecode, ParseMediaType and ClientAddress on untrusted
+// header text. Input: fields separated by '\n': a Cookie header, a form (or query) string,
+// also read as a Content-Type, a peer address, an X-Forwarded-For value, and the trusted
+// proxies (comma separated).
+// Properties: two Cookie headers give the cookies of each, in order; PercentDecode reverses
+// PercentEncode and never lengthens; the client address is the peer, an address from
+// X-Forwarded-For, or a trusted proxy, never text made up from other bytes.
 #include <algorithm>
 #include <string>
 
@@ -19,9 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   http::Request req;
   req.headers.emplace_back("cookie", std::string(f[0]));
-  req.headers.emplace_back("cookie", std::string(f[1]));  // several Cookie headers are read as one list
-  for (const auto& [name, value] : auth::ParseCookies(req))
-    fuzz::Require(name.find(';') == std::string::npos, "a cookie name holds ';'");
+  auto once = auth::ParseCookies(req);
+  for (const auto& [name, value] : once) fuzz::Require(name.find(';') == std::string::npos, "a cookie name holds ';'");
+  req.headers.emplace_back("cookie", std::string(f[0]));
+  auto twice = auth::ParseCookies(req);
+  fuzz::Require(twice.size() == 2 * once.size() && std::equal(once.begin(), once.end(), twice.begin()),
+                "a second Cookie header changed the cookies of the first");
 
   auto form = http::ParseForm(f[1]);
   if (form)
