@@ -16,6 +16,8 @@ packages=(
   ffmpeg
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
+  # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer
+  clang-15 libfuzzer-15-dev
   # browser tests and the web benchmark (headless, driven by playwright-core from web/)
   chromium
 )

@@ -111,7 +111,9 @@ Response Json(int status, std::string body) {
 
 Response JsonError(int status, std::string_view message) {
   nlohmann::json j = {{"error", {{"status", status}, {"message", message}}}};
-  return Json(status, j.dump());
+  // Messages quote what the client sent (a path, a field), which need not be UTF-8: invalid
+  // bytes become U+FFFD rather than an exception that would turn a 4xx into a 500.
+  return Json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response ErrorFor(const Status& s) { return JsonError(HttpStatusFor(s.code()), s.message()); }

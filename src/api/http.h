@@ -75,7 +75,8 @@ std::optional<Params> ParseForm(std::string_view s);
 // The first value of `key`, or nullopt.
 std::optional<std::string> FormValue(const Params& p, std::string_view key);
 
-// A JSON error body {"error": {"code": …, "message": …}} with the status for `s`.
+// A JSON error body {"error": {"code": …, "message": …}} with the status for `s`. Bytes of
+// `message` that are not UTF-8 are sent as U+FFFD.
 Response JsonError(int status, std::string_view message);
 int HttpStatusFor(Code code);
 Response ErrorFor(const Status& s);

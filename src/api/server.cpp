@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/wire.h"
+
 namespace gb::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -30,32 +32,6 @@ struct Server::Impl {
   Impl(ServerOptions o, const Router& r, RequestObserver obs)
       : options(std::move(o)), router(r), observer(std::move(obs)) {}
 
-  Request ToRequest(bhttp::request<bhttp::string_body>&& in, const std::string& remote) const {
-    Request req;
-    req.method = std::string(in.method_string());
-    req.target = std::string(in.target());
-    std::string_view target = req.target;
-    size_t q = target.find('?');
-    auto decoded = PercentDecode(target.substr(0, q), false);
-    req.path = decoded ? *decoded : std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    for (const auto& field : in) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    req.body = std::move(in.body());
-    if (!options.trusted_proxies.empty()) {
-      std::string forwarded;  // several headers read as one list, in order
-      for (const auto& [name, value] : req.headers)
-        if (name == "x-forwarded-for") forwarded += (forwarded.empty() ? "" : ",") + value;
-      req.remote_address = ClientAddress(remote, forwarded, options.trusted_proxies);
-    } else {
-      req.remote_address = remote;
-    }
-    return req;
-  }
-
   static bhttp::response<bhttp::string_body> ToBeast(Response&& r, unsigned version, bool keep_alive,
                                                     bool head_only) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), version};
@@ -69,8 +45,9 @@ struct Server::Impl {
     return out;
   }
 
-  asio::awaitable<void> WriteSimple(beast::tcp_stream& stream, int status, std::string_view message) {
-    bhttp::response<bhttp::string_body> res = ToBeast(JsonError(status, message), 11, false, false);
+  // Answers a request that could not be read; the connection closes after it.
+  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response&& answer) {
+    bhttp::response<bhttp::string_body> res = ToBeast(std::move(answer), 11, false, false);
     beast::error_code ec;
     co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -107,31 +84,23 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     while (!stopping) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      parser.body_limit(options.max_body_bytes);
+      WireParser parser;
+      LimitRequest(parser, options.max_header_bytes, options.max_body_bytes);
       stream.expires_after(options.idle_timeout);
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (ec == bhttp::error::header_limit)
-          co_await WriteSimple(stream, 431, "request header fields too large");
-        else if (ec == bhttp::error::body_limit)  // a Content-Length over the limit is seen with the header
-          co_await WriteSimple(stream, 413,
-                               "request body is over the limit of " + std::to_string(options.max_body_bytes) +
-                                   " bytes");
-        else if (ec.category() == beast::error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
-                 ec != bhttp::error::partial_message)
-          co_await WriteSimple(stream, 400, "malformed HTTP request: " + ec.message());
+        if (auto answer = ReadErrorResponse(ec, ReadStage::kHead, options.max_body_bytes))
+          co_await WriteResponse(stream, std::move(*answer));
         break;
       }
       if (!parser.is_done()) {
         stream.expires_after(options.read_timeout);
         co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == bhttp::error::body_limit) {
-          co_await WriteSimple(stream, 413, "request body is over the limit");
+        if (ec) {
+          if (auto answer = ReadErrorResponse(ec, ReadStage::kBody, options.max_body_bytes))
+            co_await WriteResponse(stream, std::move(*answer));
           break;
         }
-        if (ec) break;
       }
       ++in_flight;
       auto started = std::chrono::steady_clock::now();
@@ -139,7 +108,7 @@ struct Server::Impl {
       unsigned version = breq.version();
       bool keep_alive = breq.keep_alive() && !stopping;
       bool head_only = breq.method() == bhttp::verb::head;
-      Request req = ToRequest(parser.release(), remote);
+      Request req = ToRequest(parser.release(), remote, options.trusted_proxies);
       std::string route;
       Response resp;
       try {

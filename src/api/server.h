@@ -5,7 +5,8 @@
 // responses that carry a Stream. Stop() (or SIGTERM/SIGINT) stops accepting, lets requests
 // in flight finish for up to the grace period, ends live streams and returns from Run().
 //
-// This is the only file that instantiates Beast's async I/O; handlers see api/http.h.
+// This is the only file that instantiates Beast's async I/O; handlers see api/http.h. How a
+// request is read off the wire (limits, error answers, conversion) lives in api/wire.h.
 #pragma once
 
 #include <chrono>

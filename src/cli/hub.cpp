@@ -246,5 +246,6 @@ void Hub::Stop() { parts_->server->Stop(); }
 Store& Hub::store() { return *parts_->store; }
 IncidentService& Hub::incidents() { return *parts_->incidents; }
 CatalogHolder& Hub::catalog() { return *parts_->catalog; }
+const http::Router& Hub::router() const { return parts_->router; }
 
 }  // namespace gb

@@ -44,6 +44,9 @@ class Hub {
   Store& store();
   IncidentService& incidents();
   CatalogHolder& catalog();
+  // Every route, as the server dispatches to them: lets requests reach the handlers without
+  // a socket (the HTTP fuzz targets feed parsed bytes to it). Dispatch() from any thread.
+  const http::Router& router() const;
 
  private:
   Hub() = default;

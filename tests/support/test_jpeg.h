@@ -7,6 +7,7 @@
 //   ReencodeJpeg    decode + encode, nothing else: the benchmarks' baseline (what any
 //                   re-encoding of a picture costs, without detection)
 //   GradientJpeg    a generated w×h picture: red grows left to right, green top to bottom
+//   WithMetadata    a JPEG with EXIF (orientation, GPS), XMP, ICC, IPTC and comment segments
 //   LoadBenchPhoto  the 1-megapixel (1152×864) picture with faces the benchmarks use:
 //                   messi5.jpg from the Debian package opencv-doc, scaled to 864 rows and
 //                   cropped to the middle 1152 columns; a generated texture without faces
@@ -24,6 +25,7 @@
 #include <turbojpeg.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -154,6 +156,65 @@ inline BenchPhoto LoadBenchPhoto() {
   }
   photo.jpeg = EncodeJpeg(photo.pixels, 90);
   return photo;
+}
+
+// A JPEG marker segment: FF, marker, big-endian length (payload + 2), payload.
+inline std::string Segment(unsigned char marker, const std::string& payload) {
+  const size_t len = payload.size() + 2;
+  std::string s = {'\xFF', static_cast<char>(marker), static_cast<char>(len >> 8),
+                   static_cast<char>(len & 0xFF)};
+  return s + payload;
+}
+
+// An EXIF APP1 payload (big-endian TIFF) with IFD0 holding the orientation and a pointer to
+// a GPS IFD whose latitude reference and text are easy to find in the output bytes.
+inline std::string ExifPayload(uint16_t orientation) {
+  using namespace std::string_literals;
+  std::string t = "MM";
+  auto u16 = [&](uint32_t v) {
+    t += {static_cast<char>(v >> 8 & 0xFF), static_cast<char>(v & 0xFF)};
+  };
+  auto u32 = [&](uint32_t v) {
+    u16(v >> 16);
+    u16(v & 0xFFFF);
+  };
+  // One 12-byte IFD entry whose 4-byte value field is `value` (already in file order).
+  auto entry = [&](uint16_t tag, uint16_t type, uint32_t count, const std::string& value) {
+    u16(tag);
+    u16(type);
+    u32(count);
+    t += value;
+  };
+  auto be16 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  auto be32 = [&](uint32_t v) { return be16(v >> 16) + be16(v & 0xFFFF); };
+  u16(42);
+  u32(8);  // IFD0 at offset 8: 2 entries, ends at 8 + 2 + 24 + 4 = 38
+  u16(2);
+  entry(0x0112, 3 /* SHORT */, 1, be16(orientation) + be16(0));  // Orientation
+  entry(0x8825, 4 /* LONG */, 1, be32(38));                      // GPS IFD pointer
+  u32(0);
+  // GPS IFD at 38: 2 entries, ends at 38 + 2 + 24 + 4 = 68, where the text goes.
+  u16(2);
+  entry(0x0001, 2 /* ASCII */, 2, "N\0\0\0"s);     // GPSLatitudeRef
+  entry(0x001B, 7 /* UNDEFINED */, 27, be32(68));  // GPSProcessingMethod
+  u32(0);
+  t += "GLASSBRAIN-GPS-31.2304N-121";
+  return "Exif\0\0"s + t;
+}
+
+// Splices metadata segments right after SOI: EXIF (with `orientation` and GPS), XMP, ICC,
+// IPTC and a comment, each carrying a GLASSBRAIN-… marker text easy to find in output bytes.
+inline std::string WithMetadata(const std::string& jpeg, uint16_t orientation = 1) {
+  using namespace std::string_literals;
+  std::string meta = Segment(0xE1, ExifPayload(orientation));
+  meta +=
+      Segment(0xE1, "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>GLASSBRAIN-XMP-Alice</x:xmpmeta>"s);
+  meta += Segment(0xE2, "ICC_PROFILE\0\1\1"s + std::string(64, '\x42'));
+  meta += Segment(0xED, "Photoshop 3.0\0GLASSBRAIN-IPTC-byline"s);
+  meta += Segment(0xFE, "GLASSBRAIN-COMMENT taken at 12 Elm Street");
+  return jpeg.substr(0, 2) + meta + jpeg.substr(2);
 }
 
 }  // namespace gb::testing

@@ -1,7 +1,9 @@
-// Helpers of the HTTP layer that decide who a request comes from.
+// Helpers of the HTTP layer: who a request comes from, and error bodies.
 #include "api/http.h"
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 namespace gb::http {
 namespace {
@@ -29,6 +31,14 @@ TEST(ClientAddress, WithoutAUsableHeaderTheLastTrustedHopCounts) {
   // What lies beyond a malformed hop is not believed.
   EXPECT_EQ(ClientAddress("10.0.0.1", "198.51.100.1, <script>", proxies), "10.0.0.1");
   EXPECT_EQ(ClientAddress("10.0.0.1", " , ", proxies), "10.0.0.1");
+}
+
+TEST(JsonError, AMessageQuotingBytesThatAreNotUtf8IsStillTheErrorAsJson) {
+  Response r = JsonError(404, "no such page: /hea\xFFlthz");
+  EXPECT_EQ(r.status, 404);
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_EQ(j["error"]["message"], "no such page: /hea\xEF\xBF\xBDlthz");  // U+FFFD
 }
 
 }  // namespace
