@@ -110,7 +110,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
     if (!hold.ok()) return hold.status();
     p.hold.emplace(std::move(*hold));
   }
-  auto store = OpenStore(p.options.store_url);
+  auto store = OpenStore(p.options.store_url, env);
   if (!store.ok()) return store.status();
   p.store = std::move(*store);
   auto district = LoadDistrictFromStore(*p.store);

@@ -12,11 +12,16 @@
 #include <sstream>
 
 namespace gb {
+
+Status FileError(int error, const std::string& message) {
+  std::string text = message + ": " + std::strerror(error);
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) return Status::NoSpace(std::move(text));
+  return Status::Unavailable(std::move(text));
+}
+
 namespace {
 
-Status Errno(const std::string& what, const std::string& path) {
-  return Status::Internal(what + " " + path + ": " + std::strerror(errno));
-}
+Status Errno(const std::string& what, const std::string& path) { return FileError(errno, what + " " + path); }
 
 class PosixEnv final : public Env {
  public:
@@ -83,7 +88,7 @@ class PosixEnv final : public Env {
   Status CreateDirs(const std::string& path) override {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    if (ec) return Status::Internal("cannot create directory " + path + ": " + ec.message());
+    if (ec) return FileError(ec.value(), "cannot create directory " + path);
     return Status::Ok();
   }
 };

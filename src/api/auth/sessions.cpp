@@ -144,13 +144,15 @@ std::string SessionAuthenticator::ClearCookieHeader() const {
   return options_.cookie_name + "=" + CookieAttributes() + "; Max-Age=0" + (options_.secure_cookie ? "; Secure" : "");
 }
 
-std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(const http::Request& req) {
+Result<std::optional<SessionAuthenticator::Live>> SessionAuthenticator::FindLiveSession(const http::Request& req) {
   int tried = 0;
   for (auto& [name, value] : ParseCookies(req)) {
     if (name != options_.cookie_name || !PlausibleSecret(value)) continue;
     if (++tried > kMaxSessionCookies) break;
     std::string id_hash = Sha256Hex(value);
-    std::optional<Session> session = store_.GetSession(id_hash);
+    auto read = store_.GetSession(id_hash);
+    if (!read.ok()) return read.status();
+    std::optional<Session>& session = *read;
     if (!session) continue;
     if (session->expires_at <= env_->NowMs()) {
       // Best effort: a failure here only leaves a dead row behind.
@@ -162,9 +164,9 @@ std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(
     }
     std::optional<User> user = store_.GetUser(session->user);
     if (!user || !IsHumanRole(user->role)) continue;
-    return Live{std::move(value), std::move(*session), user->role};
+    return std::optional<Live>(Live{std::move(value), std::move(*session), user->role});
   }
-  return std::nullopt;
+  return std::optional<Live>();
 }
 
 Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const http::Request& req) {
@@ -177,14 +179,20 @@ Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const 
       if (secret.empty())
         return Status::Unauthenticated("the Authorization header has no token: send 'Authorization: Bearer <token>'");
       std::optional<ApiToken> token;
-      if (secret.size() <= kMaxSecretBytes) token = store_.FindToken(Sha256Hex(secret));
+      if (secret.size() <= kMaxSecretBytes) {
+        auto read = store_.FindToken(Sha256Hex(secret));
+        if (!read.ok()) return read.status();
+        token = std::move(*read);
+      }
       if (!token) return Status::Unauthenticated("unknown or revoked token");
       return std::optional<http::Principal>(http::Principal{token->name, token->role, false, {}});
     }
   }
-  if (auto live = FindLiveSession(req))
+  auto live = FindLiveSession(req);
+  if (!live.ok()) return live.status();
+  if (*live)
     return std::optional<http::Principal>(
-        http::Principal{live->session.user, live->role, true, std::move(live->session.csrf_token)});
+        http::Principal{(*live)->session.user, (*live)->role, true, std::move((*live)->session.csrf_token)});
   return std::optional<http::Principal>();
 }
 
@@ -242,7 +250,9 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
 Result<std::string> SessionAuthenticator::Logout(std::string_view cookie_value) {
   if (PlausibleSecret(cookie_value)) {
     std::string id_hash = Sha256Hex(cookie_value);
-    if (std::optional<Session> session = store_.GetSession(id_hash)) {
+    auto read = store_.GetSession(id_hash);
+    if (!read.ok()) return read.status();
+    if (std::optional<Session>& session = *read) {
       AuditEntry audit;
       audit.at = env_->NowMs();
       audit.actor = session->user;
@@ -259,7 +269,9 @@ Result<std::string> SessionAuthenticator::Logout(std::string_view cookie_value) 
 }
 
 Result<std::string> SessionAuthenticator::Logout(const http::Request& req) {
-  if (auto live = FindLiveSession(req)) return Logout(live->cookie_value);
+  auto live = FindLiveSession(req);
+  if (!live.ok()) return live.status();
+  if (*live) return Logout((*live)->cookie_value);
   return ClearCookieHeader();
 }
 
