@@ -30,6 +30,11 @@ class PosixEnv final : public Env {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   }
 
+  TimeMs MonotonicMs() override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+
   Status WriteFileDurable(const std::string& path, std::string_view data) override {
     static std::atomic<unsigned> counter{0};
     std::string tmp = path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(counter++);

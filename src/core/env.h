@@ -38,7 +38,12 @@ class Env {
   // The process-wide default, backed by POSIX and the system clock. Never null.
   static Env* Default();
 
+  // The wall clock (milliseconds since the Unix epoch): what times stored and shown are in.
+  // It may step, forward or back, when the system's time is set.
   virtual TimeMs NowMs() = 0;
+  // A clock that never steps (milliseconds from an arbitrary start): what timeouts,
+  // rate-limit windows and idle timers measure with.
+  virtual TimeMs MonotonicMs() = 0;
   // Writes `data` to `path` atomically and durably: a temporary file, fsync, rename, fsync of
   // the directory. After an OK return the file survives a crash whole or not at all.
   virtual Status WriteFileDurable(const std::string& path, std::string_view data) = 0;
@@ -66,6 +71,7 @@ class EnvWrapper : public Env {
   explicit EnvWrapper(Env* target) : target_(target) {}
   Env* target() const { return target_; }
   TimeMs NowMs() override { return target_->NowMs(); }
+  TimeMs MonotonicMs() override { return target_->MonotonicMs(); }
   Status WriteFileDurable(const std::string& p, std::string_view d) override { return target_->WriteFileDurable(p, d); }
   Result<std::string> ReadFile(const std::string& p) override { return target_->ReadFile(p); }
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
@@ -77,14 +83,15 @@ class EnvWrapper : public Env {
   Env* target_;
 };
 
-// An Env whose clock stands still until advanced (from any thread, like every Env call);
-// the rest goes to the default Env.
+// An Env whose clock stands still until advanced or set (from any thread, like every Env
+// call); it is both the wall clock and the monotonic one. The rest goes to the default Env.
 class FakeClockEnv : public EnvWrapper {
  public:
   explicit FakeClockEnv(TimeMs now) : EnvWrapper(Default()), now_(now) {}
   void Advance(TimeMs ms) { now_ += ms; }
   void Set(TimeMs t) { now_ = t; }
   TimeMs NowMs() override { return now_; }
+  TimeMs MonotonicMs() override { return now_; }
 
  private:
   std::atomic<TimeMs> now_;

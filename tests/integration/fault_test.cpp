@@ -9,6 +9,9 @@
 // - /readyz answers 503 while the store cannot write and 200 again within 10 s after the
 //   fault clears, by the store's own probe (nothing but /readyz is asked meanwhile);
 // - the same process then stores again.
+// A read that fails answers 503, never 404 or 401.
+// And the wall clock stepping, forward or back, moves no rate-limit window, makes the purge
+// delete nothing early and reorders no stream.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -19,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/hub.h"
 #include "core/sha256.h"
 #include "hub_fixture.h"
 #include "support/fault_env.h"
@@ -88,9 +92,8 @@ class FaultTest : public ::testing::Test {
     sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt* stmt = nullptr;
     const std::string pattern = prefix + "/%";
-    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT idempotency_key, count(*) FROM events WHERE idempotency_key LIKE ?1 GROUP BY 1",
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
+    const char* sql = "SELECT idempotency_key, count(*) FROM events WHERE idempotency_key LIKE ?1 GROUP BY 1";
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
     sqlite3_bind_text(stmt, 1, pattern.c_str(), -1, SQLITE_TRANSIENT);
     while (sqlite3_step(stmt) == SQLITE_ROW)
       out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] = sqlite3_column_int(stmt, 1);
@@ -190,6 +193,71 @@ TEST_F(FaultTest, AnEvidenceFileWhoseFsyncFailsIsRefusedWith503) {
                 503);
   EXPECT_EQ(hub_.Bearer(hub_.edge_token(), "PUT", "/api/v1/evidence/" + ref, jpeg, {"Content-Type: image/jpeg"}).status,
             201);
+}
+
+TEST_F(FaultTest, AFailedReadAnswers503NeverNotFoundOrUnauthenticated) {
+  const LatLon p = Place();
+  auto stored = hub_.Ingest(json::array({MakeEvent("read/1", "illegal_parking", p.lat, p.lon)}));
+  const std::string id = std::to_string(stored["results"][0]["incident_id"].get<Id>());
+  ASSERT_EQ(hub_.Anonymous("GET", "/api/v1/public/incidents/" + id).status, 200);
+  ExpectStored(Batch("read-more", 5));  // a later commit: every reader must read its pages again
+  env_.FailReads();
+  ExpectRefused(hub_.Anonymous("GET", "/api/v1/public/incidents/" + id), 503);
+  ExpectRefused(hub_.Bearer(hub_.integration_token(), "GET", "/api/v1/incidents/" + id), 503);
+  EXPECT_GT(env_.failed_reads(), 0);
+  env_.Clear();
+  EXPECT_EQ(hub_.Anonymous("GET", "/api/v1/public/incidents/" + id).status, 200);
+}
+
+constexpr TimeMs kDay = 86'400'000;
+
+TEST_F(FaultTest, AWallClockSteppedBackLocksNobodyOutOfPosting) {
+  const LatLon p = hub_.CentreOf("poster_wall");
+  const std::string form = "service_code=graffiti&lat=" + std::to_string(p.lat) + "&long=" + std::to_string(p.lon) +
+                           "&description=Tag+on+the+wall";
+  auto post = [&] {
+    return hub_.Anonymous("POST", "/open311/v2/requests.json", form,
+                          {"Content-Type: application/x-www-form-urlencoded"});
+  };
+  int created = 0;
+  HttpReply r;
+  while ((r = post()).status == 201 && created < 100) ++created;
+  ASSERT_EQ(r.status, 429) << r.body;
+  env_.StepClock(-kDay);
+  r = post();
+  ASSERT_EQ(r.status, 429) << "the window is elapsed time, not wall time";
+  EXPECT_LE(std::stoll(r.header("retry-after")), 60) << "not a day and a minute";
+}
+
+TEST_F(FaultTest, AWallClockSteppedForwardByDaysDoesNotMakeThePurgeDeleteEarly) {
+  const LatLon p = Place();
+  hub_.Ingest(json::array({MakeEventNow("fresh/1", "illegal_parking", p.lat, p.lon)}));
+  const District& district = hub_.hub().catalog().Get()->district;
+  const PurgeClock clock(&env_);
+  env_.StepClock((district.retention.events_days + 10) * kDay);
+  const std::string evidence = DefaultEvidenceDir("sqlite:" + hub_.dir() + "/hub.db");
+  auto purged = PurgeExpired(hub_.hub().store(), district, evidence, &env_, clock.Now());
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(purged->events, 0);
+  ExpectEachStoredOnce("fresh", 1);
+  // By the stepped wall clock alone, the same purge would have taken it.
+  purged = PurgeExpired(hub_.hub().store(), district, evidence, &env_, env_.NowMs());
+  ASSERT_TRUE(purged.ok()) << purged.status().message();
+  EXPECT_EQ(purged->events, 1);
+}
+
+TEST_F(FaultTest, AWallClockSteppedBackReordersNoStream) {
+  const LatLon p = Place();
+  auto first = hub_.Ingest(json::array({MakeEvent("order/1", "illegal_parking", p.lat, p.lon)}));
+  env_.StepClock(-kDay);
+  auto second = hub_.Ingest(json::array({MakeEvent("order/2", "dumped_rubbish", p.lat, p.lon)}));
+  auto changes = hub_.hub().store().ChangesAfter(0, 1000);
+  std::vector<Id> order;
+  for (const auto& c : changes)
+    if (order.empty() || order.back() != c.incident_id) order.push_back(c.incident_id);
+  ASSERT_GE(order.size(), 2u);
+  EXPECT_EQ(order[order.size() - 2], first["results"][0]["incident_id"].get<Id>());
+  EXPECT_EQ(order.back(), second["results"][0]["incident_id"].get<Id>()) << "the later change comes later";
 }
 
 }  // namespace

@@ -220,15 +220,18 @@ TEST_F(FullDiskTest, AFullDiskIsRefusedCleanlyAndTheSameProcessStoresOnceItGrows
     sqlite3_finalize(stmt);
   };
   std::string integrity;
-  rows("PRAGMA integrity_check", [&](sqlite3_stmt* s) { integrity += reinterpret_cast<const char*>(sqlite3_column_text(s, 0)); });
+  auto text = [](sqlite3_stmt* s, int col) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, col)));
+  };
+  rows("PRAGMA integrity_check", [&](sqlite3_stmt* s) { integrity += text(s, 0); });
   EXPECT_EQ(integrity, "ok");
   std::map<std::string, int> stored;
   rows("SELECT idempotency_key, count(*) FROM events WHERE idempotency_key LIKE 'disk/%' GROUP BY 1",
-       [&](sqlite3_stmt* s) { stored[reinterpret_cast<const char*>(sqlite3_column_text(s, 0))] = sqlite3_column_int(s, 1); });
+       [&](sqlite3_stmt* s) { stored[text(s, 0)] = sqlite3_column_int(s, 1); });
   for (const std::string& key : acked_) EXPECT_EQ(stored[key], 1) << key;
   int missing_files = 0, records = 0;
   rows("SELECT hash FROM evidence", [&](sqlite3_stmt* s) {
-    const std::string hex = reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) + 7;
+    const std::string hex = text(s, 0).substr(7);
     ++records;
     if (!std::filesystem::exists(dir_ + "/hub.db.evidence/" + hex.substr(0, 2) + "/" + hex + ".jpg")) ++missing_files;
   });

@@ -9,7 +9,8 @@
 // - FailWrites(errno, short_bytes): every write fails with that errno (ENOSPC, EIO, …),
 //   after writing its first `short_bytes` bytes (a short write); evidence files fail too.
 // - FailReads(): every read fails with EIO.
-// - StepClock(ms): the wall clock jumps by ms (negative: back); it otherwise runs.
+// - StepClock(ms): the wall clock jumps by ms (negative: back); it otherwise runs, and the
+//   monotonic clock is the real one, unmoved.
 //
 // Thread-safe: every member is atomic.
 #pragma once

@@ -88,7 +88,9 @@ int DeviceCharacteristics(sqlite3_file* f) { return Real(f)->pMethods->xDeviceCh
 int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
   return Real(f)->pMethods->xShmMap(Real(f), region, size, extend, out);
 }
-int ShmLock(sqlite3_file* f, int offset, int n, int flags) { return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags); }
+int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
+}
 void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
 int ShmUnmap(sqlite3_file* f, int remove) { return Real(f)->pMethods->xShmUnmap(Real(f), remove); }
 int Fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {

@@ -1072,7 +1072,9 @@ void SqliteStore::Probe() {
     const Clock::time_point since{Clock::duration(unwritable_since_.load(std::memory_order_relaxed))};
     if (Clock::now() - since < options_.probe_interval) continue;
     lock.unlock();
-    Status s = Write([this](WriteTxn& txn) { return static_cast<SqliteWriteTxn&>(txn).ProbeWrite(options_.env->NowMs()); });
+    Status s = Write([this](WriteTxn& txn) {
+      return static_cast<SqliteWriteTxn&>(txn).ProbeWrite(options_.env->NowMs());
+    });
     // A failed probe waits a whole interval again.
     if (!s.ok()) unwritable_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     lock.lock();
