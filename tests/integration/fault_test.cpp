@@ -57,7 +57,8 @@ class FaultTest : public ::testing::Test {
   void ExpectStored(const json& batch) {
     auto r = PostBatch(batch);
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& item : json::parse(r.body)["results"]) EXPECT_EQ(item["status"], "stored") << r.body;
+    const json answer = json::parse(r.body);
+    for (const auto& item : answer["results"]) EXPECT_EQ(item["status"], "stored") << r.body;
   }
 
   // A clean refusal: `status`, Retry-After, a JSON error, and nothing about the server's files.
@@ -156,7 +157,8 @@ TEST_F(FaultTest, AFailedFsyncIsNotTrustedTheStoreReopensCheckpointsAndStoresAga
   // told either way, and sends it again; each key is there once.
   auto again = PostBatch(during);
   ASSERT_EQ(again.status, 200) << again.body;
-  for (const auto& item : json::parse(again.body)["results"]) EXPECT_NE(item["status"], "rejected") << again.body;
+  const json answer = json::parse(again.body);
+  for (const auto& item : answer["results"]) EXPECT_NE(item["status"], "rejected") << again.body;
   ExpectEachStoredOnce("before", 50);
   ExpectEachStoredOnce("during", 100);
   ExpectEachStoredOnce("after", 10);
