@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace gb::http {
 
@@ -97,6 +98,7 @@ int HttpStatusFor(Code code) {
     case Code::kUnsupported: return 415;
     case Code::kRateLimited: return 429;
     case Code::kUnavailable: return 503;
+    case Code::kNoSpace: return 507;
     case Code::kInternal: return 500;
   }
   return 500;
@@ -116,7 +118,27 @@ Response JsonError(int status, std::string_view message) {
   return Json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-Response ErrorFor(const Status& s) { return JsonError(HttpStatusFor(s.code()), s.message()); }
+std::string ClientMessage(const Status& s) {
+  const int status = HttpStatusFor(s.code());
+  if (status < 500) return s.message();
+  spdlog::warn("event=request_failed status={} reason=\"{}\"", status, s.message());
+  switch (s.code()) {
+    case Code::kNoSpace: return "the hub's disk is full; try again later";
+    case Code::kUnavailable: return "the hub's store is unavailable; try again later";
+    default: return "internal error";
+  }
+}
+
+void SetRetryAfter(Response& r, const Status& s) {
+  // Long enough for the store's own probe (a few seconds) to find it writable again.
+  if (s.code() == Code::kUnavailable || s.code() == Code::kNoSpace) r.SetHeader("Retry-After", "5");
+}
+
+Response ErrorFor(const Status& s) {
+  Response r = JsonError(HttpStatusFor(s.code()), ClientMessage(s));
+  SetRetryAfter(r, s);
+  return r;
+}
 
 std::string ClientAddress(std::string_view peer, std::string_view forwarded_for,
                           const std::vector<std::string>& trusted_proxies) {

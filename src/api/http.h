@@ -78,8 +78,17 @@ std::optional<std::string> FormValue(const Params& p, std::string_view key);
 // A JSON error body {"error": {"code": …, "message": …}} with the status for `s`. Bytes of
 // `message` that are not UTF-8 are sent as U+FFFD.
 Response JsonError(int status, std::string_view message);
+// 503 for Unavailable, 507 for NoSpace (the disk is full), and so on (see http.cpp).
 int HttpStatusFor(Code code);
+// The error answer for `s` (docs/api.md, "Errors"): JsonError with ClientMessage(s), and
+// SetRetryAfter.
 Response ErrorFor(const Status& s);
+// What a client is told about `s`: its message for a 4xx; for a 5xx (the store or the disk
+// failing, a bug) a fixed sentence that names no server path nor internal detail, while the
+// message itself is logged.
+std::string ClientMessage(const Status& s);
+// Sets Retry-After on an answer to `s` when waiting may help: Unavailable and NoSpace.
+void SetRetryAfter(Response& r, const Status& s);
 Response Json(int status, std::string body);
 
 // The address of the client behind `peer`. A peer that is not in `trusted_proxies` is the

@@ -9,7 +9,7 @@ SlidingWindowLimiter::SlidingWindowLimiter(Env* env, int limit, TimeMs window_ms
 
 bool SlidingWindowLimiter::Allow(const std::string& key, TimeMs* retry_after_ms) {
   if (limit_ <= 0) return true;
-  TimeMs now = env_->NowMs();
+  TimeMs now = env_->MonotonicMs();  // a window is elapsed time: a step of the wall clock moves none
   std::lock_guard lock(mu_);
   // Refused while the key holds `limit` events in the window; then the oldest one leaving
   // frees a slot.

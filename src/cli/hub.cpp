@@ -78,9 +78,9 @@ std::string DefaultEvidenceDir(const std::string& store_url) {
   return (path.empty() ? "glassbrain" : path) + ".evidence";
 }
 
-Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::string& evidence_dir, Env* env) {
+Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::string& evidence_dir, Env* env,
+                                 TimeMs now) {
   constexpr TimeMs kDay = 86'400'000;
-  TimeMs now = env->NowMs();
   RetentionCutoffs c;
   c.events_before = now - d.retention.events_days * kDay;
   c.evidence_before = now - d.retention.evidence_days * kDay;
@@ -116,7 +116,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
     if (!hold.ok()) return hold.status();
     p.hold.emplace(std::move(*hold));
   }
-  auto store = OpenStore(p.options.store_url);
+  auto store = OpenStore(p.options.store_url, env);
   if (!store.ok()) return store.status();
   p.store = std::move(*store);
   auto district = LoadDistrictFromStore(*p.store);
@@ -221,8 +221,8 @@ std::uint16_t Hub::port() const { return parts_->server->port(); }
 void Hub::Run() {
   Parts& p = *parts_;
   if (p.options.purge_interval_minutes > 0) {
-    p.Every(std::chrono::minutes(p.options.purge_interval_minutes), [&p] {
-      auto r = PurgeExpired(*p.store, p.catalog->Get()->district, p.options.evidence_dir, p.env);
+    p.Every(std::chrono::minutes(p.options.purge_interval_minutes), [&p, clock = PurgeClock(p.env)] {
+      auto r = PurgeExpired(*p.store, p.catalog->Get()->district, p.options.evidence_dir, p.env, clock.Now());
       if (r.ok())
         spdlog::info("event=purge events={} incidents={} evidence={}", r->events, r->incidents,
                      r->evidence_hashes.size());

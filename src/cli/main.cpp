@@ -157,7 +157,7 @@ int Purge(const std::string& url, const std::string& evidence_dir) {
   auto district = LoadDistrictFromStore(**store);
   if (!district.ok()) return Fail(district.status());
   auto r = PurgeExpired(**store, *district, evidence_dir.empty() ? DefaultEvidenceDir(url) : evidence_dir,
-                        Env::Default());
+                        Env::Default(), Env::Default()->NowMs());
   if (!r.ok()) return Fail(r.status());
   std::cout << "purged " << r->events << " events, " << r->incidents << " incidents, " << r->reports << " reports, "
             << r->audit << " audit entries, " << r->evidence_hashes.size() << " evidence image"

@@ -12,17 +12,27 @@
 #include <sstream>
 
 namespace gb {
+
+Status FileError(int error, const std::string& message) {
+  std::string text = message + ": " + std::strerror(error);
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) return Status::NoSpace(std::move(text));
+  return Status::Unavailable(std::move(text));
+}
+
 namespace {
 
-Status Errno(const std::string& what, const std::string& path) {
-  return Status::Internal(what + " " + path + ": " + std::strerror(errno));
-}
+Status Errno(const std::string& what, const std::string& path) { return FileError(errno, what + " " + path); }
 
 class PosixEnv final : public Env {
  public:
   TimeMs NowMs() override {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
+  TimeMs MonotonicMs() override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
   }
 
   Status WriteFileDurable(const std::string& path, std::string_view data) override {
@@ -83,7 +93,7 @@ class PosixEnv final : public Env {
   Status CreateDirs(const std::string& path) override {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    if (ec) return Status::Internal("cannot create directory " + path + ": " + ec.message());
+    if (ec) return FileError(ec.value(), "cannot create directory " + path);
     return Status::Ok();
   }
 };

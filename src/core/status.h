@@ -25,6 +25,7 @@ enum class Code {
   kUnsupported,      // 415
   kRateLimited,      // 429
   kUnavailable,      // store or dependency down: 503
+  kNoSpace,          // the disk is full: 507; like kUnavailable, retrying later may work
   kInternal,         // a bug or an unexpected OS failure: 500
 };
 
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status RateLimited(std::string m) { return {Code::kRateLimited, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }

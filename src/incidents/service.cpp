@@ -98,13 +98,14 @@ std::optional<TaskAction> ParseTaskAction(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<Incident> FollowMerges(Store& store, std::optional<Incident> incident) {
-  for (int hop = 0; incident && incident->state == IncidentState::kMerged && incident->merged_into != 0 &&
-                    hop < kMaxMergeHops;
-       ++hop) {
-    auto target = store.GetIncident(incident->merged_into);
-    if (!target) break;
-    incident = std::move(target);
+Result<std::optional<Incident>> FollowMerges(Store& store, Result<std::optional<Incident>> incident) {
+  if (!incident.ok()) return incident;
+  std::optional<Incident>& at = *incident;
+  for (int hop = 0; at && at->state == IncidentState::kMerged && at->merged_into != 0 && hop < kMaxMergeHops; ++hop) {
+    auto target = store.GetIncident(at->merged_into);
+    if (!target.ok()) return target;
+    if (!*target) break;
+    at = std::move(*target);
   }
   return incident;
 }
@@ -586,7 +587,11 @@ Result<Incident> IncidentService::Feedback(const Report& report, const ResidentF
                                            TimeMs reopen_window_ms, const Actor& actor) {
   if (feedback.comment.size() > kMaxNote) return Status::Invalid("comment is longer than 2000 characters");
   std::optional<Incident> found;
-  if (report.incident_id != 0) found = FollowMerges(store_, store_.GetIncident(report.incident_id));
+  if (report.incident_id != 0) {
+    auto followed = FollowMerges(store_, store_.GetIncident(report.incident_id));
+    if (!followed.ok()) return followed.status();
+    found = std::move(*followed);
+  }
   if (!found) return Status::Conflict("this request is still open");
   const Id id = found->id;
   const std::string report_object = "report/" + std::to_string(report.id);

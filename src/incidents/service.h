@@ -69,9 +69,9 @@ struct ResidentFeedback {
   std::string comment;  // at most 2000 bytes
 };
 
-// Follows merges from `incident` to the incident that carries the work now (at most a few
-// hops); nullopt stays nullopt.
-std::optional<Incident> FollowMerges(Store& store, std::optional<Incident> incident);
+// Follows merges from `incident` (a read's answer) to the incident that carries the work now
+// (at most a few hops); nullopt stays nullopt, and a failed read is the answer.
+Result<std::optional<Incident>> FollowMerges(Store& store, Result<std::optional<Incident>> incident);
 
 class IncidentService {
  public:

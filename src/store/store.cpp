@@ -29,13 +29,15 @@ std::string SqlitePathOf(const std::string& url) {
   return path;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Env* env) {
   if (url.starts_with("sqlite:")) {
     std::string path = SqlitePathOf(url);
     if (path.empty()) return Status::Invalid("the store URL 'sqlite:' needs a file path, e.g. sqlite:data/glassbrain.db");
     if (path == ":memory:" || path.starts_with("file:"))
       return Status::Invalid("the store URL '" + url + "' must name a plain file path, e.g. sqlite:data/glassbrain.db");
-    auto store = SqliteStore::Open(path);
+    SqliteStore::Options options;
+    options.env = env;
+    auto store = SqliteStore::Open(path, options);
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
   }

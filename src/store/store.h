@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "core/model.h"
 #include "core/status.h"
 
@@ -269,7 +270,10 @@ class Store {
   virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
 
   // ---- reads (each a consistent snapshot) ----
-  virtual std::optional<Incident> GetIncident(Id id) = 0;
+  // A read that returns Result<std::optional<…>> answers nullopt when there is no such
+  // record and a non-OK Result (Unavailable) when the store cannot read it: a failed read is
+  // never "not found" (nor "unknown token"), and callers answer it with 503, not 404 or 401.
+  virtual Result<std::optional<Incident>> GetIncident(Id id) = 0;
   virtual std::vector<Incident> ListIncidents(const IncidentFilter& filter) = 0;
   virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;  // as WriteTxn's
   // For each key, in order, the id and incident of the stored event with that idempotency
@@ -315,10 +319,10 @@ class Store {
 
   virtual std::optional<User> GetUser(const std::string& name) = 0;
   virtual std::vector<User> ListUsers() = 0;
-  virtual std::optional<ApiToken> FindToken(const std::string& token_hash) = 0;
+  virtual Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) = 0;
   // Every token, expired ones included, by name then creation.
   virtual Result<std::vector<ApiToken>> ListTokens() = 0;
-  virtual std::optional<Session> GetSession(const std::string& id_hash) = 0;
+  virtual Result<std::optional<Session>> GetSession(const std::string& id_hash) = 0;
   virtual std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) = 0;
 
   // Deletes data older than the cutoffs in one transaction and returns what went.
@@ -329,8 +333,9 @@ class Store {
 };
 
 // Opens a store from a URL: "sqlite:PATH" (created with its schema if missing; migrations
-// applied). Returns Invalid for an unknown scheme, Unavailable if it cannot be opened.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+// applied), its file I/O through `env` (which must outlive it). Returns Invalid for an
+// unknown scheme, Unavailable if it cannot be opened.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Env* env = Env::Default());
 // The file of a "sqlite:PATH" URL ("sqlite:///abs" names /abs); "" for any other URL.
 std::string SqlitePathOf(const std::string& url);
 

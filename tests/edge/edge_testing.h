@@ -45,6 +45,7 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   void Signal(int sig);
+  pid_t pid() const { return pid_; }
   // The exit status (or 128 + signal), or -1 when it still runs after `timeout`.
   int Wait(std::chrono::milliseconds timeout);
   bool Running();

@@ -67,6 +67,8 @@ void HubProcess::Stop() {
   serve_.reset();
 }
 
+pid_t HubProcess::pid() const { return serve_ ? serve_->pid() : -1; }
+
 std::map<std::string, int> HubProcess::StoredKeys(std::map<std::string, int>* evidence) {
   try {
     return ReadStoredKeys(evidence);

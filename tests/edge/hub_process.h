@@ -29,6 +29,9 @@ class HubProcess {
   // Starts serving and waits until /healthz answers; false when it does not within 60 s.
   bool Start();
   void Stop();
+  // The serving process; -1 when it is not started.
+  pid_t pid() const;
+  const std::string& password() const { return password_; }
 
   // Every event the hub holds, as idempotency key → how many times it is stored, read
   // through the API as the dispatcher. `evidence` receives each key's evidence count.

@@ -491,11 +491,11 @@ TEST_F(TokenCreateTest, PrintsTheSecretOnceAndStoresOnlyItsHash) {
   EXPECT_EQ(r.err.find(secret), std::string::npos) << "the secret was also written to stderr";
 
   auto store = OpenOrDie(url_);
-  auto token = store->FindToken(auth::Sha256Hex(secret));
+  auto token = store->FindToken(auth::Sha256Hex(secret)).value();
   ASSERT_TRUE(token) << "no token stored under the secret's SHA-256";
   EXPECT_EQ(token->name, "site-1");
   EXPECT_EQ(token->role, Role::kEdge);
-  EXPECT_FALSE(store->FindToken(secret)) << "the secret itself is a lookup key";
+  EXPECT_FALSE(store->FindToken(secret).value()) << "the secret itself is a lookup key";
   store.reset();
 
   // Not in the database, its journal or the audit log: the secret's bytes appear nowhere.
@@ -511,7 +511,7 @@ TEST_F(TokenCreateTest, EachCallMakesADifferentSecret) {
   ASSERT_EQ(a.exit, 0) << a;
   ASSERT_EQ(b.exit, 0) << b;
   EXPECT_NE(a.out, b.out);
-  auto token = OpenOrDie(url_)->FindToken(auth::Sha256Hex(b.out.substr(0, b.out.size() - 1)));
+  auto token = OpenOrDie(url_)->FindToken(auth::Sha256Hex(b.out.substr(0, b.out.size() - 1))).value();
   ASSERT_TRUE(token);
   EXPECT_EQ(token->role, Role::kIntegration);
 }
@@ -526,18 +526,18 @@ TEST_F(TokenCreateTest, ANameInUseNeedsRotateAndRotatingRevokesTheOldToken) {
   EXPECT_NE(again.exit, 0) << again;
   EXPECT_TRUE(again.out.empty()) << again;
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again;
-  EXPECT_TRUE(OpenOrDie(url_)->FindToken(auth::Sha256Hex(old_secret))) << "a refused token changed the old one";
+  EXPECT_TRUE(OpenOrDie(url_)->FindToken(auth::Sha256Hex(old_secret)).value()) << "a refused token changed the old one";
 
   RunResult rotated =
       Glassbrain({"token", "create", "--store", url_, "--name", "site-1", "--role", "edge", "--rotate"});
   ASSERT_EQ(rotated.exit, 0) << rotated;
   const std::string new_secret = rotated.out.substr(0, rotated.out.size() - 1);
   auto store = OpenOrDie(url_);
-  auto old_token = store->FindToken(auth::Sha256Hex(old_secret));
+  auto old_token = store->FindToken(auth::Sha256Hex(old_secret)).value();
   ASSERT_TRUE(old_token);
   EXPECT_NE(old_token->expires_at, 0) << "the old token still works";
   EXPECT_LE(old_token->expires_at, Env::Default()->NowMs());
-  EXPECT_EQ(store->FindToken(auth::Sha256Hex(new_secret))->expires_at, 0);
+  EXPECT_EQ(store->FindToken(auth::Sha256Hex(new_secret)).value()->expires_at, 0);
   EXPECT_EQ(AuditCount(*store, "token.rotate"), 1);
 }
 

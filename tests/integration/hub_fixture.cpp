@@ -117,9 +117,8 @@ nlohmann::json MakeEvent(const std::string& key, const std::string& category, do
           {"attributes", {{"dwell_s", 312}}}};
 }
 
-// A resident's graffiti report with a photo, as multipart/form-data; returns the path of
-// its media_url, or "" when the post failed.
-std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) {
+// A resident's graffiti report with a photo, as multipart/form-data.
+HttpReply PostPhotoRequest(HubFixture& hub, const std::string& jpeg, LatLon p) {
   const std::string boundary = "gbBoundary7MA4YWxk";
   auto field = [&](const std::string& name, const std::string& value) {
     return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
@@ -128,8 +127,12 @@ std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) 
                      field("long", std::to_string(p.lon)) + field("description", "Tag on the old wall") + "--" +
                      boundary + "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"wall.jpg\"\r\n" +
                      "Content-Type: image/jpeg\r\n\r\n" + jpeg + "\r\n--" + boundary + "--\r\n";
-  auto r = hub.Anonymous("POST", "/open311/v2/requests.json", body,
-                         {"Content-Type: multipart/form-data; boundary=" + boundary});
+  return hub.Anonymous("POST", "/open311/v2/requests.json", body,
+                       {"Content-Type: multipart/form-data; boundary=" + boundary});
+}
+
+std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p) {
+  auto r = PostPhotoRequest(hub, jpeg, p);
   EXPECT_EQ(r.status, 201) << r.body;
   if (r.status != 201) return "";
   auto created = nlohmann::json::parse(r.body)[0];

@@ -99,5 +99,7 @@ nlohmann::json MakeEventNow(const std::string& key, const std::string& category,
 // the path of its media_url (where the stored, anonymized photo is served), or "" when the post
 // failed (a test failure is recorded).
 std::string PostPhotoReport(HubFixture& hub, const std::string& jpeg, LatLon p);
+// The same post, answered as it was: for tests that expect it to fail.
+HttpReply PostPhotoRequest(HubFixture& hub, const std::string& jpeg, LatLon p);
 
 }  // namespace gb::testing

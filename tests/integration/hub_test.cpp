@@ -563,7 +563,8 @@ TEST(HubRetention, APurgedPhotoAnswers410WithTheReason) {
   ASSERT_FALSE(path.empty());
   ASSERT_EQ(hub.Anonymous("GET", path).status, 200);
   FakeClockEnv later(Env::Default()->NowMs() + (d.retention.evidence_days + 1) * 86'400'000LL);
-  auto purged = PurgeExpired(hub.hub().store(), d, DefaultEvidenceDir("sqlite:" + hub.dir() + "/hub.db"), &later);
+  auto purged =
+      PurgeExpired(hub.hub().store(), d, DefaultEvidenceDir("sqlite:" + hub.dir() + "/hub.db"), &later, later.NowMs());
   ASSERT_TRUE(purged.ok()) << purged.status().message();
   EXPECT_EQ(purged->evidence_hashes.size(), 1u);
   auto gone = hub.Anonymous("GET", path);

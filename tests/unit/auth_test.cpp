@@ -259,15 +259,15 @@ TEST_F(AuthTest, TokensAreUniqueAndStoredHashed) {
   EXPECT_NE(*a, *b);
 
   ASSERT_EQ(db.CountRows("tokens"), 2);
-  std::optional<ApiToken> stored = store.FindToken(Sha256Hex(*a));
+  std::optional<ApiToken> stored = store.FindToken(Sha256Hex(*a)).value();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->name, "cam-12");
   EXPECT_EQ(stored->role, Role::kEdge);
   EXPECT_EQ(stored->token_hash.size(), 64u);
-  ASSERT_TRUE(store.FindToken(Sha256Hex(*b)));
+  ASSERT_TRUE(store.FindToken(Sha256Hex(*b)).value());
   // The two rows are the two hashes, so neither holds a secret itself.
-  EXPECT_FALSE(store.FindToken(*a));
-  EXPECT_FALSE(store.FindToken(*b));
+  EXPECT_FALSE(store.FindToken(*a).value());
+  EXPECT_FALSE(store.FindToken(*b).value());
   bool audited = false;
   for (const auto& e : Audit()) {
     EXPECT_EQ(e.detail.find(*a), std::string::npos) << "the secret never reaches the audit log";
@@ -282,7 +282,7 @@ TEST_F(AuthTest, ATokenNameInUseIsRefusedUnlessTheTokenIsRotated) {
   auto again = CreateToken(store, "cam-12", Role::kEdge, "root", &env);
   EXPECT_EQ(again.status().code(), Code::kConflict);
   EXPECT_NE(again.status().message().find("already exists"), std::string::npos) << again.status().message();
-  EXPECT_TRUE(store.FindToken(Sha256Hex(*first))) << "a refused token changes nothing";
+  EXPECT_TRUE(store.FindToken(Sha256Hex(*first)).value()) << "a refused token changes nothing";
   auto bearer = [&](const std::string& secret) {
     return Dispatch(MakeRequest("GET", "/api/v1/things", {{"authorization", "Bearer " + secret}})).status;
   };
@@ -330,7 +330,7 @@ TEST_F(AuthTest, TokensExpireAreRevokedAndRecordTheirLastUseOnceAMinute) {
 
   auto secret = CreateToken(store, "cam-7", Role::kEdge, "root", &env);
   ASSERT_TRUE(secret.ok());
-  auto last_used = [&] { return store.FindToken(Sha256Hex(*secret))->last_used_at; };
+  auto last_used = [&] { return store.FindToken(Sha256Hex(*secret)).value()->last_used_at; };
   EXPECT_EQ(last_used(), 0);
   EXPECT_EQ(bearer(*secret), 200);
   const TimeMs first_use = env.NowMs();
@@ -383,12 +383,12 @@ TEST_F(AuthTest, LoginSetsHttpOnlySameSiteStrictCookie) {
   // The session is stored under the hash of the cookie value, never the value itself.
   std::string value = cookie.substr(11, cookie.find(';') - 11);
   ASSERT_EQ(db.CountRows("sessions"), 1);
-  std::optional<Session> session = store.GetSession(Sha256Hex(value));
+  std::optional<Session> session = store.GetSession(Sha256Hex(value)).value();
   ASSERT_TRUE(session);
   EXPECT_EQ(session->id_hash, Sha256Hex(value));
   EXPECT_EQ(session->user, "dana");
   EXPECT_EQ(session->expires_at, kStart + 12 * 60 * kMinute);
-  EXPECT_FALSE(store.GetSession(value));
+  EXPECT_FALSE(store.GetSession(value).value());
   std::vector<AuditEntry> audit = Audit();
   ASSERT_FALSE(audit.empty());
   EXPECT_EQ(audit.front().action, "session.login");

@@ -140,12 +140,12 @@ TEST(GroupSync, ManyWritersAllGetAnAnswerWithFewerSyncsThanCommits) {
 TEST(GroupSync, SyncFileSyncsAnExistingFileAndTreatsAMissingOneAsNothingToSync) {
   const std::string path = ::testing::TempDir() + "group_sync_test.wal";
   std::remove(path.c_str());
-  auto sync = GroupSync::SyncFile(path);
+  auto sync = GroupSync::SyncFile(path, Env::Default());
   EXPECT_TRUE(sync().ok()) << "no WAL yet: nothing was written, so nothing to sync";
   { std::ofstream(path) << "frames"; }
   EXPECT_TRUE(sync().ok());
   EXPECT_TRUE(sync().ok()) << "the descriptor is kept open between calls";
-  auto unreachable = GroupSync::SyncFile(path + "/wal");  // a file is no directory: ENOTDIR
+  auto unreachable = GroupSync::SyncFile(path + "/wal", Env::Default());  // a file is no directory: ENOTDIR
   Status s = unreachable();
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find(path + "/wal"), std::string::npos) << s.message();

@@ -63,7 +63,7 @@ struct Rig {
     e.confidence = 0.9;
     auto out = service.Ingest({e}, Actor{"edge-1", Role::kEdge, false});
     EXPECT_TRUE(out.ok() && (*out)[0].kind == IngestOutcome::Kind::kStored);
-    return *store.GetIncident((*out)[0].incident_id);
+    return *store.GetIncident((*out)[0].incident_id).value();
   }
 
   // Dispatches `id` to crew1.
@@ -168,7 +168,7 @@ TEST(Slas, AMissedDeadlineIsFlaggedOnceAndEscalatesSayingWhy) {
   EXPECT_EQ(*rig.service.CheckSlas(), 1);
   EXPECT_EQ(*rig.service.CheckSlas(), 0) << "overdue once";
 
-  Incident after = *rig.store.GetIncident(in.id);
+  Incident after = *rig.store.GetIncident(in.id).value();
   EXPECT_EQ(after.sla.overdue_at, kNow + 5 * kMinute);
   EXPECT_EQ(after.department_id, escalate_to);
   EXPECT_EQ(after.sla.escalated_from, routed_to);
@@ -196,7 +196,7 @@ TEST(Slas, ADispatchInTimeMeetsRespondButResolveCanStillBeMissed) {
   EXPECT_EQ(*rig.service.CheckSlas(), 0);
   rig.env.Advance(6 * kMinute);
   EXPECT_EQ(*rig.service.CheckSlas(), 1);
-  Incident after = *rig.store.GetIncident(in.id);
+  Incident after = *rig.store.GetIncident(in.id).value();
   EXPECT_NE(after.sla.overdue_at, 0);
   EXPECT_EQ(after.department_id, in.department_id) << "no escalate_to: it stays";
   EXPECT_TRUE(after.sla.escalated_from.empty());
@@ -208,12 +208,12 @@ TEST(Slas, ChangedSlasMoveTheDeadlinesOfOpenIncidents) {
   rig.env.Advance(3 * kMinute);
   rig.catalog.Publish(WithSla({"s", "illegal_parking", "*", 2, 30, ""}));
   EXPECT_EQ(*rig.service.RestartSlaClocks(), 1) << "counted from when it opened, 2 minutes are past";
-  Incident after = *rig.store.GetIncident(in.id);
+  Incident after = *rig.store.GetIncident(in.id).value();
   EXPECT_EQ(after.sla.respond_due_at, kNow + 2 * kMinute);
   EXPECT_NE(after.sla.overdue_at, 0);
   rig.catalog.Publish(WithSla({"other", "pothole", "*", 2, 30, ""}));
   ASSERT_TRUE(rig.service.RestartSlaClocks().ok());
-  EXPECT_TRUE(rig.store.GetIncident(in.id)->sla.sla_id.empty()) << "no SLA applies any more";
+  EXPECT_TRUE(rig.store.GetIncident(in.id).value()->sla.sla_id.empty()) << "no SLA applies any more";
 }
 
 // ---- the crew in the field ------------------------------------------------------------------
@@ -275,7 +275,7 @@ TEST(TaskActions, TemplatesMustFitTheStateAndCategoryAndPhotosMustExist) {
   auto missing = rig.service.Act(in.id, start, rig.crew1);
   EXPECT_EQ(missing.status().code(), Code::kInvalid);
   EXPECT_NE(missing.status().message().find("upload it"), std::string::npos);
-  EXPECT_EQ(rig.store.GetIncident(in.id)->state, IncidentState::kDispatched) << "nothing changed";
+  EXPECT_EQ(rig.store.GetIncident(in.id).value()->state, IncidentState::kDispatched) << "nothing changed";
 
   ASSERT_TRUE(rig.store.Write([&](WriteTxn& t) { return t.PutEvidence({start.photos[0], 10, kNow}).status(); }).ok());
   ASSERT_TRUE(rig.service.Act(in.id, start, rig.crew1).ok());
@@ -283,7 +283,7 @@ TEST(TaskActions, TemplatesMustFitTheStateAndCategoryAndPhotosMustExist) {
   resolve.action = TaskAction::kResolve;
   resolve.template_id = "rubbish-removed";  // for dumped_rubbish, not parking
   EXPECT_EQ(rig.service.Act(in.id, resolve, rig.crew1).status().code(), Code::kInvalid);
-  const auto views = rig.store.GetIncident(in.id)->views;
+  const auto views = rig.store.GetIncident(in.id).value()->views;
   ASSERT_EQ(views.size(), 1u);
   EXPECT_EQ(views[0].evidence, start.photos[0]);
   EXPECT_EQ(views[0].source_id, "crew:crew1");
@@ -336,7 +336,7 @@ TEST(Feedback, NotFixedReopensOnceAndOnlyAResolvedIncident) {
   auto twice = rig.service.Feedback(r.report, {false, ""}, 30 * kDay, resident);
   EXPECT_EQ(twice.status().code(), Code::kConflict);
   EXPECT_NE(twice.status().message().find("already given"), std::string::npos);
-  EXPECT_EQ(rig.store.GetIncident(r.incident)->state, IncidentState::kResolved);
+  EXPECT_EQ(rig.store.GetIncident(r.incident).value()->state, IncidentState::kResolved);
   auto actions = rig.AuditActions(r.incident);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "incident.reopen"), 1);
 }
@@ -401,7 +401,7 @@ TEST(LatestReport, IsTheNewestReportThroughMergesAndSplits) {
   Report a = submit("a", "first", kPlace);
   Report b = submit("b", "second", kPlace, "sha256:" + std::string(64, 'c'));
   ASSERT_EQ(a.incident_id, b.incident_id);
-  Incident one = *rig.store.GetIncident(a.incident_id);
+  Incident one = *rig.store.GetIncident(a.incident_id).value();
   EXPECT_EQ(one.latest_report.id, b.id);
   EXPECT_EQ(one.latest_report.description, "second");
   EXPECT_TRUE(one.latest_report.has_photo);
@@ -411,7 +411,7 @@ TEST(LatestReport, IsTheNewestReportThroughMergesAndSplits) {
   auto merged = rig.service.Merge(far.incident_id, {a.incident_id}, rig.desk);
   ASSERT_TRUE(merged.ok());
   EXPECT_EQ(merged->latest_report.id, far.id) << "the newer of the two";
-  EXPECT_EQ(rig.store.GetIncident(a.incident_id)->latest_report.id, 0) << "its reports moved on";
+  EXPECT_EQ(rig.store.GetIncident(a.incident_id).value()->latest_report.id, 0) << "its reports moved on";
 
   // Splitting off the event of report b takes b with it.
   Id event_of_b = 0;
@@ -421,7 +421,7 @@ TEST(LatestReport, IsTheNewestReportThroughMergesAndSplits) {
   auto split = rig.service.Split(far.incident_id, {event_of_b}, rig.desk);
   ASSERT_TRUE(split.ok()) << split.status().message();
   EXPECT_EQ(split->latest_report.id, b.id);
-  EXPECT_EQ(rig.store.GetIncident(far.incident_id)->latest_report.id, far.id);
+  EXPECT_EQ(rig.store.GetIncident(far.incident_id).value()->latest_report.id, far.id);
 }
 
 }  // namespace

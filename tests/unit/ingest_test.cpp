@@ -80,7 +80,7 @@ void ExpectDuplicatesFound(test::FailableStore::KeyLookups mode) {
   rig.store.SetKeyLookups(test::FailableStore::KeyLookups::kReal);
   auto events = rig.store.EventsOfIncident(first[0].incident_id, 100);
   EXPECT_EQ(events.size(), 3u) << "a, b and c, each once";
-  auto incident = rig.store.GetIncident(first[0].incident_id);
+  auto incident = rig.store.GetIncident(first[0].incident_id).value();
   ASSERT_TRUE(incident);
   EXPECT_EQ(incident->event_count, 3) << "a rolled-back attempt must not count its events";
 }

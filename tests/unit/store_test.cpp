@@ -139,7 +139,7 @@ TEST_F(StoreTest, MigrationsCreateTheSchemaAndReopeningKeepsVersionAndData) {
   Reopen();
   Reopen();
   EXPECT_EQ(Scalar("PRAGMA user_version"), sqlite::LatestSchemaVersion());
-  auto got = store().GetIncident(id);
+  auto got = store().GetIncident(id).value();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->category, "dumped_waste");
   EXPECT_TRUE(store().Ping());
@@ -383,7 +383,7 @@ TEST_F(StoreTest, WritesInsideTheTransactionAreVisibleToItsReads) {
                 EXPECT_TRUE(t.FindEventByKey("k"));
                 EXPECT_EQ(t.EventsOfIncident(i.id, 5).size(), 1u);
                 // Not visible to readers before the commit.
-                EXPECT_FALSE(store().GetIncident(i.id));
+                EXPECT_FALSE(store().GetIncident(i.id).value());
                 return Status::Ok();
               }).ok());
 }
@@ -407,7 +407,7 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   in.note = kEvil;
   Id id = AddIncident(in);
   in.id = id;
-  auto got = store().GetIncident(id);
+  auto got = store().GetIncident(id).value();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->id, id);
   EXPECT_EQ(got->category, in.category);
@@ -430,7 +430,7 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   EXPECT_EQ(got->views[1].confidence, 0.8);
   EXPECT_EQ(got->assignee, "crew-bob");
   EXPECT_EQ(got->note, kEvil);
-  EXPECT_FALSE(store().GetIncident(id + 100));
+  EXPECT_FALSE(store().GetIncident(id + 100).value());
   EXPECT_EQ(got->latest_report.id, 0);
   EXPECT_TRUE(got->sla.sla_id.empty());
 
@@ -439,7 +439,7 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   in.sla = {"sla-1", kT0, kT0 + 60'000, kT0 + 600'000, kT0 + 61'000, "traffic"};
   in.en_route_at = kT0 + 30;
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(in); }).ok());  // the cheap path
-  got = store().GetIncident(id);
+  got = store().GetIncident(id).value();
   EXPECT_EQ(got->latest_report.id, 12);
   EXPECT_EQ(got->latest_report.description, kEvil);
   EXPECT_EQ(got->latest_report.requested_at, kT0 - 7);
@@ -457,7 +457,7 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   in.last_seen_at = kT0 + 20;
   in.views.pop_back();
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(in); }).ok());
-  got = store().GetIncident(id);
+  got = store().GetIncident(id).value();
   EXPECT_EQ(got->event_count, 5);
   EXPECT_EQ(got->last_seen_at, kT0 + 20);
   EXPECT_EQ(got->views.size(), 2u);
@@ -466,7 +466,7 @@ TEST_F(StoreTest, IncidentRoundTripsEveryField) {
   in.assignee = "";
   in.merged_into = 3;
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(in); }).ok());
-  got = store().GetIncident(id);
+  got = store().GetIncident(id).value();
   EXPECT_EQ(got->state, IncidentState::kResolved);
   EXPECT_EQ(got->assignee, "");
   EXPECT_EQ(got->merged_into, 3);
@@ -517,10 +517,10 @@ TEST_F(StoreTest, FindOpenIncidentsRespectsCategoryBoxTimeAndState) {
               }).ok());
 
   // Moving and closing an incident updates what the search sees.
-  auto inc = store().GetIncident(a);
+  auto inc = store().GetIncident(a).value();
   inc->location = {31.30, 121.50};
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(*inc); }).ok());
-  auto n = store().GetIncident(near);
+  auto n = store().GetIncident(near).value();
   n->state = IncidentState::kRejected;
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(*n); }).ok());
   ASSERT_TRUE(W([&](WriteTxn& t) {
@@ -760,7 +760,7 @@ TEST_F(StoreTest, CountIncidentsByStateFollowsInsertsUpdatesAndPurges) {
   Id a = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
   AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
   AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0, IncidentState::kRouted));
-  auto inc = store().GetIncident(a);
+  auto inc = store().GetIncident(a).value();
   inc->state = IncidentState::kResolved;
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(*inc); }).ok());
   auto counts = store().CountIncidentsByState();
@@ -1091,44 +1091,44 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
   EXPECT_EQ(store().GetUser("bob")->role, Role::kAdmin);
   EXPECT_EQ(store().ListUsers().size(), 3u);
 
-  auto tok = store().FindToken("aa11");
+  auto tok = store().FindToken("aa11").value();
   ASSERT_TRUE(tok);
   EXPECT_EQ(tok->name, "edge-1");
   EXPECT_EQ(tok->role, Role::kEdge);
-  EXPECT_FALSE(store().FindToken("bb22"));
+  EXPECT_FALSE(store().FindToken("bb22").value());
   // A second live token under the same name is refused, unless it retires the first: at
   // once, or after a grace period; the retired one stays, with its expiry.
   EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, std::nullopt); }).code(),
             Code::kConflict);
-  EXPECT_EQ(store().FindToken("aa11")->expires_at, 0);
-  EXPECT_FALSE(store().FindToken("bb22"));
+  EXPECT_EQ(store().FindToken("aa11").value()->expires_at, 0);
+  EXPECT_FALSE(store().FindToken("bb22").value());
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "bb22", kT0 + 1}, kT0 + 600'000); }).ok());
-  EXPECT_EQ(store().FindToken("aa11")->expires_at, kT0 + 600'000);
-  EXPECT_EQ(store().FindToken("bb22")->expires_at, 0);
+  EXPECT_EQ(store().FindToken("aa11").value()->expires_at, kT0 + 600'000);
+  EXPECT_EQ(store().FindToken("bb22").value()->expires_at, 0);
   EXPECT_EQ(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "cc33", kT0 + 2}, std::nullopt); }).code(),
             Code::kConflict)
       << "bb22 is live";
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.ExpireTokens("edge-1", kT0 + 3); }).ok());
-  EXPECT_EQ(store().FindToken("aa11")->expires_at, kT0 + 3) << "an earlier expiry replaces a later one";
-  EXPECT_EQ(store().FindToken("bb22")->expires_at, kT0 + 3);
+  EXPECT_EQ(store().FindToken("aa11").value()->expires_at, kT0 + 3) << "an earlier expiry replaces a later one";
+  EXPECT_EQ(store().FindToken("bb22").value()->expires_at, kT0 + 3);
   EXPECT_EQ(W([&](WriteTxn& t) { return t.ExpireTokens("edge-1", kT0 + 4); }).code(), Code::kNotFound);
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutToken({"edge-1", Role::kEdge, "cc33", kT0 + 5}, std::nullopt); }).ok());
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.TouchToken("cc33", kT0 + 6); }).ok());
-  EXPECT_EQ(store().FindToken("cc33")->last_used_at, kT0 + 6);
+  EXPECT_EQ(store().FindToken("cc33").value()->last_used_at, kT0 + 6);
   auto tokens = store().ListTokens();
   ASSERT_TRUE(tokens.ok());
   ASSERT_EQ(tokens->size(), 3u);
   EXPECT_EQ((*tokens)[0].token_hash, "aa11") << "by name, then creation";
   EXPECT_EQ((*tokens)[2].token_hash, "cc33");
 
-  auto session = store().GetSession("s1");
+  auto session = store().GetSession("s1").value();
   ASSERT_TRUE(session);
   EXPECT_EQ(session->user, "alice");
   EXPECT_EQ(session->role, Role::kDispatcher);
   EXPECT_EQ(session->csrf_token, "csrf");
   EXPECT_EQ(session->expires_at, kT0 + 3600'000);
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.DeleteSession("s1"); }).ok());
-  EXPECT_FALSE(store().GetSession("s1"));
+  EXPECT_FALSE(store().GetSession("s1").value());
   EXPECT_TRUE(W([&](WriteTxn& t) { return t.DeleteSession("s1"); }).ok());
 
   auto reply = store().GetIdempotentReply("alice:key-1");
@@ -1155,8 +1155,8 @@ TEST_F(StoreTest, UnknownRolesAreNeverGranted) {
   Reopen();
   EXPECT_FALSE(store().GetUser("eve"));
   EXPECT_TRUE(store().ListUsers().empty());
-  EXPECT_FALSE(store().FindToken("cc33"));
-  EXPECT_FALSE(store().GetSession("s2"));
+  EXPECT_FALSE(store().FindToken("cc33").value());
+  EXPECT_FALSE(store().GetSession("s2").value());
 }
 
 // ---- purge -------------------------------------------------------------------------------------
@@ -1242,9 +1242,9 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
   std::sort(hashes.begin(), hashes.end());
   EXPECT_EQ(hashes, (std::vector<std::string>{"sha256:old1", "sha256:old2"}));
 
-  EXPECT_FALSE(store().GetIncident(old_closed.id));
-  EXPECT_TRUE(store().GetIncident(recent_closed.id));
-  EXPECT_TRUE(store().GetIncident(old_open.id));
+  EXPECT_FALSE(store().GetIncident(old_closed.id).value());
+  EXPECT_TRUE(store().GetIncident(recent_closed.id).value());
+  EXPECT_TRUE(store().GetIncident(old_open.id).value());
   std::vector<Id> left;
   for (Id inc : {recent_closed.id, old_open.id})
     for (auto& e : store().EventsOfIncident(inc, 100)) left.push_back(e.id);
@@ -1263,8 +1263,8 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
   EXPECT_EQ(audit.front().action, "audit.purge");
   EXPECT_FALSE(store().GetEvidence("sha256:old1"));
   EXPECT_TRUE(store().GetEvidence("sha256:new"));
-  EXPECT_FALSE(store().GetSession("expired"));
-  EXPECT_TRUE(store().GetSession("live"));
+  EXPECT_FALSE(store().GetSession("expired").value());
+  EXPECT_TRUE(store().GetSession("live").value());
   EXPECT_FALSE(store().GetIdempotentReply("old"));
   EXPECT_TRUE(store().GetIdempotentReply("new"));
 
@@ -1358,7 +1358,7 @@ TEST_F(StoreTest, SqlMetacharactersAreStoredVerbatim) {
     e.attributes_json = s;
     e.evidence = {s};
     AddEvent(e, id);
-    auto got = store().GetIncident(id);
+    auto got = store().GetIncident(id).value();
     ASSERT_TRUE(got);
     EXPECT_EQ(got->category, s);
     EXPECT_EQ(got->note, s);
@@ -1402,7 +1402,7 @@ TEST_F(StoreTest, ReadersRunConcurrentlyWithTheWriterAndSeeOnlyCommittedData) {
         last = events.size();
         auto changes = store().ChangesAfter(0, 10000);
         if (changes.size() % 10 != 0) ++bad;
-        if (!store().GetIncident(inc)) ++bad;
+        if (!store().GetIncident(inc).value()) ++bad;
         ++reads;
       }
     });
@@ -1675,7 +1675,7 @@ TEST_F(StoreTest, AVersionThreeDatabaseLearnsEachIncidentsNewestReport) {
             SQLITE_OK);
   sqlite3_close(db);
   Reopen();
-  auto inc = store().GetIncident(7);
+  auto inc = store().GetIncident(7).value();
   ASSERT_TRUE(inc);
   EXPECT_EQ(inc->latest_report.id, 2);
   EXPECT_EQ(inc->latest_report.description, "newer");

@@ -132,7 +132,7 @@ class FailableStore final : public Store {
     return s;
   }
 
-  std::optional<Incident> GetIncident(Id id) override { return inner_.GetIncident(id); }
+  Result<std::optional<Incident>> GetIncident(Id id) override { return inner_.GetIncident(id); }
   std::vector<Incident> ListIncidents(const IncidentFilter& filter) override { return inner_.ListIncidents(filter); }
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override {
     return inner_.EventsOfIncident(incident_id, limit);
@@ -186,9 +186,9 @@ class FailableStore final : public Store {
 
   std::optional<User> GetUser(const std::string& name) override { return inner_.GetUser(name); }
   std::vector<User> ListUsers() override { return inner_.ListUsers(); }
-  std::optional<ApiToken> FindToken(const std::string& token_hash) override { return inner_.FindToken(token_hash); }
+  Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) override { return inner_.FindToken(token_hash); }
   Result<std::vector<ApiToken>> ListTokens() override { return inner_.ListTokens(); }
-  std::optional<Session> GetSession(const std::string& id_hash) override { return inner_.GetSession(id_hash); }
+  Result<std::optional<Session>> GetSession(const std::string& id_hash) override { return inner_.GetSession(id_hash); }
   std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override {
     return inner_.GetIdempotentReply(scope_key);
   }

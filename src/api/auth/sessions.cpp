@@ -184,13 +184,15 @@ std::string SessionAuthenticator::ClearCookieHeader() const {
   return options_.cookie_name + "=" + CookieAttributes() + "; Max-Age=0" + (options_.secure_cookie ? "; Secure" : "");
 }
 
-std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(const http::Request& req) {
+Result<std::optional<SessionAuthenticator::Live>> SessionAuthenticator::FindLiveSession(const http::Request& req) {
   int tried = 0;
   for (auto& [name, value] : ParseCookies(req)) {
     if (name != options_.cookie_name || !PlausibleSecret(value)) continue;
     if (++tried > kMaxSessionCookies) break;
     std::string id_hash = Sha256Hex(value);
-    std::optional<Session> session = store_.GetSession(id_hash);
+    auto read = store_.GetSession(id_hash);
+    if (!read.ok()) return read.status();
+    std::optional<Session>& session = *read;
     if (!session) continue;
     const TimeMs now = env_->NowMs();
     if (session->expires_at <= now || now - session->last_seen_at >= options_.idle.count()) {
@@ -205,9 +207,9 @@ std::optional<SessionAuthenticator::Live> SessionAuthenticator::FindLiveSession(
     if (!user || !IsHumanRole(user->role) || user->disabled) continue;
     if (now - session->last_seen_at >= kTouchEveryMs)  // best effort, as above
       (void)store_.Write([&](WriteTxn& txn) { return txn.TouchSession(id_hash, now); });
-    return Live{std::move(value), std::move(*session), user->role};
+    return std::optional<Live>(Live{std::move(value), std::move(*session), user->role});
   }
-  return std::nullopt;
+  return std::optional<Live>();
 }
 
 Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const http::Request& req) {
@@ -220,7 +222,11 @@ Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const 
       if (secret.empty())
         return Status::Unauthenticated("the Authorization header has no token: send 'Authorization: Bearer <token>'");
       std::optional<ApiToken> token;
-      if (secret.size() <= kMaxSecretBytes) token = store_.FindToken(Sha256Hex(secret));
+      if (secret.size() <= kMaxSecretBytes) {
+        auto read = store_.FindToken(Sha256Hex(secret));
+        if (!read.ok()) return read.status();
+        token = std::move(*read);
+      }
       if (!token) return Status::Unauthenticated("unknown or revoked token");
       const TimeMs now = env_->NowMs();
       if (token->expires_at != 0 && token->expires_at <= now)
@@ -231,16 +237,18 @@ Result<std::optional<http::Principal>> SessionAuthenticator::Authenticate(const 
     }
   }
   auto live = FindLiveSession(req);
-  if (!live) return std::optional<http::Principal>();
+  if (!live.ok()) return live.status();
+  if (!*live) return std::optional<http::Principal>();
+  Live& found = **live;
   // A cookie travels with any request the browser makes, a forged one included; the CSRF
   // token only with the page's own (it is never in a cookie).
   if (IsWrite(req.method)) {
     std::string_view sent = req.Header("x-csrf-token");
-    if (sent.empty() || live->session.csrf_token.empty() || !ConstantTimeEquals(sent, live->session.csrf_token))
+    if (sent.empty() || found.session.csrf_token.empty() || !ConstantTimeEquals(sent, found.session.csrf_token))
       return Status::Forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated write");
   }
   return std::optional<http::Principal>(
-      http::Principal{live->session.user, live->role, true, std::move(live->session.csrf_token)});
+      http::Principal{found.session.user, found.role, true, std::move(found.session.csrf_token)});
 }
 
 Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::string_view password,
@@ -306,7 +314,9 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
 Result<std::string> SessionAuthenticator::Logout(std::string_view cookie_value) {
   if (PlausibleSecret(cookie_value)) {
     std::string id_hash = Sha256Hex(cookie_value);
-    if (std::optional<Session> session = store_.GetSession(id_hash)) {
+    auto read = store_.GetSession(id_hash);
+    if (!read.ok()) return read.status();
+    if (std::optional<Session>& session = *read) {
       AuditEntry audit;
       audit.at = env_->NowMs();
       audit.actor = session->user;
@@ -323,7 +333,9 @@ Result<std::string> SessionAuthenticator::Logout(std::string_view cookie_value) 
 }
 
 Result<std::string> SessionAuthenticator::Logout(const http::Request& req) {
-  if (auto live = FindLiveSession(req)) return Logout(live->cookie_value);
+  auto live = FindLiveSession(req);
+  if (!live.ok()) return live.status();
+  if (*live) return Logout((*live)->cookie_value);
   return ClearCookieHeader();
 }
 

@@ -159,8 +159,9 @@ class SessionAuthenticator : public http::Authenticator {
     Session session;
     Role role;  // the user's current role
   };
-  // The first cookie with our name that names a live session of an existing staff user.
-  std::optional<Live> FindLiveSession(const http::Request& req);
+  // The first cookie with our name that names a live session of an existing staff user;
+  // a failed read of the store is its error, not "no session".
+  Result<std::optional<Live>> FindLiveSession(const http::Request& req);
   std::string CookieAttributes() const;
 
   Store& store_;

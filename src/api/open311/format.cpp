@@ -171,7 +171,9 @@ http::Response Error(Format f, int status, std::string_view description) {
 
 http::Response Error(Format f, const Status& s) {
   int status = s.code() == Code::kUnauthenticated ? 403 : http::HttpStatusFor(s.code());
-  return Error(f, status, s.message());
+  http::Response r = Error(f, status, http::ClientMessage(s));
+  http::SetRetryAfter(r, s);
+  return r;
 }
 
 ojson DiscoveryDoc(const DiscoveryInfo& info) {

@@ -60,7 +60,8 @@ http::Response Render(int status, const nlohmann::ordered_json& doc, std::string
 nlohmann::ordered_json ErrorsDoc(int code, std::string_view description);
 http::Response Error(Format f, int status, std::string_view description);
 // Maps a Status to the spec's HTTP codes (Invalid 400, NotFound 404, Forbidden 403,
-// TooLarge 413, Unsupported 415, RateLimited 429, Unavailable 503, others 500).
+// TooLarge 413, Unsupported 415, RateLimited 429, Unavailable 503, NoSpace 507, others 500),
+// with http::ClientMessage and http::SetRetryAfter.
 http::Response Error(Format f, const Status& s);
 
 // ---- documents -----------------------------------------------------------------------

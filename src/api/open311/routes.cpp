@@ -142,7 +142,11 @@ class Open311Api {
     if (id) report = ctx_.store.GetReport(*id);
     if (!report) return open311::Error(f, 404, "service_request_id '" + Clip(raw) + "' not found");
     std::optional<Incident> incident;
-    if (report->incident_id != 0) incident = ctx_.store.GetIncident(report->incident_id);
+    if (report->incident_id != 0) {
+      auto read = FollowMerges(ctx_.store, ctx_.store.GetIncident(report->incident_id));
+      if (!read.ok()) return open311::Error(f, read.status());
+      incident = std::move(*read);
+    }
     auto catalog = ctx_.catalog.Get();
     std::vector<open311::PublicRequest> out{Public(*report, std::move(incident), *catalog)};
     return open311::Render(200, open311::RequestsDoc(out), "service_requests", f);
@@ -282,7 +286,8 @@ class Open311Api {
   }
 
   open311::PublicRequest Public(const Report& report, std::optional<Incident> incident, const Catalog& catalog) {
-    incident = FollowMerges(ctx_.store, std::move(incident));
+    // A merge target that cannot be read leaves the request shown with its own incident.
+    if (auto followed = FollowMerges(ctx_.store, incident); followed.ok()) incident = std::move(*followed);
     const Incident* inc = incident ? &*incident : nullptr;
     const Department* dep = nullptr;
     if (inc && !inc->department_id.empty()) dep = catalog.district.FindDepartment(inc->department_id);

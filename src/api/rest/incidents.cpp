@@ -25,7 +25,9 @@ http::Response ListPage(HubContext& ctx, const IncidentFilter& f, Role viewer) {
 Result<Incident> VisibleIncident(HubContext& ctx, const http::Request& req) {
   auto id = IdParam(req, "incident");
   if (!id.ok()) return id.status();
-  auto inc = ctx.store.GetIncident(*id);
+  auto read = ctx.store.GetIncident(*id);
+  if (!read.ok()) return read.status();
+  std::optional<Incident>& inc = *read;
   if (!inc || (req.principal->role == Role::kCrew && inc->assignee != req.principal->name))
     return Status::NotFound("no incident " + std::to_string(*id));
   return std::move(*inc);

@@ -62,7 +62,9 @@ http::Response Nearby(HubContext& ctx, const http::Request& req) {
 http::Response PublicIncident(HubContext& ctx, const http::Request& req) {
   auto id = IdParam(req, "incident");
   if (!id.ok()) return http::ErrorFor(id.status());
-  auto inc = FollowMerges(ctx.store, ctx.store.GetIncident(*id));
+  auto read = FollowMerges(ctx.store, ctx.store.GetIncident(*id));
+  if (!read.ok()) return http::ErrorFor(read.status());
+  std::optional<Incident>& inc = *read;
   if (!inc) return http::JsonError(404, "no incident " + std::to_string(*id));
   auto catalog = ctx.catalog.Get();
   json out = PublicIncidentJson(*inc);

@@ -11,7 +11,7 @@ class ChangeStream final : public http::Stream {
  public:
   ChangeStream(Store& store, Env* env, Id after, std::string department, std::string area)
       : store_(store), env_(env), last_(after), department_(std::move(department)), area_(std::move(area)) {
-    last_write_ = env_->NowMs();
+    last_write_ = env_->MonotonicMs();
   }
 
   std::optional<std::string> Poll() override {
@@ -31,7 +31,7 @@ class ChangeStream final : public http::Stream {
       }
       if (changes.size() < 500) break;
     }
-    TimeMs now = env_->NowMs();
+    TimeMs now = env_->MonotonicMs();
     if (out.empty() && now - last_write_ > 15'000) out = ": keep-alive\n\n";  // lets proxies and us see dead peers
     if (!out.empty()) last_write_ = now;
     return out;

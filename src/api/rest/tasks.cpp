@@ -17,7 +17,9 @@ using nlohmann::json;
 Result<Incident> OwnTask(HubContext& ctx, const http::Request& req) {
   auto id = IdParam(req, "task");
   if (!id.ok()) return id.status();
-  auto inc = ctx.store.GetIncident(*id);
+  auto read = ctx.store.GetIncident(*id);
+  if (!read.ok()) return read.status();
+  std::optional<Incident>& inc = *read;
   if (!inc) return Status::NotFound("no task " + std::to_string(*id));
   if (inc->assignee != req.principal->name) return Status::Forbidden("this task is not assigned to you");
   return std::move(*inc);

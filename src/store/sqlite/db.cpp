@@ -26,9 +26,10 @@ Status StatusFromSqlite(int rc, std::string_view context, std::string_view detai
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       return Status::Conflict(std::move(message));
+    case SQLITE_FULL:
+      return Status::NoSpace(std::move(message));
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-    case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
@@ -95,16 +96,20 @@ Status Query::Run() {
 
 // ---- Database ------------------------------------------------------------------------------
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+void ConfigureSqlite() {
   // Memory statistics put a global mutex around every allocation SQLite makes; nothing here
   // reads them. Only possible before SQLite initialises: if another part of the process got
   // there first, the call fails harmlessly.
   static std::once_flag configured;
   std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, const std::string& vfs) {
+  ConfigureSqlite();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   if (create) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);

@@ -123,11 +123,16 @@ class Query {
   Status status_;
 };
 
+// Sets the process-wide SQLite options that only apply before SQLite initialises itself.
+// Every path into SQLite here calls it first; idempotent and thread-safe.
+void ConfigureSqlite();
+
 // One connection.
 class Database {
  public:
-  // Opens (and with `create`, creates) the file. NOMUTEX, extended result codes, no URIs.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create);
+  // Opens (and with `create`, creates) the file through the VFS named `vfs` (env_vfs.h;
+  // "" for SQLite's default). NOMUTEX, extended result codes, no URIs.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create, const std::string& vfs = "");
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

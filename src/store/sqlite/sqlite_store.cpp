@@ -10,6 +10,7 @@
 #include "core/json_writer.h"
 #include "store/audit_chain.h"
 #include "store/sqlite/encoding.h"
+#include "store/sqlite/env_vfs.h"
 #include "store/sqlite/event_links.h"
 #include "store/sqlite/migrations.h"
 
@@ -273,6 +274,11 @@ const SqlKey kGetSession(
     "SELECT id_hash, user_name, role, csrf_token, expires_at, last_seen_at FROM sessions WHERE id_hash = ?1");
 const SqlKey kGetIdempotent("SELECT status, body FROM idempotency WHERE scope_key = ?1");
 const SqlKey kPing("SELECT count(*) FROM sqlite_schema");
+// The probe's write: one row replaced, which commits a WAL frame. Its key has no newline, so
+// it is no key of a client's reply (those are principal, method and path on lines).
+const SqlKey kProbeWrite(
+    "INSERT OR REPLACE INTO idempotency (scope_key, status, body, at) VALUES ('store-probe', 0, '', ?1)");
+const SqlKey kCheckpoint("PRAGMA wal_checkpoint(TRUNCATE)");
 
 // Purge. `doomed` incidents: closed and last updated before the cutoff.
 #define GB_DOOMED_INCIDENTS "SELECT id FROM incidents WHERE open = 0 AND updated_at < ?1"
@@ -954,6 +960,11 @@ class SqliteWriteTxn final : public WriteTxn {
     return links_.Write(db_);
   }
 
+  // The probe's write (see sqlite_store.h, "Faults").
+  Status ProbeWrite(TimeMs at) {
+    return WithContext(db_.Use(kProbeWrite).Bind(1, at).Run(), "cannot write the store's probe row");
+  }
+
   // Applies the per-state count changes of the transaction; Write() calls it before COMMIT.
   Status FlushCounts() {
     for (std::size_t i = 0; i < state_delta_.size(); ++i) {
@@ -1009,7 +1020,8 @@ Status Configure(Database& db, bool writer, int cache_kib) {
 
 class SqliteStore::Readers {
  public:
-  Readers(std::string path, int max, int cache_kib) : path_(std::move(path)), max_(max), cache_kib_(cache_kib) {}
+  Readers(std::string path, std::string vfs, int max, int cache_kib)
+      : path_(std::move(path)), vfs_(std::move(vfs)), max_(max), cache_kib_(cache_kib) {}
 
   // A connection lent to one reader; it goes back to the pool when the Lease ends.
   class Lease {
@@ -1028,7 +1040,7 @@ class SqliteStore::Readers {
 
   std::optional<Lease> Acquire() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
+    cv_.wait(lock, [&] { return !closing_ && (!idle_.empty() || open_ < max_); });
     if (!idle_.empty()) {
       auto db = std::move(idle_.back());
       idle_.pop_back();
@@ -1036,15 +1048,27 @@ class SqliteStore::Readers {
     }
     ++open_;
     lock.unlock();
-    auto db = Database::Open(path_, false);
+    auto db = Database::Open(path_, false, vfs_);
     Status s = db.ok() ? Configure(**db, false, cache_kib_) : db.status();
     if (!s.ok()) {
       lock.lock();
       --open_;
-      cv_.notify_one();
+      cv_.notify_all();
       return std::nullopt;
     }
     return Lease(this, std::move(*db));
+  }
+
+  // Closes every connection, waiting for those lent out to come back; Acquire waits
+  // meanwhile, and opens new ones afterwards.
+  void CloseAll() {
+    std::unique_lock lock(mu_);
+    closing_ = true;
+    cv_.wait(lock, [&] { return static_cast<int>(idle_.size()) == open_; });
+    idle_.clear();
+    open_ = 0;
+    closing_ = false;
+    cv_.notify_all();
   }
 
  private:
@@ -1053,40 +1077,109 @@ class SqliteStore::Readers {
       std::lock_guard lock(mu_);
       idle_.push_back(std::move(db));
     }
-    cv_.notify_one();
+    cv_.notify_all();  // CloseAll may be the one waiting
   }
 
   const std::string path_;
+  const std::string vfs_;
   const int max_;
   const int cache_kib_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Database>> idle_;
   int open_ = 0;
+  bool closing_ = false;
 };
 
 // ---- SqliteStore --------------------------------------------------------------------------------
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, const Options& options) {
-  auto writer = Database::Open(path, true);
+  auto vfs = sqlite::VfsFor(options.env);
+  if (!vfs.ok()) return vfs.status();
+  auto writer = Database::Open(path, true, *vfs);
   if (!writer.ok()) return writer.status();
   Status s = Configure(**writer, true, options.writer_cache_kib);
   if (s.ok()) s = sqlite::ApplyMigrations(**writer);
   if (!s.ok()) return Status::Unavailable("cannot use the SQLite database " + path + ": " + s.message());
   int readers = options.max_readers > 0 ? options.max_readers
                                         : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*writer),
-                                                      std::make_unique<Readers>(path, readers, options.reader_cache_kib),
-                                                      GroupSync::SyncFile(path + "-wal")));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(path, *vfs, options, std::move(*writer),
+                      std::make_unique<Readers>(path, *vfs, readers, options.reader_cache_kib)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Database> writer, std::unique_ptr<Readers> readers,
-                         std::function<Status()> sync_wal)
-    : writer_(std::move(writer)), readers_(std::move(readers)), durable_(std::move(sync_wal)) {}
+SqliteStore::SqliteStore(std::string path, std::string vfs, const Options& options, std::unique_ptr<Database> writer,
+                         std::unique_ptr<Readers> readers)
+    : path_(std::move(path)),
+      vfs_(std::move(vfs)),
+      options_(options),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      durable_(GroupSync::SyncFile(path_ + "-wal", options_.env)),
+      probe_([this] { Probe(); }) {}
 
 SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(probe_mu_);
+    stopping_ = true;
+  }
+  probe_cv_.notify_all();
+  probe_.join();
   readers_.reset();
   writer_.reset();  // the last connection to close checkpoints and removes the WAL
+}
+
+void SqliteStore::NoteWrite(const Status& s) {
+  if (s.ok()) {
+    writable_.store(true, std::memory_order_relaxed);
+  } else if (s.code() == Code::kUnavailable || s.code() == Code::kNoSpace) {
+    if (writable_.exchange(false, std::memory_order_relaxed))
+      unwritable_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
+}
+
+void SqliteStore::Probe() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock lock(probe_mu_);
+  while (!stopping_) {
+    probe_cv_.wait_for(lock, options_.probe_interval / 2);
+    if (stopping_ || writable_.load(std::memory_order_relaxed)) continue;
+    const Clock::time_point since{Clock::duration(unwritable_since_.load(std::memory_order_relaxed))};
+    if (Clock::now() - since < options_.probe_interval) continue;
+    lock.unlock();
+    Status s = Write([this](WriteTxn& txn) {
+      return static_cast<SqliteWriteTxn&>(txn).ProbeWrite(options_.env->NowMs());
+    });
+    // A failed probe waits a whole interval again.
+    if (!s.ok()) unwritable_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    lock.lock();
+  }
+}
+
+Status SqliteStore::RecoverLocked() {
+  if (writer_ && durable_.Broken().ok()) return Status::Ok();
+  // SQLite's page cache and WAL index may describe frames the failed sync lost: forget
+  // them all. The last connection to close tries a checkpoint of its own; whatever it
+  // leaves, the next open reads back from the WAL file.
+  readers_->CloseAll();
+  writer_.reset();
+  open_index_.Invalidate();
+  incident_rows_.clear();
+  data_version_ = -1;
+  auto writer = Database::Open(path_, false, vfs_);
+  if (!writer.ok()) return writer.status();
+  GB_RETURN_IF_ERROR(Configure(**writer, true, options_.writer_cache_kib));
+  {
+    // The whole WAL into the database file, which is then fsync'd (synchronous=NORMAL), and
+    // the WAL cut to nothing. Its row: busy (1 when a reader kept it from finishing), frames.
+    Query q = (*writer)->Use(kCheckpoint);
+    const bool done = q.Step() && q.Int(0) == 0;
+    GB_RETURN_IF_ERROR(WithContext(q.status(), "cannot checkpoint the store after a failed sync"));
+    if (!done) return Status::Unavailable("cannot checkpoint the whole store after a failed sync");
+  }
+  writer_ = std::move(*writer);
+  durable_.Restart(GroupSync::SyncFile(path_ + "-wal", options_.env));
+  return Status::Ok();
 }
 
 Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) { return WriteWith(fn, true); }
@@ -1094,14 +1187,16 @@ Status SqliteStore::Write(const std::function<Status(WriteTxn&)>& fn) { return W
 Status SqliteStore::WriteWith(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys) {
   if (write_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id())
     return Status::Internal("Store::Write called from inside a Write callback");
-  GB_RETURN_IF_ERROR(durable_.Broken());
   std::uint64_t ticket = 0;
-  GB_RETURN_IF_ERROR(Commit(fn, foreign_keys, ticket));
-  return durable_.WaitDurable(ticket);  // outside the lock: the next writer runs meanwhile
+  Status s = Commit(fn, foreign_keys, ticket);
+  if (s.ok()) s = durable_.WaitDurable(ticket);  // outside the lock: the next writer runs meanwhile
+  NoteWrite(s);
+  return s;
 }
 
 Status SqliteStore::Commit(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys, std::uint64_t& ticket) {
   std::lock_guard lock(write_mu_);
+  GB_RETURN_IF_ERROR(RecoverLocked());
   write_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   struct ClearOwner {
     std::atomic<std::thread::id>& owner;
@@ -1175,11 +1270,13 @@ Result<PurgeResult> SqliteStore::Purge(const RetentionCutoffs& cutoffs) {
   return result;
 }
 
-std::optional<Incident> SqliteStore::GetIncident(Id id) {
+Result<std::optional<Incident>> SqliteStore::GetIncident(Id id) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
-  Status ignored;
-  return QueryIncident(**lease, id, ignored);
+  if (!lease) return Status::Unavailable("no database connection for reading");
+  Status error;
+  auto out = QueryIncident(**lease, id, error);
+  if (!error.ok()) return WithContext(error, "cannot read the incident");
+  return out;
 }
 
 std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
@@ -1587,12 +1684,15 @@ std::vector<User> SqliteStore::ListUsers() {
   return out;
 }
 
-std::optional<ApiToken> SqliteStore::FindToken(const std::string& token_hash) {
+Result<std::optional<ApiToken>> SqliteStore::FindToken(const std::string& token_hash) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kFindToken);
   q.Bind(1, token_hash);
-  if (!q.Step()) return std::nullopt;
+  if (!q.Step()) {
+    if (!q.status().ok()) return WithContext(q.status(), "cannot read the token");
+    return std::optional<ApiToken>();
+  }
   return ReadToken(q);
 }
 
@@ -1607,15 +1707,18 @@ Result<std::vector<ApiToken>> SqliteStore::ListTokens() {
   return out;
 }
 
-std::optional<Session> SqliteStore::GetSession(const std::string& id_hash) {
+Result<std::optional<Session>> SqliteStore::GetSession(const std::string& id_hash) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetSession);
   q.Bind(1, id_hash);
-  if (!q.Step()) return std::nullopt;
+  if (!q.Step()) {
+    if (!q.status().ok()) return WithContext(q.status(), "cannot read the session");
+    return std::optional<Session>();
+  }
   auto role = ParseRole(q.View(2));
-  if (!role) return std::nullopt;
-  return Session{q.Text(0), q.Text(1), *role, q.Text(3), q.Int(4), q.Int(5)};
+  if (!role) return std::optional<Session>();
+  return std::optional<Session>(Session{q.Text(0), q.Text(1), *role, q.Text(3), q.Int(4), q.Int(5)});
 }
 
 std::optional<IdempotentReply> SqliteStore::GetIdempotentReply(const std::string& scope_key) {
@@ -1628,6 +1731,7 @@ std::optional<IdempotentReply> SqliteStore::GetIdempotentReply(const std::string
 }
 
 bool SqliteStore::Ping() {
+  if (!writable_.load(std::memory_order_relaxed)) return false;
   auto lease = readers_->Acquire();
   if (!lease) return false;
   Query q = (**lease).Use(kPing);

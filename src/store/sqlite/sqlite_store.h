@@ -22,9 +22,28 @@
 // The writer checkpoints (copies the WAL into the database file) after the commit that takes
 // the WAL past 32 MiB, which bounds the WAL; see Configure in sqlite_store.cpp.
 //
+// I/O: every connection opens its files through the VFS of Options::env (env_vfs.h), and
+// the WAL's group sync asks the same Env, so that a test Env can fail any read, write, sync
+// or truncation.
+//
+// Faults, and what happens after them:
+// - A write that fails for lack of space (SQLITE_FULL: NoSpace) or an I/O error
+//   (Unavailable) rolls back whole; the next Write tries again as usual.
+// - A failed fsync of the WAL is never retried nor trusted (group_sync.h): Write refuses
+//   with Unavailable until the store recovers, which the next Write (or the probe) tries
+//   first: close every connection, reader and writer, open the writer again (SQLite reads
+//   the WAL back from its file), checkpoint the whole WAL into the database file, which with
+//   synchronous=NORMAL fsyncs the database file after the copy, and truncate the WAL. Only
+//   when all of that succeeds are writes acknowledged again.
+// - Ping (/readyz) answers false from a Write that failed with Unavailable or NoSpace until
+//   a later Write succeeds. A probe thread makes that happen without client traffic: every
+//   Options::probe_interval while the store is not writable, it recovers if needed and
+//   replaces one row of its own (a WAL frame, synced as any commit).
+//
 // Failures: methods that return a Status report SQLite errors (a UNIQUE violation is
-// Conflict; busy, I/O and full-disk errors are Unavailable). Reads that return optional or
-// vector answer "nothing" when SQLite fails; inside Write() such a failure also makes the
+// Conflict; a full disk is NoSpace; busy and I/O errors are Unavailable), and so do reads
+// that return a Result. Reads that return a bare optional or vector still answer "nothing"
+// when SQLite fails; inside Write() such a failure also makes the
 // transaction roll back and Write() return the error, even if the callback returned OK.
 // An exception thrown by the callback rolls the transaction back and is rethrown.
 //
@@ -59,6 +78,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -67,6 +87,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/env.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/group_sync.h"
 #include "store/open_index.h"
@@ -83,6 +104,10 @@ class SqliteStore final : public Store {
     int max_readers = 0;             // 0: one per hardware thread, at least 2
     int writer_cache_kib = 64 * 1024;
     int reader_cache_kib = 16 * 1024;
+    // Every file operation asks it first (env_vfs.h). REQUIRED: outlives the store.
+    Env* env = Env::Default();
+    // How long after a failed write the probe first tries one, and then between tries.
+    std::chrono::milliseconds probe_interval{2000};
   };
 
   // Opens or creates the database file at `path` and applies pending migrations.
@@ -94,7 +119,7 @@ class SqliteStore final : public Store {
 
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
 
-  std::optional<Incident> GetIncident(Id id) override;
+  Result<std::optional<Incident>> GetIncident(Id id) override;
   std::vector<Incident> ListIncidents(const IncidentFilter& filter) override;
   std::vector<Event> EventsOfIncident(Id incident_id, int limit) override;
   Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
@@ -123,24 +148,35 @@ class SqliteStore final : public Store {
 
   std::optional<User> GetUser(const std::string& name) override;
   std::vector<User> ListUsers() override;
-  std::optional<ApiToken> FindToken(const std::string& token_hash) override;
+  Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) override;
   Result<std::vector<ApiToken>> ListTokens() override;
-  std::optional<Session> GetSession(const std::string& id_hash) override;
+  Result<std::optional<Session>> GetSession(const std::string& id_hash) override;
   std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override;
 
   Result<PurgeResult> Purge(const RetentionCutoffs& cutoffs) override;
 
+  // False while the store cannot write (see "Faults" above) or cannot read.
   bool Ping() override;
 
  private:
   class Readers;
-  SqliteStore(std::unique_ptr<sqlite::Database> writer, std::unique_ptr<Readers> readers,
-              std::function<Status()> sync_wal);
+  SqliteStore(std::string path, std::string vfs, const Options& options, std::unique_ptr<sqlite::Database> writer,
+              std::unique_ptr<Readers> readers);
   // Write(), optionally with foreign keys unenforced for the transaction.
   Status WriteWith(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys);
   // Write() under the write mutex, up to COMMIT; fills the commit's durability ticket.
   Status Commit(const std::function<Status(WriteTxn&)>& fn, bool foreign_keys, std::uint64_t& ticket);
+  // After a failed sync: closes every connection, reopens the writer, checkpoints the whole
+  // WAL and restarts the group sync (see "Faults"). OK at once when no sync has failed.
+  // REQUIRES: write_mu_ held.
+  Status RecoverLocked();
+  // Keeps Ping's answer: called with every Write's outcome.
+  void NoteWrite(const Status& s);
+  // The probe thread's loop (see "Faults").
+  void Probe();
 
+  const std::string path_, vfs_;
+  const Options options_;
   std::mutex write_mu_;
   std::atomic<std::thread::id> write_owner_{};
   std::unique_ptr<sqlite::Database> writer_;
@@ -151,6 +187,14 @@ class SqliteStore final : public Store {
   OpenIncidentIndex open_index_;
   IncidentRows incident_rows_;
   std::int64_t data_version_ = -1;
+
+  // Ping's answer, and when it last turned false (steady clock).
+  std::atomic<bool> writable_{true};
+  std::atomic<std::chrono::steady_clock::rep> unwritable_since_{0};
+  std::mutex probe_mu_;
+  std::condition_variable probe_cv_;
+  bool stopping_ = false;  // under probe_mu_
+  std::thread probe_;      // last: starts once everything above is ready
 };
 
 }  // namespace gb
