@@ -12,6 +12,7 @@
 #include "api/auth/crypto.h"
 #include "district/district.h"
 #include "district/persist.h"
+#include "support/sample_event.h"
 
 namespace gb::fuzz {
 namespace {
@@ -47,17 +48,6 @@ http::Response Send(const Hub& hub, std::string method, std::string target, std:
   req.remote_address = "127.0.0.1";
   std::string route;
   return hub.router().Dispatch(req, &route);
-}
-
-nlohmann::json Event(const std::string& key, const std::string& category, double lat, double lon) {
-  return {{"idempotency_key", key},
-          {"source", {{"kind", "camera"}, {"id", "cam-01"}}},
-          {"category", category},
-          {"rule", "stationary_vehicle"},
-          {"observed_at", "2026-11-24T10:15:02.120Z"},
-          {"location", {{"lat", lat}, {"lon", lon}}},
-          {"confidence", 0.87},
-          {"attributes", {{"dwell_s", 312}}}};
 }
 
 FuzzHub Make() {
@@ -99,9 +89,9 @@ FuzzHub Make() {
       f.session = value.substr(11, value.find(';') - 11);
   if (f.session.empty() || f.csrf.empty()) Fail("the sign-in set no session cookie");
 
-  nlohmann::json batch = {Event("fuzz/1", "illegal_parking", 31.2350, 121.4650),
-                          Event("fuzz/2", "dumped_rubbish", 31.2335, 121.4737),
-                          Event("fuzz/3", "illegal_parking", 31.2351, 121.4651)};
+  nlohmann::json batch = {testing::SampleEvent("fuzz/1", "illegal_parking", 31.2350, 121.4650),
+                          testing::SampleEvent("fuzz/2", "dumped_rubbish", 31.2335, 121.4737),
+                          testing::SampleEvent("fuzz/3", "illegal_parking", 31.2351, 121.4651)};
   auto ingest = Send(*f.hub, "POST", "/api/v1/events:batch", batch.dump(),
                      {{"authorization", "Bearer " + f.edge_token}, {"content-type", "application/json"}});
   if (ingest.status != 200) Fail("ingesting the first events: " + ingest.body);

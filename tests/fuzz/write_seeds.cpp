@@ -14,6 +14,7 @@
 #include "api/auth/crypto.h"
 #include "district/codec.h"
 #include "district/district.h"
+#include "support/sample_event.h"
 #include "support/test_jpeg.h"
 
 using namespace gb;
@@ -47,24 +48,13 @@ std::string ReadFile(const fs::path& path) {
   return bytes;
 }
 
-json Event(const std::string& key, const std::string& category, double lat, double lon) {
-  return {{"idempotency_key", key},
-          {"source", {{"kind", "camera"}, {"id", "cam-01"}}},
-          {"category", category},
-          {"rule", "stationary_vehicle"},
-          {"observed_at", "2026-11-24T10:15:02.120Z"},
-          {"location", {{"lat", lat}, {"lon", lon}}},
-          {"confidence", 0.87},
-          {"attributes", {{"dwell_s", 312}}}};
-}
-
 json Batch() {
-  json sensor = Event("bin-7/2026-11-24T10:00:00Z", "overflowing_bin", 31.2335, 121.4737);
+  json sensor = testing::SampleEvent("bin-7/2026-11-24T10:00:00Z", "overflowing_bin", 31.2335, 121.4737);
   sensor["source"] = {{"kind", "sensor"}, {"id", "bin-7"}};
   sensor.erase("rule");
-  json with_evidence = Event("cam-02/2026-11-24T10:16:00Z/dumped_object/3", "dumped_rubbish", 31.2351, 121.4651);
+  json with_evidence = testing::SampleEvent("cam-02/2026-11-24T10:16:00Z/dumped_object/3", "dumped_rubbish", 31.2351, 121.4651);
   with_evidence["evidence"] = {"sha256:" + std::string(64, 'a')};
-  return {Event("cam-01/2026-11-24T10:15:02.120Z/stationary_vehicle/7", "illegal_parking", 31.2350, 121.4650),
+  return {testing::SampleEvent("cam-01/2026-11-24T10:15:02.120Z/stationary_vehicle/7", "illegal_parking", 31.2350, 121.4650),
           sensor, with_evidence};
 }
 

@@ -7,6 +7,7 @@
 #include "api/auth/crypto.h"
 #include "district/district.h"
 #include "district/persist.h"
+#include "support/sample_event.h"
 
 namespace gb::testing {
 
@@ -107,14 +108,7 @@ nlohmann::json HubFixture::Ingest(const nlohmann::json& events, int status) {
 
 nlohmann::json MakeEvent(const std::string& key, const std::string& category, double lat, double lon,
                          const std::string& camera) {
-  return {{"idempotency_key", key},
-          {"source", {{"kind", "camera"}, {"id", camera}}},
-          {"category", category},
-          {"rule", "stationary_vehicle"},
-          {"observed_at", "2026-11-24T10:15:02.120Z"},
-          {"location", {{"lat", lat}, {"lon", lon}}},
-          {"confidence", 0.87},
-          {"attributes", {{"dwell_s", 312}}}};
+  return SampleEvent(key, category, lat, lon, camera);
 }
 
 // A resident's graffiti report with a photo, as multipart/form-data.
