@@ -75,16 +75,13 @@ Status BackupStore(const std::string& store_url, const std::string& evidence_dir
   const std::string evidence_copy = file + ".evidence";
   if (fs::exists(evidence_copy, ec))
     return Status::Invalid(evidence_copy + " exists; give a new file name for the backup");
-  {
-    ProgressLine line("backup of " + *path);
-    GB_RETURN_IF_ERROR(sqlite::BackupDatabase(
-        *path, file, [&](std::int64_t done, std::int64_t total) { line.Update(done, total, "pages"); }));
-  }
-  auto info = sqlite::InspectBackup(file);
-  auto copied = info.ok() ? CopyEvidence(info->evidence_refs, evidence_dir.empty() ? DefaultEvidenceDir(store_url)
-                                                                                   : evidence_dir,
-                                         evidence_copy)
-                          : Result<CopyCount>(info.status());
+  ProgressLine pages("backup of " + *path);
+  auto info = sqlite::BackupDatabase(*path, file,
+                                     [&](std::int64_t done, std::int64_t total) { pages.Update(done, total, "pages"); });
+  pages.Done();
+  if (!info.ok()) return info.status();
+  auto copied = CopyEvidence(info->evidence_refs, evidence_dir.empty() ? DefaultEvidenceDir(store_url) : evidence_dir,
+                             evidence_copy);
   if (!copied.ok()) {  // no backup file without its evidence
     fs::remove(file, ec);
     fs::remove_all(evidence_copy, ec);

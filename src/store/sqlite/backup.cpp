@@ -68,8 +68,29 @@ Status CopyPages(Database& from, Database& to, const PageProgress& progress) {
   return Status::Ok();
 }
 
-// Copies `from` into a new file `to` and checks the copy; `to` is removed on failure.
-Status CopyDatabase(const std::string& from, const std::string& to, bool snapshot, const PageProgress& progress) {
+// The schema version and evidence of a store file that passed its integrity check.
+Result<BackupInfo> ReadInfo(Database& db, const std::string& path) {
+  BackupInfo info;
+  {
+    Query q = db.UseDynamic("PRAGMA user_version");
+    if (q.Step()) info.schema_version = static_cast<int>(q.Int(0));
+    if (!q.status().ok()) return q.status();
+  }
+  if (info.schema_version == 0) return Status::Invalid(path + " is a SQLite database but not a Glassbrain store");
+  if (info.schema_version > LatestSchemaVersion())
+    return Status::Invalid("the backup " + path + " has schema version " + std::to_string(info.schema_version) +
+                           ", newer than this build's " + std::to_string(LatestSchemaVersion()) +
+                           "; restore it with a newer glassbrain");
+  Query q = db.UseDynamic("SELECT hash FROM evidence ORDER BY hash");
+  while (q.Step()) info.evidence_refs.push_back(q.Text(0));
+  if (!q.status().ok()) return q.status();
+  return info;
+}
+
+// Copies `from` into a new file `to`, checks the copy and reads what it holds; `to` is
+// removed on failure.
+Result<BackupInfo> CopyDatabase(const std::string& from, const std::string& to, bool snapshot,
+                                const PageProgress& progress) {
   auto src = Database::Open(from, false);
   if (!src.ok()) return src.status();
   GB_RETURN_IF_ERROR((*src)->Exec("PRAGMA busy_timeout = 5000"));
@@ -82,29 +103,38 @@ Status CopyDatabase(const std::string& from, const std::string& to, bool snapsho
   std::error_code ec;
   fs::remove(to, ec);
   Status s;
+  BackupInfo info;
   {
     auto dst = Database::Open(to, true);
     if (!dst.ok()) return dst.status();
     s = CopyPages(**src, **dst, progress);
     if (s.ok()) s = IntegrityCheck(**dst, "the copy " + to);
+    if (s.ok()) {
+      auto read = ReadInfo(**dst, to);
+      if (read.ok()) info = std::move(*read);
+      s = read.status();
+    }
   }
   if (snapshot) (void)(*src)->Exec("COMMIT");
   if (!s.ok()) {
     fs::remove(to, ec);
     fs::remove(to + "-wal", ec);
     fs::remove(to + "-shm", ec);
+    return s;
   }
-  return s;
+  return info;
 }
 
 }  // namespace
 
-Status BackupDatabase(const std::string& source, const std::string& dest, const PageProgress& progress) {
+Result<BackupInfo> BackupDatabase(const std::string& source, const std::string& dest, const PageProgress& progress) {
   std::error_code ec;
   if (fs::exists(dest, ec)) return Status::Invalid(dest + " exists; give a new file name for the backup");
   const std::string partial = dest + ".partial";
-  GB_RETURN_IF_ERROR(CopyDatabase(source, partial, true, progress));
-  return DurableRename(partial, dest);
+  auto info = CopyDatabase(source, partial, true, progress);
+  if (!info.ok()) return info.status();
+  GB_RETURN_IF_ERROR(DurableRename(partial, dest));
+  return info;
 }
 
 Result<BackupInfo> InspectBackup(const std::string& path) {
@@ -113,26 +143,12 @@ Result<BackupInfo> InspectBackup(const std::string& path) {
   auto db = Database::Open(path, false);
   if (!db.ok()) return db.status();
   GB_RETURN_IF_ERROR(IntegrityCheck(**db, "the backup " + path));
-  BackupInfo info;
-  {
-    Query q = (*db)->UseDynamic("PRAGMA user_version");
-    if (q.Step()) info.schema_version = static_cast<int>(q.Int(0));
-    if (!q.status().ok()) return q.status();
-  }
-  if (info.schema_version == 0) return Status::Invalid(path + " is a SQLite database but not a Glassbrain store");
-  if (info.schema_version > LatestSchemaVersion())
-    return Status::Invalid("the backup " + path + " has schema version " + std::to_string(info.schema_version) +
-                           ", newer than this build's " + std::to_string(LatestSchemaVersion()) +
-                           "; restore it with a newer glassbrain");
-  Query q = (*db)->UseDynamic("SELECT hash FROM evidence ORDER BY hash");
-  while (q.Step()) info.evidence_refs.push_back(q.Text(0));
-  if (!q.status().ok()) return q.status();
-  return info;
+  return ReadInfo(**db, path);
 }
 
 Status RestoreDatabase(const std::string& backup, const std::string& dest) {
   const std::string partial = dest + ".restoring";
-  GB_RETURN_IF_ERROR(CopyDatabase(backup, partial, false, nullptr));
+  GB_RETURN_IF_ERROR(CopyDatabase(backup, partial, false, nullptr).status());
   std::error_code ec;
   if (fs::exists(dest, ec)) {
     // Fold the old store's write-ahead log into its file and end it, so that no log of the

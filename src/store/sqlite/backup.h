@@ -21,15 +21,17 @@ namespace gb::sqlite {
 // Called after each step with the pages copied so far and the pages in all.
 using PageProgress = std::function<void(std::int64_t done, std::int64_t total)>;
 
-// Copies the database at `source` into a new file `dest` (which must not exist), checks the
-// copy with PRAGMA integrity_check and makes it durable. On failure `dest` is removed.
-Status BackupDatabase(const std::string& source, const std::string& dest, const PageProgress& progress);
-
-// What a backup file holds, checked before it is restored.
+// What a backup file holds.
 struct BackupInfo {
   int schema_version = 0;
   std::vector<std::string> evidence_refs;  // "sha256:<hex>" of every evidence record
 };
+
+// Copies the database at `source` into a new file `dest` (which must not exist), checks the
+// copy with PRAGMA integrity_check, makes it durable and returns what it holds. On failure
+// `dest` is removed.
+Result<BackupInfo> BackupDatabase(const std::string& source, const std::string& dest, const PageProgress& progress);
+
 // Opens `path` read-only; Invalid when it is not a SQLite store, fails integrity_check or has
 // a schema newer than this build's.
 Result<BackupInfo> InspectBackup(const std::string& path);
