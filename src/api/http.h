@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,13 +46,29 @@ struct Request {
   const std::string& Param(std::string_view name) const;
 };
 
-// A live response: after the head is sent the server calls Poll() every `poll_interval`
-// and writes what it returns, until it returns nullopt or the client goes away.
+// A live response (Server-Sent Events). After the head, the server writes what Next()
+// returns, piece by piece, until Next() returns nullopt or the client goes away; when Next()
+// has nothing, the server waits for the stream's wake call, sending a keep-alive comment
+// after a quiet interval of its own choosing.
+//
+// Thread-safety: Start() and Next() run on an I/O thread, one call at a time for a stream;
+// they must not block (a short indexed read of the store is allowed). The `wake` function
+// given to Start() may be called from any thread, any number of times, also after the
+// stream ended; it only schedules another Next().
 class Stream {
  public:
+  // A piece of the response, shared rather than copied: one encoded change goes to every
+  // client that is to receive it.
+  using Piece = std::shared_ptr<const std::string>;
+
   virtual ~Stream() = default;
-  virtual std::optional<std::string> Poll() = 0;
-  std::chrono::milliseconds poll_interval{100};
+  // Called once before the first Next(); the stream calls `wake` whenever Next() may have
+  // something new.
+  virtual void Start(std::function<void()> wake) = 0;
+  // What to send now, in order: pieces that add up to about `budget` bytes (one piece may
+  // be larger), so that no more than that is held unsent for one client. Empty: nothing now.
+  // nullopt: the stream is over.
+  virtual std::optional<std::vector<Piece>> Next(std::size_t budget) = 0;
 };
 
 struct Response {

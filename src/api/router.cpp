@@ -62,11 +62,25 @@ void AddSecurityHeaders(Response& resp, bool authenticated, bool hsts) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, std::vector<Role> roles, Handler handler,
-                 std::string summary) {
+Route& Router::Add(std::string method, std::string pattern, std::vector<Role> roles, Handler handler,
+                   std::string summary) {
   Route r{std::move(method), std::move(pattern), std::move(roles), std::move(handler), std::move(summary), {}};
   r.segments = Split(r.pattern);
+  r.blocking = r.method != "GET";
   routes_.push_back(std::move(r));
+  return routes_.back();
+}
+
+const Route* Router::Find(std::string_view method, const std::vector<std::string>& segments) const {
+  for (const auto& r : routes_)
+    if (r.method == method && Match(r, segments, nullptr)) return &r;
+  return nullptr;
+}
+
+bool Router::Blocking(const Request& req) const {
+  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+  const Route* route = Find(method, Split(req.path));
+  return route && route->blocking;
 }
 
 Response Router::Dispatch(Request& req, std::string* route_template) const {

@@ -37,12 +37,17 @@ struct Route {
   Handler handler;
   std::string summary;      // one line for the OpenAPI document
   std::vector<std::string> segments;
+  // Whether the handler may block (hash a password, decode an image, wait for a commit's
+  // fsync): the server runs such handlers on its bounded pool, the others on an I/O thread.
+  // Add() sets it for every method but GET; a GET that writes sets it too.
+  bool blocking = false;
 };
 
 class Router {
  public:
-  void Add(std::string method, std::string pattern, std::vector<Role> roles, Handler handler,
-           std::string summary = "");
+  // Returns the route, so that a caller may mark a GET `blocking` (valid until the next Add).
+  Route& Add(std::string method, std::string pattern, std::vector<Role> roles, Handler handler,
+             std::string summary = "");
   // Serves GET requests that match no route (static files). Public.
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   void SetAuthenticator(Authenticator* auth) { auth_ = auth; }
@@ -53,10 +58,15 @@ class Router {
   // *route_template receives the matched pattern (or "unmatched"), for metrics labels.
   Response Dispatch(Request& req, std::string* route_template) const;
 
+  // Whether Dispatch(req) runs a blocking handler (Route::blocking); false when nothing
+  // matches (a 404, a 405, or a static file).
+  bool Blocking(const Request& req) const;
+
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   Response DispatchUnsecured(Request& req, std::string* route_template) const;
+  const Route* Find(std::string_view method, const std::vector<std::string>& segments) const;
 
   std::vector<Route> routes_;
   Handler fallback_;

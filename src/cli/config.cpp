@@ -86,18 +86,28 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
     return t ? *t : kEmpty;
   };
   const auto& server = table("server");
-  GB_RETURN_IF_ERROR(CheckKeys(server, "server", {"listen", "threads", "max_body_bytes", "idle_timeout_s",
-                                                  "shutdown_grace_s", "secure_cookies", "trusted_proxies"}));
+  GB_RETURN_IF_ERROR(CheckKeys(server, "server",
+                               {"listen", "threads", "blocking_threads", "max_connections", "max_body_bytes",
+                                "idle_timeout_s", "header_timeout_s", "min_body_rate_bytes_s", "write_timeout_s",
+                                "shutdown_grace_s", "secure_cookies", "trusted_proxies"}));
   std::string listen;
   GB_RETURN_IF_ERROR(Read(server, "server", "listen", listen, 0, 0));
   if (!listen.empty()) GB_RETURN_IF_ERROR(ParseListen(listen, o));
   GB_RETURN_IF_ERROR(Read(server, "server", "threads", o.server.threads, 0, 256));
+  GB_RETURN_IF_ERROR(Read(server, "server", "blocking_threads", o.server.blocking_threads, 0, 1024));
+  GB_RETURN_IF_ERROR(Read(server, "server", "max_connections", o.server.max_connections, 1, 1 << 20));
   GB_RETURN_IF_ERROR(Read(server, "server", "max_body_bytes", o.server.max_body_bytes, 1024, 1 << 30));
-  double idle = static_cast<double>(o.server.idle_timeout.count()), grace = static_cast<double>(o.server.shutdown_grace.count());
-  GB_RETURN_IF_ERROR(Read(server, "server", "idle_timeout_s", idle, 1, 3600));
-  GB_RETURN_IF_ERROR(Read(server, "server", "shutdown_grace_s", grace, 0, 600));
-  o.server.idle_timeout = std::chrono::seconds(static_cast<int>(idle));
-  o.server.shutdown_grace = std::chrono::seconds(static_cast<int>(grace));
+  GB_RETURN_IF_ERROR(Read(server, "server", "min_body_rate_bytes_s", o.server.min_body_rate_bytes_s, 1, 1 << 30));
+  auto seconds = [&](const char* key, std::chrono::seconds& value, int lo, int hi) {
+    double v = static_cast<double>(value.count());
+    Status s = Read(server, "server", key, v, lo, hi);
+    value = std::chrono::seconds(static_cast<int>(v));
+    return s;
+  };
+  GB_RETURN_IF_ERROR(seconds("idle_timeout_s", o.server.idle_timeout, 1, 3600));
+  GB_RETURN_IF_ERROR(seconds("header_timeout_s", o.server.header_timeout, 1, 600));
+  GB_RETURN_IF_ERROR(seconds("write_timeout_s", o.server.write_timeout, 1, 3600));
+  GB_RETURN_IF_ERROR(seconds("shutdown_grace_s", o.server.shutdown_grace, 0, 600));
   GB_RETURN_IF_ERROR(Read(server, "server", "secure_cookies", o.secure_cookies, 0, 0));
   GB_RETURN_IF_ERROR(Read(server, "server", "trusted_proxies", o.server.trusted_proxies, 0, 0));
 

@@ -1,5 +1,7 @@
 #include "cli/hub.h"
 
+#include <sys/resource.h>
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -190,6 +192,15 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
       [metrics](const std::string& route, const std::string& method, int status, double seconds) {
         metrics->ObserveRequest(route, method, status, seconds);
       });
+  http::Server* server = p.server.get();
+  p.metrics.AddCollector([server](std::string& out) {
+    out += "# HELP glassbrain_http_connections Open HTTP connections (live streams included).\n"
+           "# TYPE glassbrain_http_connections gauge\n"
+           "glassbrain_http_connections " + std::to_string(server->open_connections()) + "\n"
+           "# HELP glassbrain_http_streams Open live streams (GET /api/v1/stream).\n"
+           "# TYPE glassbrain_http_streams gauge\n"
+           "glassbrain_http_streams " + std::to_string(server->open_streams()) + "\n";
+  });
   return hub;
 }
 
@@ -203,8 +214,32 @@ Hub::~Hub() {
   for (auto& job : parts_->jobs) job.join();
 }
 
+namespace {
+
+// Service managers start processes with a soft limit of 1,024 descriptors, a quarter of the
+// connections the hub accepts by default; the hard limit is the administrator's ceiling.
+void RaiseOpenFileLimit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t was = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = was;
+  }
+  spdlog::info("event=open_file_limit soft={} hard={} was={}", limit.rlim_cur, limit.rlim_max, was);
+  // The store, the evidence files and the listening socket need descriptors of their own.
+  constexpr rlim_t kReserve = 64;
+  if (limit.rlim_cur < max_connections + kReserve)
+    spdlog::warn("event=open_file_limit_low soft={} max_connections={} hint=\"raise the hard limit (LimitNOFILE=) or "
+                 "lower server.max_connections; past the limit new connections wait\"",
+                 limit.rlim_cur, max_connections);
+}
+
+}  // namespace
+
 Status Hub::Listen() {
   Parts& p = *parts_;
+  RaiseOpenFileLimit(p.options.server.max_connections);
   GB_RETURN_IF_ERROR(p.server->Listen());
   if (p.ctx->settings.public_base_url.empty()) {
     p.ctx->settings.public_base_url = PublicBaseUrlFor(p.options.server.host, p.server->port());

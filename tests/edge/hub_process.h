@@ -32,6 +32,8 @@ class HubProcess {
   // The serving process; -1 when it is not started.
   pid_t pid() const;
   const std::string& password() const { return password_; }
+  // What the serving process has logged so far (standard output and error).
+  std::string serve_log() const { return serve_ ? serve_->out() + serve_->err() : ""; }
 
   // Every event the hub holds, as idempotency key → how many times it is stored, read
   // through the API as the dispatcher. `evidence` receives each key's evidence count.

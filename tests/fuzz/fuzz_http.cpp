@@ -100,7 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     http::Response answer = f.hub->router().Dispatch(req, &route);
     CheckAnswer(answer);
     if (answer.stream) {
-      (void)answer.stream->Poll();
+      answer.stream->Start([] {});
+      (void)answer.stream->Next(64 << 10);
       return 0;  // a stream ends its connection
     }
     if (!keep_alive) return 0;

@@ -34,7 +34,7 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     r.SetHeader("Cache-Control", "no-store");
     return r;
   }, "Read an evidence image; requires ?purpose=… and takes ?purpose_code=… (default other); written to the audit "
-     "log");
+     "log").blocking = true;  // it commits the audit entry before it answers
 
   router.Add("GET", "/api/v1/audit", {Role::kPrivacyOfficer, Role::kAuditor}, [&ctx](http::Request& req) {
     auto q = Query(req);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/rest/change_feed.h"
 #include "api/rest/common.h"
 
 namespace gb::rest {
@@ -9,47 +10,39 @@ namespace {
 
 class ChangeStream final : public http::Stream {
  public:
-  ChangeStream(Store& store, Env* env, Id after, std::string department, std::string area)
-      : store_(store), env_(env), last_(after), department_(std::move(department)), area_(std::move(area)) {
-    last_write_ = env_->MonotonicMs();
-  }
+  ChangeStream(std::shared_ptr<ChangeFeed> feed, Id after, ChangeFeed::Filter filter)
+      : feed_(std::move(feed)), cursor_(after), filter_(std::move(filter)) {}
 
-  std::optional<std::string> Poll() override {
-    std::string out;
+  void Start(std::function<void()> wake) override { subscription_ = feed_->Subscribe(std::move(wake)); }
+
+  std::optional<std::vector<Piece>> Next(std::size_t budget) override {
+    static const Piece kRetry = std::make_shared<const std::string>("retry: 3000\n\n");
+    std::vector<Piece> out;
     if (first_) {
-      out = "retry: 3000\n\n";
+      out.push_back(kRetry);
       first_ = false;
     }
-    // Several pages at most per poll, so one slow client cannot hog a worker.
-    for (int page = 0; page < 4; ++page) {
-      auto changes = store_.ChangesAfter(last_, 500);
-      for (const auto& c : changes) {
-        last_ = c.seq;
-        if (!department_.empty() && c.department_id != department_) continue;
-        if (!area_.empty() && c.area_id != area_) continue;
-        out += "id: " + std::to_string(c.seq) + "\nevent: incident." + c.type + "\ndata: " + c.json + "\n\n";
-      }
-      if (changes.size() < 500) break;
-    }
-    TimeMs now = env_->MonotonicMs();
-    if (out.empty() && now - last_write_ > 15'000) out = ": keep-alive\n\n";  // lets proxies and us see dead peers
-    if (!out.empty()) last_write_ = now;
+    ChangeFeed::Batch batch = feed_->Read(cursor_, budget, filter_);
+    cursor_ = batch.cursor;
+    out.reserve(out.size() + batch.messages.size());
+    // Each piece shares its message: the bytes stay one copy for every client.
+    for (auto& m : batch.messages) out.emplace_back(m, &m->sse);
     return out;
   }
 
  private:
-  Store& store_;
-  Env* env_;
-  Id last_;
-  std::string department_, area_;
-  TimeMs last_write_;
+  std::shared_ptr<ChangeFeed> feed_;
+  Id cursor_;
+  ChangeFeed::Filter filter_;
+  std::unique_ptr<ChangeFeed::Subscription> subscription_;
   bool first_ = true;
 };
 
 }  // namespace
 
 void RegisterStreamRoutes(http::Router& router, HubContext& ctx) {
-  router.Add("GET", "/api/v1/stream", {Role::kAdmin, Role::kDispatcher}, [&ctx](http::Request& req) {
+  auto feed = std::make_shared<ChangeFeed>(ctx.store, ChangeFeed::Options{});
+  router.Add("GET", "/api/v1/stream", {Role::kAdmin, Role::kDispatcher}, [&ctx, feed](http::Request& req) {
     auto q = Query(req);
     if (!q.ok()) return http::ErrorFor(q.status());
     std::string resume(req.Header("last-event-id"));
@@ -64,9 +57,8 @@ void RegisterStreamRoutes(http::Router& router, HubContext& ctx) {
     }
     http::Response r;
     r.content_type = "text/event-stream";
-    r.stream = std::make_shared<ChangeStream>(ctx.store, ctx.env, after,
-                                              http::FormValue(*q, "department").value_or(""),
-                                              http::FormValue(*q, "area").value_or(""));
+    ChangeFeed::Filter filter{http::FormValue(*q, "department").value_or(""), http::FormValue(*q, "area").value_or("")};
+    r.stream = std::make_shared<ChangeStream>(feed, after, std::move(filter));
     r.SetHeader("X-Accel-Buffering", "no");
     return r;
   }, "Live incident changes as Server-Sent Events; resumable with Last-Event-ID; filters: department, area");

@@ -54,13 +54,14 @@ function launch(hub, args) {
     const proc = spawn(BIN, ['demo', '--no-simulate', '--listen', `127.0.0.1:${hub.port}`, '--data-dir', hub.dataDir, ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     hub.proc = proc;
+    const from = hub.output.length;  // a restart must wait for its own "Serving on", not the last run's
     const timer = setTimeout(() => reject(new Error(`the hub did not start within 60 s:\n${hub.output}`)), 60_000);
     const onData = (chunk) => {
       hub.output += chunk;
       for (const m of hub.output.matchAll(/^ {2}(\S+) \([a-z_]+\): (\S+)$/gm)) hub.passwords[m[1]] = m[2];
       const token = hub.output.match(/edge token.*: (\S+)$/m);
       if (token) hub.edgeToken = token[1];
-      if (/Serving on http/.test(hub.output)) {
+      if (/Serving on http/.test(hub.output.slice(from))) {
         clearTimeout(timer);
         resolve(hub);
       }
