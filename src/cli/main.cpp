@@ -274,8 +274,10 @@ int main(int argc, char** argv) {
     return edge::RunEdgeCommand(edge_args, [](const edge::CameraConfig& c) { return edge::CameraAnalyzer::Create(c); });
   if (serve->parsed()) {
     if (!config_file.empty()) {
+      const std::string store_flag = options.store_url;  // --store overrides store.url
       Status s = LoadConfigFile(config_file, options);
       if (!s.ok()) return Fail(s);
+      if (serve->count("--store")) options.store_url = store_flag;
     }
     if (serve->count("--listen") || config_file.empty()) {
       Status s = ParseListen(listen, options);

@@ -21,14 +21,13 @@ using edge::testing::FreePort;
 using edge::testing::HttpGet;
 using edge::testing::Process;
 using edge::testing::ReadFile;
-using edge::testing::Run;
 using edge::testing::TempDir;
 using edge::testing::WriteFile;
 
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = Run({GLASSBRAIN_CMAKE, "--install", GLASSBRAIN_BUILD_DIR, "--prefix", "/usr"}, dir_ / "install",
+    auto r = edge::testing::Run({GLASSBRAIN_CMAKE, "--install", GLASSBRAIN_BUILD_DIR, "--prefix", "/usr"}, dir_ / "install",
                  std::chrono::seconds(120), {{"DESTDIR", root_}});
     ASSERT_EQ(r.exit, 0) << r.out << r.err;
   }
@@ -92,10 +91,11 @@ TEST_F(InstallTest, TheInstalledDemoServesTheInstalledPagesAndDistrict) {
 }
 
 // What the service does (packaging/glassbrain.service): `serve --config /etc/glassbrain/hub.toml`
-// on a store set up from the installed demo district; only the store and the port differ.
+// on a store set up from the installed demo district. --store and --listen override the
+// configuration's store.url and server.listen, as docs/config.md says flags do.
 TEST_F(InstallTest, ServeRunsOnTheInstalledServiceConfiguration) {
   const std::string store = "sqlite:" + (dir_ / "hub.db");
-  auto r = Run({Binary(), "import", "--store", store, Installed("/usr/share/glassbrain/demo")}, dir_ / "import");
+  auto r = edge::testing::Run({Binary(), "import", "--store", store, Installed("/usr/share/glassbrain/demo")}, dir_ / "import");
   ASSERT_EQ(r.exit, 0) << r.err;
   const std::string unit = ReadFile(Installed("/usr/lib/systemd/system/glassbrain.service"));
   EXPECT_NE(unit.find("ExecStart=/usr/bin/glassbrain serve --config /etc/glassbrain/hub.toml\n"), std::string::npos)
@@ -109,14 +109,14 @@ TEST_F(InstallTest, ServeRunsOnTheInstalledServiceConfiguration) {
 TEST_F(InstallTest, AMissingInstalledModelIsNamedNotTakenFromTheCheckout) {
   const std::string model = Installed("/usr/share/glassbrain/models/face_detection_front_128x128_barracuda.onnx");
   ASSERT_TRUE(fs::remove(model)) << model;
-  auto r = Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
+  auto r = edge::testing::Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
   EXPECT_EQ(r.exit, 1);
   EXPECT_NE(r.err.find("face model " + model + " is missing"), std::string::npos) << r.err;
 }
 
 TEST_F(InstallTest, AMissingInstalledDemoDistrictIsNamedNotTakenFromTheCheckout) {
   fs::remove_all(Installed("/usr/share/glassbrain/demo"));
-  auto r = Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
+  auto r = edge::testing::Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
   EXPECT_EQ(r.exit, 1);
   EXPECT_NE(r.err.find("the demo district is not in the installed data directory " +
                        Installed("/usr/share/glassbrain") + " (no directory " + Installed("/usr/share/glassbrain/demo") +
