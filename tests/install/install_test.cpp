@@ -6,8 +6,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "edge_testing.h"
 #include "hub_process.h"
@@ -24,11 +29,19 @@ using edge::testing::ReadFile;
 using edge::testing::TempDir;
 using edge::testing::WriteFile;
 
+// $GLASSBRAIN_CMAKE and $GLASSBRAIN_BUILD_DIR, which ctest sets.
+std::string FromEnvironment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = edge::testing::Run({GLASSBRAIN_CMAKE, "--install", GLASSBRAIN_BUILD_DIR, "--prefix", "/usr"}, dir_ / "install",
-                 std::chrono::seconds(120), {{"DESTDIR", root_}});
+    const std::string cmake = FromEnvironment("GLASSBRAIN_CMAKE"), build = FromEnvironment("GLASSBRAIN_BUILD_DIR");
+    ASSERT_FALSE(cmake.empty() || build.empty()) << "run it with ctest, which sets GLASSBRAIN_CMAKE and GLASSBRAIN_BUILD_DIR";
+    auto r = edge::testing::Run({cmake, "--install", build, "--prefix", "/usr"}, dir_ / "install",
+                                std::chrono::seconds(120), {{"DESTDIR", root_}});
     ASSERT_EQ(r.exit, 0) << r.out << r.err;
   }
 
@@ -50,6 +63,11 @@ class InstallTest : public ::testing::Test {
     EXPECT_EQ(hub.Wait(std::chrono::seconds(20)), 0) << hub.err();
   }
   std::string Listen() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The demo, expected to stop at start-up: a demo that serves is killed after 30 s.
+  edge::testing::RunResult RunDemo() {
+    return edge::testing::Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"},
+                              dir_ / "demo", std::chrono::seconds(30));
+  }
 
   TempDir dir_{"glassbrain-install-test"};
   // As the binary reads its own path (/proc/self/exe): without symbolic links.
@@ -109,14 +127,14 @@ TEST_F(InstallTest, ServeRunsOnTheInstalledServiceConfiguration) {
 TEST_F(InstallTest, AMissingInstalledModelIsNamedNotTakenFromTheCheckout) {
   const std::string model = Installed("/usr/share/glassbrain/models/face_detection_front_128x128_barracuda.onnx");
   ASSERT_TRUE(fs::remove(model)) << model;
-  auto r = edge::testing::Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
+  auto r = RunDemo();
   EXPECT_EQ(r.exit, 1);
   EXPECT_NE(r.err.find("face model " + model + " is missing"), std::string::npos) << r.err;
 }
 
 TEST_F(InstallTest, AMissingInstalledDemoDistrictIsNamedNotTakenFromTheCheckout) {
   fs::remove_all(Installed("/usr/share/glassbrain/demo"));
-  auto r = edge::testing::Run({Binary(), "demo", "--listen", Listen(), "--no-simulate", "--data-dir", dir_ / "demo"}, dir_ / "demo");
+  auto r = RunDemo();
   EXPECT_EQ(r.exit, 1);
   EXPECT_NE(r.err.find("the demo district is not in the installed data directory " +
                        Installed("/usr/share/glassbrain") + " (no directory " + Installed("/usr/share/glassbrain/demo") +
