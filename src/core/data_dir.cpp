@@ -23,6 +23,10 @@ std::string DataPath(const std::string& installed, const std::string& built) {
   return dir.empty() ? built : dir + "/" + installed;
 }
 
+std::string ModelPath(const std::string& built) {
+  return DataPath("models/" + fs::path(built).filename().string(), built);
+}
+
 std::string DataOrigin() {
   const std::string& dir = InstalledDataDir();
   return dir.empty() ? "the source tree it was built from" : "the installed data directory " + dir;

@@ -26,6 +26,10 @@ const std::string& InstalledDataDir();
 // installed data directory, else `built` (the path in the source or build tree).
 std::string DataPath(const std::string& installed, const std::string& built);
 
+// A detection model: models/<the file name of `built`> in the installed data directory, else
+// `built` (the model in the checkout or the build tree).
+std::string ModelPath(const std::string& built);
+
 // Where DataPath looks, for messages: "the installed data directory /usr/share/glassbrain"
 // or "the source tree it was built from".
 std::string DataOrigin();

@@ -1,7 +1,6 @@
 // The default detector model path. Alone in its file because it needs the build directory,
 // an absolute path in the compiler flags, which keeps ccache from sharing the result between
 // build trees: only this small file pays for that.
-#include <filesystem>
 #include <string>
 
 #include "core/data_dir.h"
@@ -9,9 +8,6 @@
 
 namespace gb::vision {
 
-std::string DefaultDetectorModelPath() {
-  const std::string built = GLASSBRAIN_DETECTOR_MODEL;
-  return DataPath("models/" + std::filesystem::path(built).filename().string(), built);
-}
+std::string DefaultDetectorModelPath() { return ModelPath(GLASSBRAIN_DETECTOR_MODEL); }
 
 }  // namespace gb::vision

@@ -1,7 +1,6 @@
 // The default face model path. Alone in its file because it needs the model's path in the
 // checkout, an absolute path in the compiler flags, which keeps ccache from sharing the
 // result between checkouts: only this small file pays for that.
-#include <filesystem>
 #include <string>
 
 #include "core/data_dir.h"
@@ -9,9 +8,6 @@
 
 namespace gb {
 
-std::string DefaultFaceModelPath() {
-  const std::string built = GLASSBRAIN_FACE_MODEL;
-  return DataPath("models/" + std::filesystem::path(built).filename().string(), built);
-}
+std::string DefaultFaceModelPath() { return ModelPath(GLASSBRAIN_FACE_MODEL); }
 
 }  // namespace gb
