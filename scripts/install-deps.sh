@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # the Debian package (scripts/package.sh): dpkg-shlibdeps computes its Depends
+  dpkg-dev
   # libraries
   libboost-dev libsqlite3-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsodium-dev libturbojpeg0-dev

@@ -162,8 +162,8 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   if (!p.options.web_dir.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(p.options.web_dir, ec))
-      spdlog::warn("event=web_pages_missing web_dir=\"{}\" hint=\"build them with scripts/build.sh or set "
-                   "paths.web_dir; pages answer 503 until then\"",
+      spdlog::warn("event=web_pages_missing web_dir=\"{}\" hint=\"build them with scripts/build.sh (in a checkout), "
+                   "reinstall them (an installed hub) or set paths.web_dir; pages answer 503 until then\"",
                    p.options.web_dir);
     p.router.SetFallback(StaticFiles(p.options.web_dir));
   }

@@ -22,6 +22,7 @@
 #include "cli/config.h"
 #include "cli/hub.h"
 #include "cli/simulator.h"
+#include "core/data_dir.h"
 #include "district/codec.h"
 #include "district/persist.h"
 #include "edge/command.h"
@@ -30,7 +31,10 @@
 namespace gb {
 namespace {
 
-const std::string kSourceDir = GLASSBRAIN_SOURCE_DIR;
+// The pages and the demo district: installed beside the binary, or in the checkout it was
+// built from (core/data_dir.h has the order); paths.web_dir and --district override them.
+const std::string kDefaultWebDir = DataPath("web", GLASSBRAIN_SOURCE_DIR "/web/dist");
+const std::string kDefaultDistrictDir = DataPath("demo", GLASSBRAIN_SOURCE_DIR "/data/demo");
 
 int Serve(HubOptions options) {
   Status exists = StoreExists(options.store_url);
@@ -195,7 +199,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   HubOptions options;
-  options.web_dir = kSourceDir + "/web/dist";
+  options.web_dir = kDefaultWebDir;
   std::string listen = "127.0.0.1:8080", config_file;
 
   auto* serve = app.add_subcommand("serve", "Run the hub");
@@ -203,7 +207,7 @@ int main(int argc, char** argv) {
   serve->add_option("--store", options.store_url, "Store URL, e.g. sqlite:/var/lib/glassbrain/hub.db");
   serve->add_option("--config", config_file, "TOML configuration file (see docs/config.md)")->check(CLI::ExistingFile);
 
-  std::string data_dir, district_dir = kSourceDir + "/data/demo";
+  std::string data_dir, district_dir = kDefaultDistrictDir;
   bool no_simulate = false;
   auto* demo = app.add_subcommand("demo", "Serve the demo district with simulated traffic");
   demo->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
@@ -270,8 +274,10 @@ int main(int argc, char** argv) {
     return edge::RunEdgeCommand(edge_args, [](const edge::CameraConfig& c) { return edge::CameraAnalyzer::Create(c); });
   if (serve->parsed()) {
     if (!config_file.empty()) {
+      const std::string store_flag = options.store_url;  // --store overrides store.url
       Status s = LoadConfigFile(config_file, options);
       if (!s.ok()) return Fail(s);
+      if (serve->count("--store")) options.store_url = store_flag;
     }
     if (serve->count("--listen") || config_file.empty()) {
       Status s = ParseListen(listen, options);
@@ -294,6 +300,9 @@ int main(int argc, char** argv) {
       Status s = ParseListen(listen, options);
       if (!s.ok()) return Fail(s);
     }
+    if (!demo->count("--district") && !std::filesystem::is_directory(district_dir))
+      return Fail(Status::NotFound("the demo district is not in " + DataOrigin() + " (no directory " + district_dir +
+                                   "); give --district DIR"));
     return Demo(options, data_dir, district_dir, !no_simulate);
   }
   if (auto rc = RunIfParsed(accounts)) return *rc;

@@ -3,10 +3,11 @@
 // build trees: only this small file pays for that.
 #include <string>
 
+#include "core/data_dir.h"
 #include "vision/object_detector.h"
 
 namespace gb::vision {
 
-std::string DefaultDetectorModelPath() { return GLASSBRAIN_DETECTOR_MODEL; }
+std::string DefaultDetectorModelPath() { return ModelPath(GLASSBRAIN_DETECTOR_MODEL); }
 
 }  // namespace gb::vision

