@@ -19,6 +19,9 @@
 
 namespace gb::http {
 
+// A handler runs on one of the server's I/O threads, which it must not hold up, unless its
+// Route is `blocking`: then on the server's bounded pool, where it may hash a password,
+// decode an image or wait for a commit (api/server.h). Either way several run at once.
 using Handler = std::function<Response(Request&)>;
 
 class Authenticator {

@@ -14,6 +14,7 @@
 #include "api/rest/config.h"
 #include "api/rest/desk.h"
 #include "api/rest/incidents.h"
+#include "api/rest/ingest.h"
 #include "api/rest/ops.h"
 #include "api/rest/privacy.h"
 #include "api/rest/public_map.h"
@@ -23,8 +24,8 @@
 #include "api/rest/transparency.h"
 #include "cli/static_files.h"
 #include "district/persist.h"
-#include "ingest/routes.h"
 #include "privacy/image/anonymizer.h"
+#include "privacy/retention/retention.h"
 #include "store/sqlite/backup.h"
 
 namespace gb {
@@ -80,32 +81,6 @@ std::string DefaultEvidenceDir(const std::string& store_url) {
   return (path.empty() ? "glassbrain" : path) + ".evidence";
 }
 
-Result<PurgeResult> PurgeExpired(Store& store, const District& d, const std::string& evidence_dir, Env* env,
-                                 TimeMs now) {
-  constexpr TimeMs kDay = 86'400'000;
-  RetentionCutoffs c;
-  c.events_before = now - d.retention.events_days * kDay;
-  c.evidence_before = now - d.retention.evidence_days * kDay;
-  c.incidents_before = now - d.retention.incidents_days * kDay;
-  c.audit_before = now - d.retention.audit_days * kDay;
-  c.now = now;
-  for (const auto& s : d.services) c.category_events_before.emplace_back(s.code, now - s.retention_days * kDay);
-  auto result = store.Purge(c);
-  if (!result.ok()) return result;
-  EvidenceStore files(evidence_dir, env);
-  for (const auto& ref : result->evidence_hashes) {
-    Status s = files.Remove(ref);
-    if (!s.ok()) spdlog::warn("event=purge_file_failed ref={} reason=\"{}\"", ref, s.message());
-  }
-  // Files are written before the transaction that records them: one whose transaction
-  // rolled back has no record. An hour is far longer than any write waits for its commit.
-  constexpr TimeMs kHour = 3'600'000;
-  auto swept = files.SweepUnrecorded(store, now - kHour);
-  if (swept.ok()) result->unrecorded_files = *swept;
-  else spdlog::warn("event=evidence_sweep_failed reason=\"{}\"", swept.status().message());
-  return result;
-}
-
 Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   std::unique_ptr<Hub> hub(new Hub());
   hub->parts_ = std::make_unique<Parts>();
@@ -154,7 +129,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   rest::RegisterResidentRoutes(p.router, *p.ctx);
   rest::RegisterTransparencyRoutes(p.router, *p.ctx);
   rest::RegisterStreamRoutes(p.router, *p.ctx);
-  RegisterIngestRoutes(p.router, *p.ctx);
+  rest::RegisterIngestRoutes(p.router, *p.ctx);
   RegisterOpen311Routes(p.router, *p.ctx);
   p.router.Add("GET", "/api/v1/openapi.json", {}, [&p](http::Request&) { return http::Json(200, p.openapi); },
                "This document");

@@ -21,6 +21,7 @@
 #include "cli/command_support.h"
 #include "cli/config.h"
 #include "cli/hub.h"
+#include "privacy/retention/retention.h"
 #include "cli/simulator.h"
 #include "core/data_dir.h"
 #include "district/codec.h"

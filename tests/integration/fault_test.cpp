@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "cli/hub.h"
+#include "privacy/retention/retention.h"
 #include "core/sha256.h"
 #include "hub_fixture.h"
 #include "support/fault_env.h"

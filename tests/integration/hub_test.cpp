@@ -5,6 +5,7 @@
 
 #include "api/auth/crypto.h"
 #include "hub_fixture.h"
+#include "privacy/retention/retention.h"
 #include "support/test_jpeg.h"
 
 namespace gb::testing {

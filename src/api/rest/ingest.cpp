@@ -1,4 +1,4 @@
-#include "ingest/routes.h"
+#include "api/rest/ingest.h"
 
 #include <nlohmann/json.hpp>
 
@@ -9,7 +9,7 @@
 #include "privacy/evidence/photo_intake.h"
 #include "privacy/image/anonymizer.h"
 
-namespace gb {
+namespace gb::rest {
 
 void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
   const std::vector<Role> machines = {Role::kEdge, Role::kIntegration};
@@ -91,4 +91,4 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
   }, "Upload an evidence JPEG, named by the SHA-256 of the uploaded bytes; anonymized again and stored under the hash of the result, the uploaded name kept as an alias");
 }
 
-}  // namespace gb
+}  // namespace gb::rest
