@@ -45,7 +45,6 @@
 // Duration: 60 s under ctest (label `soak`: `ctest --preset release -L soak`); by hand,
 // `build/release/tests/soak/soak_test --long` runs it for 10 minutes.
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,8 +62,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
