@@ -17,6 +17,7 @@
 #include "api/router.h"
 #include "core/env.h"
 #include "store/store.h"
+#include "support/fault_env.h"
 #include "test_store.h"
 
 namespace gb::auth {
@@ -733,6 +734,22 @@ TEST_F(AuthTest, FailuresOfANameFromOneAddressBackOffExponentially) {
   EXPECT_EQ(HeaderOf(LoginAs("dana", kPassword), "Retry-After"), std::to_string(15 * 60)) << "2^11 s, capped";
   env.Advance(60 * kMinute);
   EXPECT_EQ(LoginAs("dana", kPassword).status, 200);
+}
+
+// The waits run on the monotonic clock: a wall clock set back by a day (a bad NTP step, an
+// operator's mistake) must not lock a dispatcher out for a day, nor one set forward let a
+// guesser's failures be forgotten.
+TEST(LoginRateLimiterClock, AStepOfTheWallClockNeitherLocksOutNorForgets) {
+  test::FaultEnv env;
+  auth::LoginRateLimiter limiter(&env);
+  for (int i = 0; i < 3; ++i) limiter.RecordFailure("dana", "198.51.100.7");  // the third asks for 1 s
+  const auto wait = limiter.RetryAfter("dana", "198.51.100.7");
+  EXPECT_GT(wait.count(), 0);
+  EXPECT_LE(wait.count(), 1000);
+  env.StepClock(-86'400'000);
+  EXPECT_LE(limiter.RetryAfter("dana", "198.51.100.7").count(), 1000) << "a day back is not a day's lockout";
+  env.StepClock(2 * 86'400'000);
+  EXPECT_GT(limiter.RetryAfter("dana", "198.51.100.7").count(), 0) << "a day forward forgets no failure";
 }
 
 TEST_F(AuthTest, SuccessClearsTheNamesFailures) {

@@ -99,7 +99,7 @@ std::chrono::milliseconds LoginRateLimiter::RetryAfterLocked(std::string_view na
 
 std::chrono::milliseconds LoginRateLimiter::RetryAfter(std::string_view name, std::string_view address) {
   std::lock_guard lock(mu_);
-  return RetryAfterLocked(name, address, env_->NowMs());
+  return RetryAfterLocked(name, address, env_->MonotonicMs());
 }
 
 Status LoginRateLimiter::Check(std::string_view name, std::string_view address) {
@@ -109,7 +109,7 @@ Status LoginRateLimiter::Check(std::string_view name, std::string_view address) 
 
 Result<LoginRateLimiter::Attempt> LoginRateLimiter::Begin(std::string_view name, std::string_view address) {
   std::lock_guard lock(mu_);
-  TimeMs now = env_->NowMs();
+  TimeMs now = env_->MonotonicMs();
   auto wait = RetryAfterLocked(name, address, now);
   if (wait.count() > 0) return Limited(wait);
   bool ceiling = RecordFailureLocked(name, address, now);
@@ -125,7 +125,7 @@ void LoginRateLimiter::Succeeded(const Attempt& attempt) {
 
 bool LoginRateLimiter::RecordFailure(std::string_view name, std::string_view address) {
   std::lock_guard lock(mu_);
-  return RecordFailureLocked(name, address, env_->NowMs());
+  return RecordFailureLocked(name, address, env_->MonotonicMs());
 }
 
 bool LoginRateLimiter::RecordFailureLocked(std::string_view name, std::string_view address, TimeMs now) {

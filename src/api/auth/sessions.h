@@ -68,6 +68,8 @@ struct RateLimitOptions {
 // A sign-in uses Begin before checking the password and Succeeded after a right one.
 // Begin counts the attempt as failed at once, in the same step as the check, so that
 // parallel attempts (each a slow password hash) cannot get past the limit together.
+// Times are Env::MonotonicMs: a wall clock stepped back locks nobody out, one stepped forward
+// forgets no failure.
 class LoginRateLimiter {
  public:
   explicit LoginRateLimiter(Env* env, RateLimitOptions options = {});
