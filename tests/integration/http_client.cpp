@@ -15,15 +15,8 @@ namespace gb::testing {
 namespace {
 
 int Connect(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot connect to port " + std::to_string(port));
-  }
+  int fd = ConnectLoopback(port);
+  if (fd < 0) throw std::runtime_error("cannot connect to port " + std::to_string(port));
   return fd;
 }
 
@@ -53,6 +46,21 @@ std::string ReadUntil(int fd, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+int ConnectLoopback(std::uint16_t port, int receive_buffer) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 HttpReply ParseReply(const std::string& raw) {
   HttpReply r;

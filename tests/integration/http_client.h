@@ -70,4 +70,10 @@ class KeepAliveClient {
 
 HttpReply ParseReply(const std::string& raw);
 
+// A TCP connection to 127.0.0.1:port as a raw descriptor (close-on-exec), for tests that act
+// as a client no library would be: slow, silent or greedy. `receive_buffer` > 0 shrinks the
+// socket's receive buffer, so that a client that reads nothing fills up at once. -1 when the
+// connection fails.
+int ConnectLoopback(std::uint16_t port, int receive_buffer = 0);
+
 }  // namespace gb::testing

@@ -28,6 +28,7 @@
 
 #include "edge/hub_process.h"
 #include "integration/http_client.h"
+#include "support/process_stats.h"
 #include "support/test_jpeg.h"
 
 namespace gb::testing {
@@ -40,42 +41,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// CPU seconds (user + system) the process has used.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-std::size_t OpenDescriptors(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
-  return n;
-}
-
-// A client socket connected to the hub; `receive_buffer` > 0 shrinks its receive buffer, so
-// that a client that reads nothing fills up at once.
-int Connect(std::uint16_t port, int receive_buffer = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Reads what arrives on `fd` for up to `timeout`, stopping early at `marker`.
 std::string ReadSome(int fd, std::chrono::milliseconds timeout, const std::string& marker = "") {
@@ -227,11 +192,11 @@ TEST_F(HubLimitsTest, OutOfDescriptorsTheHubWaitsInsteadOfSpinningAndServesOnOnc
   Start();
   EXPECT_NE(hub_->serve_log().find("event=open_file_limit soft="), std::string::npos) << "the limit is logged at start";
   const pid_t pid = hub_->pid();
-  const rlim_t cap = OpenDescriptors(pid) + 8;
+  const rlim_t cap = static_cast<rlim_t>(Descriptors(pid)) + 8;
   rlimit limit{cap, cap};
   ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &limit, nullptr), 0) << std::strerror(errno);
   std::vector<int> held;
-  for (int i = 0; i < 30; ++i) held.push_back(Connect(hub_->port()));  // the kernel queues what the hub cannot accept
+  for (int i = 0; i < 30; ++i) held.push_back(ConnectLoopback(hub_->port()));  // the kernel queues what the hub cannot accept
   std::this_thread::sleep_for(500ms);
   const double cpu_before = CpuSeconds(pid);
   std::this_thread::sleep_for(2s);
@@ -254,7 +219,7 @@ TEST_F(HubLimitsTest, StreamsOfClientsThatLeaveAreFreedWithinFiveSeconds) {
   const std::string cookie = SignIn();
   std::vector<int> clients;
   for (int i = 0; i < 50; ++i) {
-    int fd = Connect(hub_->port());
+    int fd = ConnectLoopback(hub_->port());
     const std::string req = "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n";
     ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
     clients.push_back(fd);
@@ -272,8 +237,8 @@ TEST_F(HubLimitsTest, ABurstReachesASlowReaderWholeAndInOrderWhileANonReaderIsDr
   Start("[server]\nwrite_timeout_s = 2\n");
   const std::string cookie = SignIn();
   const std::string req = "GET /api/v1/stream?last_event_id=0 HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n";
-  int reader = Connect(hub_->port());
-  int sleeper = Connect(hub_->port(), 4096);
+  int reader = ConnectLoopback(hub_->port());
+  int sleeper = ConnectLoopback(hub_->port(), 4096);
   for (int fd : {reader, sleeper}) ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   std::string got = ReadSome(reader, 5s, "retry:");
   ASSERT_NE(got.find("text/event-stream"), std::string::npos);
@@ -305,7 +270,7 @@ TEST_F(HubLimitsTest, ABurstReachesASlowReaderWholeAndInOrderWhileANonReaderIsDr
     return ids;
   };
   // A reader that keeps up, started after the burst, says how many changes there are.
-  int fresh = Connect(hub_->port());
+  int fresh = ConnectLoopback(hub_->port());
   ASSERT_EQ(::send(fresh, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   std::string all;
   for (std::size_t before = 1; before != all.size();) {

@@ -1,8 +1,6 @@
 // The server against slow, idle, greedy and departing clients (api/server.h): real sockets
 // on loopback to a Server with a few test routes, limits shortened so that each test takes a
 // second or two.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "api/server.h"
+#include "integration/http_client.h"
 
 namespace gb::http {
 namespace {
@@ -29,17 +28,7 @@ double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(
 // A raw client connection: what a slow or hostile client can do that an HTTP library won't.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
+  explicit RawClient(std::uint16_t port) : fd_(testing::ConnectLoopback(port)) {}
   ~RawClient() { Close(); }
   bool ok() const { return fd_ >= 0; }
   void Close() {

@@ -72,6 +72,7 @@
 #include "core/time.h"
 #include "edge/hub_process.h"
 #include "integration/http_client.h"
+#include "support/process_stats.h"
 #include "support/sample_event.h"
 #include "support/test_jpeg.h"
 
@@ -124,22 +125,6 @@ class Tally {
   mutable std::mutex mu_;
   std::vector<std::string> samples_;
 };
-
-long RssKib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  return -1;
-}
-
-int Descriptors(pid_t pid) {
-  std::error_code ec;
-  int n = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    ++n;
-  return ec ? -1 : n;
-}
 
 // What the descriptors point at, for a failure's message: "socket:[…]" counted by kind.
 std::string DescriptorKinds(pid_t pid) {
