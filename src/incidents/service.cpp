@@ -517,8 +517,9 @@ Result<Incident> IncidentService::Act(Id id, const TaskActionRequest& request, c
   if (request.photos.size() > kMaxPhotos) return Status::Invalid("at most 5 photos go with one action");
   for (const auto& ref : request.photos) {
     if (!IsEvidenceRef(ref)) return Status::Invalid("photos are evidence refs: \"sha256:\" and 64 hex digits");
-    if (!store_.GetEvidence(ref))
-      return Status::Invalid("no photo " + ref + "; upload it with POST /api/v1/tasks/{id}/photos first");
+    auto photo = store_.GetEvidence(ref);
+    if (!photo.ok()) return photo.status();
+    if (!*photo) return Status::Invalid("no photo " + ref + "; upload it with POST /api/v1/tasks/{id}/photos first");
   }
   auto catalog = catalog_.Get();
   const TimeMs now = env_->NowMs();

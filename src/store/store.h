@@ -303,7 +303,7 @@ class Store {
   virtual std::optional<Report> GetReport(Id id) = 0;
   virtual std::optional<Report> FindReportByToken(const std::string& token) = 0;
   // The report that published the photo `media_ref` ("sha256:<hex>"), if any.
-  virtual std::optional<Report> FindReportByMedia(const std::string& media_ref) = 0;
+  virtual Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) = 0;
   // Reports joined with their incident (state, department, updated time).
   struct ReportView {
     Report report;
@@ -312,7 +312,8 @@ class Store {
   virtual std::vector<ReportView> ListReports(const ReportFilter& filter) = 0;
 
   // By its hash or an alias; the record names the stored hash (the file's name).
-  virtual std::optional<EvidenceRecord> GetEvidence(const std::string& hash) = 0;
+  // nullopt when no record has this name; Unavailable when the store cannot read it.
+  virtual Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) = 0;
 
   virtual std::vector<ConfigDoc> ListConfig(ConfigKind kind) = 0;
   virtual std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) = 0;

@@ -264,8 +264,8 @@ class PurgeTest : public ::testing::Test {
     EXPECT_TRUE(fs::exists(new_path_)) << "a file within retention was deleted";
     EXPECT_EQ(ReadFileOrEmpty(new_path_), new_jpeg_);
     auto store = OpenOrDie(url_);
-    EXPECT_FALSE(store->GetEvidence(old_ref_)) << "the expired record is still in the store";
-    EXPECT_TRUE(store->GetEvidence(new_ref_)) << "a record within retention was deleted";
+    EXPECT_FALSE(store->GetEvidence(old_ref_).value()) << "the expired record is still in the store";
+    EXPECT_TRUE(store->GetEvidence(new_ref_).value()) << "a record within retention was deleted";
   }
 
   TempDir dir_;

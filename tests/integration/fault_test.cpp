@@ -17,15 +17,17 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
 #include "cli/hub.h"
-#include "privacy/retention/retention.h"
 #include "core/sha256.h"
 #include "hub_fixture.h"
+#include "privacy/evidence/evidence_store.h"
+#include "privacy/retention/retention.h"
 #include "support/fault_env.h"
 #include "support/test_jpeg.h"
 
@@ -218,6 +220,31 @@ TEST_F(FaultTest, AFailedReadAnswers503NeverNotFoundOrUnauthenticated) {
 }
 
 constexpr TimeMs kDay = 86'400'000;
+
+// A record the store cannot read is not a missing one: a resident's photo answers 503, not
+// 404 or 410, and the sweep of files without a record deletes nothing.
+TEST_F(FaultTest, AnEvidenceRecordThatCannotBeReadIsNeverTakenForAMissingOne) {
+  const std::string media = PostPhotoReport(hub_, GradientJpeg(240, 160), hub_.CentreOf("poster_wall"));
+  ASSERT_FALSE(media.empty());
+  ASSERT_EQ(hub_.Anonymous("GET", media).status, 200);
+  const std::string evidence = DefaultEvidenceDir("sqlite:" + hub_.dir() + "/hub.db");
+  auto files = [&] {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(evidence)) n += e.path().extension() == ".jpg";
+    return n;
+  };
+  const std::size_t before = files();
+  ASSERT_GT(before, 0u);
+  ExpectStored(Batch("evidence-read", 5));  // a later commit: every reader must read its pages again
+  env_.FailReads();
+  ExpectRefused(hub_.Anonymous("GET", media), 503);
+  EvidenceStore store_files(evidence, &env_);
+  auto swept = store_files.SweepUnrecorded(hub_.hub().store(), env_.NowMs() + kDay);  // every file old enough
+  EXPECT_FALSE(swept.ok()) << "a sweep that cannot read the records must stop, not delete";
+  env_.Clear();
+  EXPECT_EQ(files(), before);
+  EXPECT_EQ(hub_.Anonymous("GET", media).status, 200);
+}
 
 TEST_F(FaultTest, AWallClockSteppedBackLocksNobodyOutOfPosting) {
   const LatLon p = hub_.CentreOf("poster_wall");

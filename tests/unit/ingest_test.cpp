@@ -132,13 +132,13 @@ TEST(SubmitReport, ThePhotoCommitsWithTheReportOrNotAtAll) {
 
   Report clash = report("token-1");  // report tokens are unique: this insert fails
   EXPECT_EQ(rig.service.SubmitReport(clash, rig.edge, store_photo).code(), Code::kConflict);
-  EXPECT_FALSE(rig.store.GetEvidence(photo)) << "the photo's record went with the failed report";
+  EXPECT_FALSE(rig.store.GetEvidence(photo).value()) << "the photo's record went with the failed report";
   EXPECT_EQ(rig.store.writes(), writes);
 
   Report second = report("token-2");
   ASSERT_TRUE(rig.service.SubmitReport(second, rig.edge, store_photo).ok());
   EXPECT_EQ(rig.store.writes(), writes + 1) << "one commit for the photo and the report";
-  auto stored = rig.store.GetEvidence(photo);
+  auto stored = rig.store.GetEvidence(photo).value();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->bytes, 1234);
   EXPECT_EQ(rig.store.GetReport(second.id)->media, photo);

@@ -969,9 +969,9 @@ TEST_F(StoreTest, ReportsRoundTripAndOpen311Filters) {
   EXPECT_EQ(store().FindReportByToken("tok-4")->id, reports[4].id);
   EXPECT_FALSE(store().FindReportByToken(""));
   EXPECT_FALSE(store().FindReportByToken("nope"));
-  EXPECT_EQ(store().FindReportByMedia("sha256:feed")->id, reports[3].id);
-  EXPECT_FALSE(store().FindReportByMedia("")) << "reports without a photo publish nothing";
-  EXPECT_FALSE(store().FindReportByMedia("sha256:beef"));
+  EXPECT_EQ(store().FindReportByMedia("sha256:feed").value()->id, reports[3].id);
+  EXPECT_FALSE(store().FindReportByMedia("").value()) << "reports without a photo publish nothing";
+  EXPECT_FALSE(store().FindReportByMedia("sha256:beef").value());
   EXPECT_FALSE(store().GetReport(9999));
 
   Report dup;
@@ -1032,11 +1032,11 @@ TEST_F(StoreTest, EvidenceRecords) {
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_TRUE(*first);
   EXPECT_FALSE(*again);
-  auto got = store().GetEvidence("sha256:abc");
+  auto got = store().GetEvidence("sha256:abc").value();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->bytes, 1234);
   EXPECT_EQ(got->created_at, kT0);
-  EXPECT_FALSE(store().GetEvidence("sha256:nope"));
+  EXPECT_FALSE(store().GetEvidence("sha256:nope").value());
 }
 
 TEST_F(StoreTest, ConfigPutListGetDelete) {
@@ -1261,8 +1261,8 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
   auto audit = store().ListAudit({});
   ASSERT_EQ(audit.size(), 3u) << "the two kept and the purge's own record of its cut";
   EXPECT_EQ(audit.front().action, "audit.purge");
-  EXPECT_FALSE(store().GetEvidence("sha256:old1"));
-  EXPECT_TRUE(store().GetEvidence("sha256:new"));
+  EXPECT_FALSE(store().GetEvidence("sha256:old1").value());
+  EXPECT_TRUE(store().GetEvidence("sha256:new").value());
   EXPECT_FALSE(store().GetSession("expired").value());
   EXPECT_TRUE(store().GetSession("live").value());
   EXPECT_FALSE(store().GetIdempotentReply("old"));

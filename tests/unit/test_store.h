@@ -168,12 +168,12 @@ class FailableStore final : public Store {
 
   std::optional<Report> GetReport(Id id) override { return inner_.GetReport(id); }
   std::optional<Report> FindReportByToken(const std::string& token) override { return inner_.FindReportByToken(token); }
-  std::optional<Report> FindReportByMedia(const std::string& media_ref) override {
+  Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) override {
     return inner_.FindReportByMedia(media_ref);
   }
   std::vector<ReportView> ListReports(const ReportFilter& filter) override { return inner_.ListReports(filter); }
 
-  std::optional<EvidenceRecord> GetEvidence(const std::string& hash) override { return inner_.GetEvidence(hash); }
+  Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) override { return inner_.GetEvidence(hash); }
 
   std::vector<ConfigDoc> ListConfig(ConfigKind kind) override {
     std::vector<ConfigDoc> docs = inner_.ListConfig(kind);

@@ -233,9 +233,13 @@ class Open311Api {
   http::Response Media(const http::Request& req) {
     const std::string& hex = req.Param("hex");
     std::string ref = "sha256:" + hex;
-    if (!EvidenceStore::IsValidRef(ref) || !ctx_.store.FindReportByMedia(ref))
-      return open311::Error(Format::kJson, 404, "no such photo");
-    if (!ctx_.store.GetEvidence(ref))  // the report outlives its photo
+    if (!EvidenceStore::IsValidRef(ref)) return open311::Error(Format::kJson, 404, "no such photo");
+    auto published = ctx_.store.FindReportByMedia(ref);
+    if (!published.ok()) return open311::Error(Format::kJson, published.status());
+    if (!*published) return open311::Error(Format::kJson, 404, "no such photo");
+    auto record = ctx_.store.GetEvidence(ref);
+    if (!record.ok()) return open311::Error(Format::kJson, record.status());
+    if (!*record)  // the report outlives its photo
       return open311::Error(Format::kJson, 410,
                             "this photo was deleted: photos are kept for " +
                                 std::to_string(ctx_.catalog.Get()->district.retention.evidence_days) + " days");
@@ -293,8 +297,12 @@ class Open311Api {
     if (inc && !inc->department_id.empty()) dep = catalog.district.FindDepartment(inc->department_id);
     open311::PublicRequest out = open311::MakePublicRequest(
         report, inc, catalog.district.FindService(report.service_code), dep, ctx_.settings.public_base_url);
-    // Reports outlive their photos: once a photo is purged its media_url is left out.
-    if (!report.media.empty() && !ctx_.store.GetEvidence(report.media)) out.media_url.clear();
+    // Reports outlive their photos: once a photo is purged its media_url is left out. One
+    // whose record cannot be read now keeps it (the photo's own read answers 503 meanwhile).
+    if (!report.media.empty()) {
+      auto photo = ctx_.store.GetEvidence(report.media);
+      if (photo.ok() && !*photo) out.media_url.clear();
+    }
     return out;
   }
 

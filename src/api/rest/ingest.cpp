@@ -65,8 +65,10 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
     if (!type.starts_with("image/jpeg")) return http::JsonError(415, "evidence must be sent as image/jpeg");
     if ("sha256:" + auth::Sha256Hex(req.body) != ref)
       return http::JsonError(400, "the body's SHA-256 does not match the reference in the path");
-    if (auto known = ctx.store.GetEvidence(ref))
-      return http::Json(200, nlohmann::json{{"evidence", ref}, {"stored_as", known->hash}, {"stored", false}}.dump());
+    auto known = ctx.store.GetEvidence(ref);
+    if (!known.ok()) return http::ErrorFor(known.status());
+    if (*known)
+      return http::Json(200, nlohmann::json{{"evidence", ref}, {"stored_as", (*known)->hash}, {"stored", false}}.dump());
     // Through the one door (privacy/evidence/photo_intake.h): decoded within limits, faces
     // blurred and people erased again at the hub, metadata dropped, stored under the hash of
     // the result; the uploaded name stays an alias, since the agent's events use it.

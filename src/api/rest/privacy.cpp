@@ -19,8 +19,9 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     if (code != kOtherPurpose && !ctx.catalog.Get()->district.FindPurpose(code))
       return http::JsonError(400, "unknown purpose_code '" + code + "'; GET /api/v1/public/purposes lists them");
     auto record = ctx.store.GetEvidence(ref);  // the name an event gave it may be an alias
-    if (!record) return http::JsonError(404, "no evidence " + ref);
-    auto bytes = ctx.evidence.Read(record->hash);
+    if (!record.ok()) return http::ErrorFor(record.status());
+    if (!*record) return http::JsonError(404, "no evidence " + ref);
+    auto bytes = ctx.evidence.Read((*record)->hash);
     if (!bytes.ok()) return http::JsonError(404, "the evidence file is gone (purged?)");
     Status s = ctx.store.Write([&](WriteTxn& txn) {
       AuditEntry e{0, ctx.env->NowMs(), req.principal->name, "evidence.read", "evidence/" + ref, *purpose,

@@ -52,7 +52,12 @@ Result<std::size_t> EvidenceStore::SweepUnrecorded(Store& store, TimeMs before) 
     if (ec) continue;
     const auto age = fs::file_time_type::clock::now() - mtime;
     const TimeMs written = env_->NowMs() - std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
-    if (written >= before || store.GetEvidence(ref)) continue;
+    if (written >= before) continue;
+    // A record that cannot be read is not a missing one: the sweep stops rather than delete
+    // a file whose record may well exist.
+    auto record = store.GetEvidence(ref);
+    if (!record.ok()) return record.status();
+    if (*record) continue;
     GB_RETURN_IF_ERROR(env_->RemoveFile(it->path().string()));
     ++removed;
   }

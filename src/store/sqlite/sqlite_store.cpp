@@ -1569,14 +1569,15 @@ std::optional<Report> SqliteStore::FindReportByToken(const std::string& token) {
   return out;
 }
 
-std::optional<Report> SqliteStore::FindReportByMedia(const std::string& media_ref) {
-  if (media_ref.empty()) return std::nullopt;
+Result<std::optional<Report>> SqliteStore::FindReportByMedia(const std::string& media_ref) {
+  if (media_ref.empty()) return std::optional<Report>();
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kReportByMedia);
   q.Bind(1, media_ref);
   std::optional<Report> out;
   if (q.Step()) ReadReport(q, out.emplace());
+  else if (!q.status().ok()) return WithContext(q.status(), "cannot read the report");
   return out;
 }
 
@@ -1620,13 +1621,14 @@ std::vector<Store::ReportView> SqliteStore::ListReports(const ReportFilter& f) {
   return out;
 }
 
-std::optional<EvidenceRecord> SqliteStore::GetEvidence(const std::string& hash) {
+Result<std::optional<EvidenceRecord>> SqliteStore::GetEvidence(const std::string& hash) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetEvidence);
   q.Bind(1, hash);
-  if (!q.Step()) return std::nullopt;
-  return EvidenceRecord{q.Text(0), q.Int(1), q.Int(2)};
+  if (q.Step()) return std::optional<EvidenceRecord>(EvidenceRecord{q.Text(0), q.Int(1), q.Int(2)});
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the evidence record");
+  return std::optional<EvidenceRecord>();
 }
 
 std::vector<ConfigDoc> SqliteStore::ListConfig(ConfigKind kind) {

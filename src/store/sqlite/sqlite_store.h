@@ -138,10 +138,10 @@ class SqliteStore final : public Store {
 
   std::optional<Report> GetReport(Id id) override;
   std::optional<Report> FindReportByToken(const std::string& token) override;
-  std::optional<Report> FindReportByMedia(const std::string& media_ref) override;
+  Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) override;
   std::vector<ReportView> ListReports(const ReportFilter& filter) override;
 
-  std::optional<EvidenceRecord> GetEvidence(const std::string& hash) override;
+  Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) override;
 
   std::vector<ConfigDoc> ListConfig(ConfigKind kind) override;
   std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) override;
