@@ -218,7 +218,8 @@ class SoakTest : public ::testing::Test {
                               {"Authorization: Bearer " + hub_->token(), "Content-Type: application/json"});
       });
       ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
-      for (const auto& item : json::parse(r.body)["results"]) {
+      const json answer = json::parse(r.body);  // kept: a range over a temporary's member dangles
+      for (const auto& item : answer.at("results")) {
         ASSERT_EQ(item["status"], "stored") << item.dump();
         incidents.insert(item["incident_id"].get<long long>());
       }
