@@ -28,6 +28,11 @@ bool MatchSegment(const std::string& pattern, const std::string& segment, std::m
   return true;
 }
 
+// The method a route is registered under: HEAD is answered by the GET route.
+std::string_view RouteMethod(const Request& req) {
+  return req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+}
+
 bool Match(const Route& route, const std::vector<std::string>& segments, std::map<std::string, std::string, std::less<>>* params) {
   if (route.segments.size() != segments.size()) return false;
   for (size_t i = 0; i < segments.size(); ++i)
@@ -78,8 +83,7 @@ const Route* Router::Find(std::string_view method, const std::vector<std::string
 }
 
 bool Router::Blocking(const Request& req) const {
-  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
-  const Route* route = Find(method, Split(req.path));
+  const Route* route = Find(RouteMethod(req), Split(req.path));
   return route && route->blocking;
 }
 
@@ -94,7 +98,7 @@ Response Router::DispatchUnsecured(Request& req, std::string* route_template) co
   auto segments = Split(req.path);
   const Route* route = nullptr;
   std::string allowed;
-  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+  std::string_view method = RouteMethod(req);
   for (const auto& r : routes_) {
     if (!Match(r, segments, nullptr)) continue;
     if (r.method == method) {
