@@ -4,11 +4,11 @@
 
 #include <string>
 
+#include "api/limits.h"
 #include "core/env.h"
 #include "incidents/catalog.h"
 #include "incidents/service.h"
 #include "privacy/evidence/evidence_store.h"
-#include "privacy/image/image_limits.h"
 #include "store/store.h"
 
 namespace gb {
@@ -19,10 +19,7 @@ class Metrics;
 struct ApiSettings {
   bool open311_require_api_key = false;     // residents post without a key by default
   int open311_posts_per_minute = 10;        // per client address, when no key is given
-  std::size_t max_json_body_bytes = 1u << 20;
-  std::size_t max_batch_body_bytes = 8u << 20;
-  ImageLimits images;  // every photo and evidence image ([open311] max_media_bytes sets max_bytes)
-  int max_batch_items = 1000;
+  Limits limits;  // every size limit on requests, the server's among them (api/limits.h)
   // For Open311 media_url and the discovery document. Empty: derived from the address the hub
   // listens on when it starts (Hub::Listen).
   std::string public_base_url;

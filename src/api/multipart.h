@@ -46,11 +46,12 @@ struct MultipartPart {
   std::string body;          // the bytes, unchanged
 };
 
+// The callers' limits (the hub's come from api/limits.h, where their defaults are stated).
 struct MultipartLimits {
-  std::size_t max_parts = 32;
-  std::size_t max_header_bytes = 8 * 1024;        // all header lines of one part together
-  std::size_t max_field_bytes = 64 * 1024;        // body of a part without a filename
-  std::size_t max_file_bytes = 8 * 1024 * 1024;   // body of a part with a filename
+  std::size_t max_parts;
+  std::size_t max_header_bytes;  // all header lines of one part together
+  std::size_t max_field_bytes;   // body of a part without a filename
+  std::size_t max_file_bytes;    // body of a part with a filename
 };
 
 // The boundary of a multipart/form-data Content-Type. Invalid when the type is not
@@ -61,6 +62,6 @@ Result<std::string> MultipartBoundary(std::string_view content_type);
 // Splits `body` into its parts. REQUIRES: boundary as returned by MultipartBoundary.
 // Every part must carry Content-Disposition: form-data with a name.
 Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary,
-                                                  const MultipartLimits& limits = {});
+                                                  const MultipartLimits& limits);
 
 }  // namespace gb::http

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "api/limits.h"
 #include "api/router.h"
 #include "core/status.h"
 
@@ -39,8 +40,9 @@ struct ServerOptions {
   int threads = 0;               // I/O threads; 0: one per hardware thread (at least 2)
   int blocking_threads = 0;      // the pool for blocking handlers; 0: four per hardware thread
   std::size_t max_connections = 4096;
-  std::size_t max_body_bytes = 10u << 20;
-  std::size_t max_header_bytes = 16u << 10;
+  // The hub sets these two from its Limits (api/limits.h), where their defaults are stated.
+  std::size_t max_body_bytes = Limits{}.max_body_bytes;
+  std::size_t max_header_bytes = Limits{}.max_header_bytes;
   std::chrono::seconds idle_timeout{60};    // keep-alive: waiting for a request's first byte
   std::chrono::seconds header_timeout{10};  // a whole request head, from its first byte
   std::chrono::seconds body_grace{10};      // a body may arrive at any rate this long, then

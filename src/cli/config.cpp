@@ -96,7 +96,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(server, "server", "threads", o.server.threads, 0, 256));
   GB_RETURN_IF_ERROR(Read(server, "server", "blocking_threads", o.server.blocking_threads, 0, 1024));
   GB_RETURN_IF_ERROR(Read(server, "server", "max_connections", o.server.max_connections, 1, 1 << 20));
-  GB_RETURN_IF_ERROR(Read(server, "server", "max_body_bytes", o.server.max_body_bytes, 1024, 1 << 30));
+  GB_RETURN_IF_ERROR(Read(server, "server", "max_body_bytes", o.api.limits.max_body_bytes, 1024, 1 << 30));
   GB_RETURN_IF_ERROR(Read(server, "server", "min_body_rate_bytes_s", o.server.min_body_rate_bytes_s, 1, 1 << 30));
   auto seconds = [&](const char* key, std::chrono::seconds& value, int lo, int hi) {
     double v = static_cast<double>(value.count());
@@ -135,15 +135,15 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(o311, "open311", "posts_per_minute", o.api.open311_posts_per_minute, 0, 100000));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "public_base_url", o.api.public_base_url, 0, 0));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "jurisdiction_id", o.api.jurisdiction_id, 0, 0));
-  GB_RETURN_IF_ERROR(Read(o311, "open311", "max_media_bytes", o.api.images.max_bytes, 1024, 64 << 20));
+  GB_RETURN_IF_ERROR(Read(o311, "open311", "max_media_bytes", o.api.limits.images.max_bytes, 1024, 64 << 20));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "reopen_days", o.api.reopen_days, 1, 3650));
   GB_RETURN_IF_ERROR(Read(o311, "open311", "feedback_per_minute", o.api.feedback_per_minute, 0, 100000));
 
   const auto& api = table("api");
   GB_RETURN_IF_ERROR(CheckKeys(api, "api", {"max_batch_items", "max_batch_body_bytes", "max_json_body_bytes"}));
-  GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_items", o.api.max_batch_items, 1, 100000));
-  GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_body_bytes", o.api.max_batch_body_bytes, 1024, 1 << 30));
-  GB_RETURN_IF_ERROR(Read(api, "api", "max_json_body_bytes", o.api.max_json_body_bytes, 1024, 1 << 30));
+  GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_items", o.api.limits.max_batch_items, 1, 100000));
+  GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_body_bytes", o.api.limits.max_batch_body_bytes, 1024, 1 << 30));
+  GB_RETURN_IF_ERROR(Read(api, "api", "max_json_body_bytes", o.api.limits.max_json_body_bytes, 1024, 1 << 30));
 
   const auto& sessions = table("sessions");
   GB_RETURN_IF_ERROR(CheckKeys(sessions, "sessions", {"idle_minutes"}));
@@ -154,6 +154,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   const auto& retention = table("retention");
   GB_RETURN_IF_ERROR(CheckKeys(retention, "retention", {"purge_interval_minutes"}));
   GB_RETURN_IF_ERROR(Read(retention, "retention", "purge_interval_minutes", o.purge_interval_minutes, 0, 7 * 24 * 60));
+  if (Status s = o.api.limits.Check(); !s.ok()) return Status::Invalid("config " + path + ": " + s.message());
   return Status::Ok();
 }
 

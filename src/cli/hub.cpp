@@ -87,6 +87,9 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   Parts& p = *hub->parts_;
   p.options = std::move(options);
   p.env = env;
+  GB_RETURN_IF_ERROR(p.options.api.limits.Check());
+  p.options.server.max_body_bytes = p.options.api.limits.max_body_bytes;
+  p.options.server.max_header_bytes = p.options.api.limits.max_header_bytes;
   if (p.options.evidence_dir.empty()) p.options.evidence_dir = DefaultEvidenceDir(p.options.store_url);
   if (std::string path = SqlitePathOf(p.options.store_url); !path.empty()) {
     auto hold = sqlite::StoreHold::Take(path, sqlite::StoreHold::Mode::kShared);
@@ -118,7 +121,7 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
 
   p.router.SetAuthenticator(p.sessions.get());
   p.router.SetStrictTransportSecurity(p.options.secure_cookies);
-  auth::RegisterSessionRoutes(p.router, *p.sessions);
+  auth::RegisterSessionRoutes(p.router, *p.sessions, p.options.api.limits.max_login_body_bytes);
   rest::RegisterOpsRoutes(p.router, *p.ctx);
   rest::RegisterIncidentRoutes(p.router, *p.ctx);
   rest::RegisterTaskRoutes(p.router, *p.ctx);

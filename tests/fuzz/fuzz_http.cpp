@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzHub& f = fuzz::TheHub();
-  const http::ServerOptions limits;  // the hub's defaults
+  const http::ServerOptions limits;  // the hub's defaults (api/limits.h)
   const std::string bytes = fuzz::WithCredentials(fuzz::AsText(data, size));
   BytesStream connection(bytes);
   boost::beast::flat_buffer buffer;

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "api/context.h"
+#include "api/limits.h"
 #include "fuzz_input.h"
 #include "privacy/image/anonymizer.h"
 #include "privacy/image/jpeg.h"
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input = fuzz::AsText(data, size);
-  const ImageLimits limits = ApiSettings{}.images;
+  const ImageLimits limits = Limits{}.images;
   const Anonymizer& anonymizer = TheAnonymizer();
 
   auto header = jpeg::ReadHeader(input);

@@ -12,15 +12,15 @@ using namespace gb;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto f = fuzz::Fields(fuzz::AsText(data, size), '\n', 2);
   std::string_view content_type = f[0], body = f[1];
-  const open311::PostLimits limits;
+  const Limits limits;  // the hub's defaults
 
   auto post = open311::ReadPostBody(content_type, body, limits);
   if (post.ok()) {
-    fuzz::Require(!post->media || (!post->media->empty() && post->media->size() <= limits.max_media_bytes),
+    fuzz::Require(!post->media || (!post->media->empty() && post->media->size() <= limits.images.max_bytes),
                   "a media part is empty or over its limit");
     auto media_type = http::ParseMediaType(content_type);
     if (media_type.ok() && media_type->type == "multipart/form-data")
-      fuzz::Require(post->fields.size() <= limits.max_parts, "more fields than parts are allowed");
+      fuzz::Require(post->fields.size() <= limits.max_form_parts, "more fields than parts are allowed");
     auto request = open311::ParseNewRequest(post->fields);
     if (request.ok()) {
       fuzz::Require(request->lat >= -90 && request->lat <= 90 && request->lon >= -180 && request->lon <= 180,

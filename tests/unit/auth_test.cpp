@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/limits.h"
 #include "api/auth/accounts.h"
 #include "api/auth/crypto.h"
 #include "api/auth/routes.h"
@@ -64,7 +65,7 @@ class AuthTest : public ::testing::Test {
     ASSERT_TRUE(AddUser(store, "carl", Role::kCrew, kPassword, "test", &env).ok());
     auth = std::make_unique<SessionAuthenticator>(store, &env, options);
     router.SetAuthenticator(auth.get());
-    RegisterSessionRoutes(router, *auth);
+    RegisterSessionRoutes(router, *auth, Limits{}.max_login_body_bytes);
     router.Add("GET", "/api/v1/public", {}, [](http::Request& req) {
       return http::Json(200, json{{"signed_in", req.principal.has_value()}}.dump());
     });

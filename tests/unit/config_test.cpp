@@ -55,7 +55,7 @@ TEST_F(ConfigTest, TheDocumentedExampleIsAcceptedAndShowsTheDefaults) {
   EXPECT_EQ(loaded.server.host, "127.0.0.1");
   EXPECT_EQ(loaded.server.port, 8080);
   EXPECT_EQ(loaded.server.threads, d.server.threads);
-  EXPECT_EQ(loaded.server.max_body_bytes, d.server.max_body_bytes);
+  EXPECT_EQ(loaded.api.limits.max_body_bytes, d.api.limits.max_body_bytes);
   EXPECT_EQ(loaded.server.idle_timeout, d.server.idle_timeout);
   EXPECT_EQ(loaded.server.shutdown_grace, d.server.shutdown_grace);
   EXPECT_EQ(loaded.secure_cookies, d.secure_cookies);
@@ -68,12 +68,12 @@ TEST_F(ConfigTest, TheDocumentedExampleIsAcceptedAndShowsTheDefaults) {
   EXPECT_EQ(loaded.api.open311_posts_per_minute, d.api.open311_posts_per_minute);
   EXPECT_EQ(loaded.api.public_base_url, d.api.public_base_url);
   EXPECT_EQ(loaded.api.jurisdiction_id, d.api.jurisdiction_id);
-  EXPECT_EQ(loaded.api.images.max_bytes, d.api.images.max_bytes);
+  EXPECT_EQ(loaded.api.limits.images.max_bytes, d.api.limits.images.max_bytes);
   EXPECT_EQ(loaded.api.reopen_days, d.api.reopen_days);
   EXPECT_EQ(loaded.api.feedback_per_minute, d.api.feedback_per_minute);
-  EXPECT_EQ(loaded.api.max_batch_items, d.api.max_batch_items);
-  EXPECT_EQ(loaded.api.max_batch_body_bytes, d.api.max_batch_body_bytes);
-  EXPECT_EQ(loaded.api.max_json_body_bytes, d.api.max_json_body_bytes);
+  EXPECT_EQ(loaded.api.limits.max_batch_items, d.api.limits.max_batch_items);
+  EXPECT_EQ(loaded.api.limits.max_batch_body_bytes, d.api.limits.max_batch_body_bytes);
+  EXPECT_EQ(loaded.api.limits.max_json_body_bytes, d.api.limits.max_json_body_bytes);
   EXPECT_EQ(loaded.purge_interval_minutes, d.purge_interval_minutes);
 }
 
@@ -109,6 +109,11 @@ TEST_F(ConfigTest, KeysOverrideOnlyWhatTheyName) {
   EXPECT_EQ(o.api.open311_posts_per_minute, 0) << "0 turns the limit off, as documented";
   EXPECT_EQ(o.store_url, "sqlite:/from/the/flag.db");
   EXPECT_EQ(o.correlation.join_distance_m, HubOptions{}.correlation.join_distance_m);
+
+  // A larger photo limit is accepted with a body limit that lets it through.
+  ASSERT_TRUE(Load("[server]\nmax_body_bytes = 33554432\n[open311]\nmax_media_bytes = 20971520\n", o).ok());
+  EXPECT_EQ(o.api.limits.images.max_bytes, 20u << 20);
+  EXPECT_EQ(o.api.limits.max_body_bytes, 32u << 20);
 }
 
 TEST_F(ConfigTest, MistakesAreRefusedNamingTheKey) {
@@ -128,6 +133,10 @@ TEST_F(ConfigTest, MistakesAreRefusedNamingTheKey) {
            Case{"[paths]\ncascade_dir = \"/tmp\"\n", "cascade_dir"},
            Case{"server = 1\n", "server must be a table"},
            Case{"[server\nthreads = 1\n", "line 1"},
+           // A limit that the server's body limit would hide: the client could never see it.
+           Case{"[open311]\nmax_media_bytes = 20971520\n", "is above server.max_body_bytes (10485760)"},
+           Case{"[api]\nmax_batch_body_bytes = 20971520\n", "api.max_batch_body_bytes (20971520 bytes)"},
+           Case{"[server]\nmax_body_bytes = 1048576\n", "api.max_batch_body_bytes"},
        }) {
     Status s = Load(c.text);
     EXPECT_EQ(s.code(), Code::kInvalid) << c.text;

@@ -551,6 +551,11 @@ std::string Field(const std::string& name, const std::string& value, const std::
   return "Content-Disposition: form-data; name=\"" + name + "\"" + eol + eol + value;
 }
 
+// The hub's limits for an Open311 form.
+const Limits kHub;
+const http::MultipartLimits kForm{kHub.max_form_parts, kHub.max_part_header_bytes, kHub.max_form_field_bytes,
+                                  kHub.images.max_bytes};
+
 TEST(Multipart, Boundary) {
   EXPECT_EQ(http::MultipartBoundary("multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxk").value(),
             "----WebKitFormBoundary7MA4YWxk");
@@ -583,7 +588,7 @@ TEST(Multipart, ParsesFieldsAndBinaryFile) {
   std::string body = Body("BOUNDARY", {Field("service_code", "pothole"), Field("description", "line1\r\nline2"),
                                        "Content-Disposition: form-data; name=\"media\"; filename=\"photo.jpg\"\r\n"
                                        "Content-Type: image/jpeg\r\n\r\n" + binary});
-  auto parts = ParseMultipart(body, "BOUNDARY");
+  auto parts = ParseMultipart(body, "BOUNDARY", kForm);
   ASSERT_TRUE(parts.ok()) << parts.status().message();
   ASSERT_EQ(parts->size(), 3u);
   EXPECT_EQ((*parts)[0].name, "service_code");
@@ -600,27 +605,27 @@ TEST(Multipart, ParsesFieldsAndBinaryFile) {
 TEST(Multipart, BareLfPreambleEpilogueAndPadding) {
   std::string lf = "preamble text\n" + Body("b", {Field("a", "1", "\n"), Field("b", "two\nlines", "\n")}, "\n") +
                    "epilogue";
-  auto parts = ParseMultipart(lf, "b");
+  auto parts = ParseMultipart(lf, "b", kForm);
   ASSERT_TRUE(parts.ok()) << parts.status().message();
   ASSERT_EQ(parts->size(), 2u);
   EXPECT_EQ((*parts)[0].body, "1");
   EXPECT_EQ((*parts)[1].body, "two\nlines");
 
   std::string padded = "--b  \r\n" + Field("a", "x") + "\r\n--b\t\r\n" + Field("c", "") + "\r\n--b--";
-  auto p2 = ParseMultipart(padded, "b");
+  auto p2 = ParseMultipart(padded, "b", kForm);
   ASSERT_TRUE(p2.ok()) << p2.status().message();
   ASSERT_EQ(p2->size(), 2u);
   EXPECT_EQ((*p2)[1].name, "c");
   EXPECT_EQ((*p2)[1].body, "");
 
-  auto empty = ParseMultipart("--b--\r\n", "b");
+  auto empty = ParseMultipart("--b--\r\n", "b", kForm);
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
 }
 
 TEST(Multipart, BoundaryLookalikesInsideContentAreData) {
   std::string body = Body("xyz", {Field("a", "before\r\n--xyzNOT the end\r\n--xyz- neither"), Field("b", "2")});
-  auto parts = ParseMultipart(body, "xyz");
+  auto parts = ParseMultipart(body, "xyz", kForm);
   ASSERT_TRUE(parts.ok()) << parts.status().message();
   ASSERT_EQ(parts->size(), 2u);
   EXPECT_EQ((*parts)[0].body, "before\r\n--xyzNOT the end\r\n--xyz- neither");
@@ -632,7 +637,7 @@ TEST(Multipart, FilenamesAndHeaders) {
             "Content-Disposition: form-data; name=\"f\"; filename*=UTF-8''caf%C3%A9.jpg\r\n\r\ny",
             "Content-Disposition: form-data;\r\n name=\"folded\"\r\nX-Other: ignored\r\n\r\nz",
             "Content-Disposition: form-data; name=\"e\"; filename=\"\"\r\n\r\n"});
-  auto parts = ParseMultipart(body, "b");
+  auto parts = ParseMultipart(body, "b", kForm);
   ASSERT_TRUE(parts.ok()) << parts.status().message();
   ASSERT_EQ(parts->size(), 4u);
   EXPECT_EQ((*parts)[0].filename, "p.jpg");
@@ -668,7 +673,7 @@ TEST(Multipart, MalformedBodies) {
       {"--b\r\n" + Field("a", "1") + "\n--b--\n", Code::kInvalid, "truncated"},
   };
   for (const auto& c : cases) {
-    auto r = ParseMultipart(c.body, "b");
+    auto r = ParseMultipart(c.body, "b", kForm);
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.status().code(), c.code) << c.body << " → " << r.status().message();
     EXPECT_NE(r.status().message().find(c.says), std::string::npos) << r.status().message();
@@ -678,14 +683,14 @@ TEST(Multipart, MalformedBodies) {
 TEST(Multipart, Limits) {
   std::vector<std::string> fields;
   for (int i = 0; i < 32; ++i) fields.push_back(Field("f" + std::to_string(i), "v"));
-  EXPECT_TRUE(ParseMultipart(Body("b", fields), "b").ok());
+  EXPECT_TRUE(ParseMultipart(Body("b", fields), "b", kForm).ok());
   fields.push_back(Field("one_too_many", "v"));
-  auto many = ParseMultipart(Body("b", fields), "b");
+  auto many = ParseMultipart(Body("b", fields), "b", kForm);
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.status().code(), Code::kInvalid);
   EXPECT_NE(many.status().message().find("more than 32 parts"), std::string::npos);
 
-  http::MultipartLimits small;
+  http::MultipartLimits small = kForm;
   small.max_field_bytes = 10;
   small.max_file_bytes = 20;
   small.max_header_bytes = 100;
@@ -707,10 +712,10 @@ TEST(Multipart, Limits) {
 }
 
 // ---- POST body and fields ----------------------------------------------------------------
-open311::PostLimits SmallLimits() {
-  open311::PostLimits l;
-  l.max_form_bytes = 1000;
-  l.max_media_bytes = 100;
+Limits SmallLimits() {
+  Limits l;
+  l.max_json_body_bytes = 1000;
+  l.images.max_bytes = 100;
   return l;
 }
 
@@ -723,7 +728,7 @@ TEST(Open311Post, FormBodies) {
       "attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001";
   for (const char* type : {"application/x-www-form-urlencoded; charset=utf-8", "application/x-www-form-urlencoded",
                            ""}) {
-    auto body = open311::ReadPostBody(type, spec_example, open311::PostLimits{});
+    auto body = open311::ReadPostBody(type, spec_example, Limits{});
     ASSERT_TRUE(body.ok()) << type << body.status().message();
     EXPECT_FALSE(body->media);
     auto r = open311::ParseNewRequest(body->fields);
@@ -743,14 +748,14 @@ TEST(Open311Post, FormBodies) {
     EXPECT_EQ(r->api_key, "xyz");
     EXPECT_EQ(r->jurisdiction_id, "city.gov");
   }
-  auto json = open311::ReadPostBody("application/json", "{}", open311::PostLimits{});
+  auto json = open311::ReadPostBody("application/json", "{}", Limits{});
   EXPECT_EQ(json.status().code(), Code::kUnsupported);
   auto latin = open311::ReadPostBody("application/x-www-form-urlencoded; charset=iso-8859-1", "a=b",
-                                     open311::PostLimits{});
+                                     Limits{});
   EXPECT_EQ(latin.status().code(), Code::kUnsupported);
   auto big = open311::ReadPostBody("", std::string(1001, 'a'), SmallLimits());
   EXPECT_EQ(big.status().code(), Code::kTooLarge);
-  auto escape = open311::ReadPostBody("", "a=%zz", open311::PostLimits{});
+  auto escape = open311::ReadPostBody("", "a=%zz", Limits{});
   EXPECT_EQ(escape.status().code(), Code::kInvalid);
 }
 

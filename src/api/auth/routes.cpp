@@ -30,9 +30,9 @@ bool IsJsonContentType(std::string_view value) {
 
 void NoStore(http::Response& resp) { resp.SetHeader("Cache-Control", "no-store"); }
 
-http::Response Login(SessionAuthenticator& auth, http::Request& req) {
-  if (req.body.size() > kMaxLoginBodyBytes)
-    return http::JsonError(413, "the sign-in body is too large: at most " + std::to_string(kMaxLoginBodyBytes) +
+http::Response Login(SessionAuthenticator& auth, std::size_t max_body_bytes, http::Request& req) {
+  if (req.body.size() > max_body_bytes)
+    return http::JsonError(413, "the sign-in body is too large: at most " + std::to_string(max_body_bytes) +
                                     " bytes");
   if (!IsJsonContentType(req.Header("content-type")))
     return http::JsonError(415, "send the sign-in as Content-Type: application/json");
@@ -96,8 +96,9 @@ http::Response WhoAmI(http::Request& req) {
 
 }  // namespace
 
-void RegisterSessionRoutes(http::Router& router, SessionAuthenticator& auth) {
-  router.Add("POST", "/api/v1/session", {}, [&auth](http::Request& req) { return Login(auth, req); },
+void RegisterSessionRoutes(http::Router& router, SessionAuthenticator& auth, std::size_t max_login_body_bytes) {
+  router.Add("POST", "/api/v1/session", {},
+             [&auth, max_login_body_bytes](http::Request& req) { return Login(auth, max_login_body_bytes, req); },
              "Sign in with name and password; sets the session cookie and returns the CSRF token");
   router.Add("GET", "/api/v1/session", kAllRoles, [](http::Request& req) { return WhoAmI(req); },
              "Who the caller is (and the CSRF token of a cookie session)");

@@ -19,8 +19,7 @@
 
 namespace gb::auth {
 
-inline constexpr size_t kMaxLoginBodyBytes = 4096;
-
-void RegisterSessionRoutes(http::Router& router, SessionAuthenticator& auth);
+// `max_login_body_bytes`: Limits::max_login_body_bytes (413 above, before any hashing).
+void RegisterSessionRoutes(http::Router& router, SessionAuthenticator& auth, std::size_t max_login_body_bytes);
 
 }  // namespace gb::auth

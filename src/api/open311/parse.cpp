@@ -74,8 +74,6 @@ Status CheckText(std::string_view name, std::string_view value, std::size_t max_
   return Status::Ok();
 }
 
-constexpr std::size_t kMaxTextFieldBytes = 64 * 1024;
-
 }  // namespace
 
 std::optional<TimeMs> ParseW3Date(std::string_view text) {
@@ -177,7 +175,7 @@ Status CheckJurisdiction(const http::Params& params, std::string_view jurisdicti
                           std::string(jurisdiction_id) + "'");
 }
 
-Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view body, const PostLimits& limits) {
+Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view body, const Limits& limits) {
   auto media_type = http::ParseMediaType(content_type);
   if (!media_type.ok()) return Status::Invalid("bad Content-Type: " + media_type.status().message());
   PostBody out;
@@ -185,8 +183,8 @@ Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view bo
     std::string charset = Lower(media_type->Param("charset"));
     if (!charset.empty() && charset != "utf-8" && charset != "us-ascii")
       return Status::Unsupported("charset '" + charset + "' is not accepted; send UTF-8");
-    if (body.size() > limits.max_form_bytes)
-      return Status::TooLarge("the form body is larger than " + std::to_string(limits.max_form_bytes) +
+    if (body.size() > limits.max_json_body_bytes)
+      return Status::TooLarge("the form body is larger than " + std::to_string(limits.max_json_body_bytes) +
                               " bytes; send a photo as the media part of a multipart/form-data body");
     auto form = http::ParseForm(body);
     if (!form) return Status::Invalid("the form body has a malformed percent escape");
@@ -198,18 +196,16 @@ Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view bo
                                "' is not accepted; send application/x-www-form-urlencoded or multipart/form-data");
   auto boundary = http::MultipartBoundary(content_type);
   if (!boundary.ok()) return boundary.status();
-  http::MultipartLimits ml;
-  ml.max_parts = limits.max_parts;
   // The media part may arrive with or without a filename; text fields are checked below.
-  ml.max_field_bytes = std::max(limits.max_media_bytes, kMaxTextFieldBytes);
-  ml.max_file_bytes = limits.max_media_bytes;
+  const http::MultipartLimits ml{limits.max_form_parts, limits.max_part_header_bytes,
+                                 std::max(limits.images.max_bytes, limits.max_form_field_bytes), limits.images.max_bytes};
   auto parts = http::ParseMultipart(body, *boundary, ml);
   if (!parts.ok()) return parts.status();
   for (auto& part : *parts) {
     if (part.name == "media") {
       if (part.body.empty()) continue;  // a file input left empty
-      if (part.body.size() > limits.max_media_bytes)
-        return Status::TooLarge("media is larger than " + std::to_string(limits.max_media_bytes) + " bytes");
+      if (part.body.size() > limits.images.max_bytes)
+        return Status::TooLarge("media is larger than " + std::to_string(limits.images.max_bytes) + " bytes");
       if (out.media) return Status::Invalid("send at most one media file per request");
       out.media = std::move(part.body);
       out.media_content_type = std::move(part.content_type);
@@ -217,8 +213,8 @@ Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view bo
     }
     if (part.has_filename && !part.body.empty())
       return Status::Invalid("unexpected file in field '" + part.name + "'; send the photo as the 'media' field");
-    if (part.body.size() > kMaxTextFieldBytes)
-      return Status::TooLarge("field '" + part.name + "' is longer than " + std::to_string(kMaxTextFieldBytes) +
+    if (part.body.size() > limits.max_form_field_bytes)
+      return Status::TooLarge("field '" + part.name + "' is longer than " + std::to_string(limits.max_form_field_bytes) +
                               " bytes");
     out.fields.emplace_back(std::move(part.name), std::move(part.body));
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/http.h"
+#include "api/limits.h"
 #include "api/multipart.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -57,12 +58,6 @@ ReportFilter ToReportFilter(const RequestQuery& q, TimeMs now);
 Status CheckJurisdiction(const http::Params& params, std::string_view jurisdiction_id);
 
 // ---- POST requests.{fmt} ---------------------------------------------------------------
-struct PostLimits {
-  std::size_t max_form_bytes = 1u << 20;     // an application/x-www-form-urlencoded body
-  std::size_t max_media_bytes = 8u << 20;    // the `media` file part
-  std::size_t max_parts = 32;
-};
-
 struct PostBody {
   http::Params fields;                  // text fields, in the order sent
   std::optional<std::string> media;     // the bytes of the `media` file part (non-empty)
@@ -71,9 +66,10 @@ struct PostBody {
 
 // Decodes the body by its Content-Type: application/x-www-form-urlencoded (also assumed
 // when Content-Type is missing) or multipart/form-data. Unsupported for other types;
-// TooLarge when a limit is exceeded. An empty `media` part (a file input left empty) is
+// TooLarge when a limit is exceeded: a form-encoded body over limits.max_json_body_bytes, a
+// `media` part over limits.images.max_bytes, a text field over limits.max_form_field_bytes. An empty `media` part (a file input left empty) is
 // no media. More than one non-empty media part is Invalid.
-Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view body, const PostLimits& limits);
+Result<PostBody> ReadPostBody(std::string_view content_type, std::string_view body, const Limits& limits);
 
 // The fields of a new service request, checked for presence, length and UTF-8.
 struct NewRequest {

@@ -163,10 +163,7 @@ class Open311Api {
 
   http::Response PostRequest(const http::Request& req, Format f) {
     const ApiSettings& settings = ctx_.settings;
-    open311::PostLimits limits;
-    limits.max_form_bytes = settings.max_json_body_bytes;
-    limits.max_media_bytes = settings.images.max_bytes;
-    auto body = open311::ReadPostBody(req.Header("content-type"), req.body, limits);
+    auto body = open311::ReadPostBody(req.Header("content-type"), req.body, settings.limits);
     if (!body.ok()) return open311::Error(f, body.status());
     // Fields may also come in the query string (api_key, jurisdiction_id); the body wins.
     auto query = QueryParams(req);
@@ -202,7 +199,7 @@ class Open311Api {
     std::function<Status(WriteTxn&)> store_photo;  // committed with the report
     std::optional<CleanPhoto> photo;
     if (body->media) {
-      auto clean = IntakePhoto(ctx_.anonymizer, ctx_.evidence, *body->media, settings.images);
+      auto clean = IntakePhoto(ctx_.anonymizer, ctx_.evidence, *body->media, settings.limits.images);
       if (!clean.ok()) return open311::Error(f, MediaStatus(clean.status()));
       photo = std::move(*clean);
       report.media = photo->ref;

@@ -43,7 +43,7 @@ http::Response WriteIncident(HubContext& ctx, const http::Request& req, std::str
                              int status = 200) {
   auto id = IdParam(req, what);
   if (!id.ok()) return http::ErrorFor(id.status());
-  auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
+  auto body = JsonBody(req, ctx.settings.limits.max_json_body_bytes);
   if (!body.ok()) return http::ErrorFor(body.status());
   auto model = parse(*body);
   if (!model.ok()) return http::ErrorFor(model.status());

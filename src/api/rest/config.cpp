@@ -74,7 +74,7 @@ void RegisterConfigRoutes(http::Router& router, HubContext& ctx) {
       return http::Json(200, doc->json);  // stored as the compact dump already
     }, "One of the " + what);
     router.Add("PUT", base + "/{id}", admin, Idempotent(ctx, [&ctx, kind = kind](http::Request& req) {
-      auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
+      auto body = JsonBody(req, ctx.settings.limits.max_json_body_bytes);
       if (!body.ok()) return http::ErrorFor(body.status());
       auto doc = ToConfigDoc(kind, *body);
       if (!doc.ok()) return http::ErrorFor(doc.status());

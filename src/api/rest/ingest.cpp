@@ -15,10 +15,10 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
   const std::vector<Role> machines = {Role::kEdge, Role::kIntegration};
 
   router.Add("POST", "/api/v1/events:batch", machines, [&ctx](http::Request& req) {
-    if (req.body.size() > ctx.settings.max_batch_body_bytes)
-      return http::JsonError(413, "a batch body is at most " + std::to_string(ctx.settings.max_batch_body_bytes) +
+    if (req.body.size() > ctx.settings.limits.max_batch_body_bytes)
+      return http::JsonError(413, "a batch body is at most " + std::to_string(ctx.settings.limits.max_batch_body_bytes) +
                                       " bytes");
-    auto parsed = ParseEventBatch(req.body, static_cast<size_t>(ctx.settings.max_batch_items));
+    auto parsed = ParseEventBatch(req.body, static_cast<size_t>(ctx.settings.limits.max_batch_items));
     if (!parsed.ok()) return http::ErrorFor(parsed.status());
     // Only items that parsed go to the service; outcomes are stitched back in input order.
     std::vector<Event> valid;
@@ -72,7 +72,7 @@ void RegisterIngestRoutes(http::Router& router, HubContext& ctx) {
     // Through the one door (privacy/evidence/photo_intake.h): decoded within limits, faces
     // blurred and people erased again at the hub, metadata dropped, stored under the hash of
     // the result; the uploaded name stays an alias, since the agent's events use it.
-    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.images);
+    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.limits.images);
     if (!photo.ok()) return http::ErrorFor(photo.status());
     bool created = false;
     Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {

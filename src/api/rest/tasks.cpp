@@ -63,7 +63,7 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
   }, "The calling crew member's tasks (dispatched and in progress by default), in their own order");
 
   router.Add("PUT", "/api/v1/tasks/order", crew, Idempotent(ctx, [&ctx](http::Request& req) {
-    auto body = JsonBody(req, ctx.settings.max_json_body_bytes);
+    auto body = JsonBody(req, ctx.settings.limits.max_json_body_bytes);
     if (!body.ok()) return http::ErrorFor(body.status());
     auto ids = ParseIdList(*body, "ids");
     if (!ids.ok()) return http::ErrorFor(ids.status());
@@ -90,7 +90,7 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
     auto task = OwnTask(ctx, req);
     if (!task.ok()) return http::ErrorFor(task.status());
     if (!IsOpen(task->state)) return http::JsonError(409, "the task is closed; photos go with open tasks");
-    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.images);
+    auto photo = IntakePhoto(ctx.anonymizer, ctx.evidence, req.body, ctx.settings.limits.images);
     if (!photo.ok()) return http::ErrorFor(photo.status());
     bool created = false;
     Status s = ctx.store.Write([&](WriteTxn& txn) -> Status {
