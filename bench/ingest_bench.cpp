@@ -433,8 +433,8 @@ int Run(const Options& o) {
   const double hub_rate = measured / seconds;
 
   std::int64_t incidents = 0;
-  for (const auto& [state, n] : hub->hub().store().CountIncidentsByState()) incidents += n;
-  const std::int64_t changes = hub->hub().store().LastChangeSeq();  // one per incident a batch touched
+  for (const auto& [state, n] : hub->hub().store().CountIncidentsByState().value()) incidents += n;
+  const std::int64_t changes = hub->hub().store().LastChangeSeq().value();  // one per incident a batch touched
 
   const double baseline_after = RawSqliteInsertRowsPerSecond(hub->dir() + "/baseline.db", o.batches, o.batch_size);
   const double baseline = (baseline_before + baseline_after) / 2;

@@ -247,7 +247,7 @@ int Run(bool short_run) {
               cpu = Summarise(post_cpu_ms);
   const size_t evidence_files = FilesUnder(DefaultEvidenceDir("sqlite:" + hub->dir() + "/hub.db"));
   std::int64_t incidents = 0;
-  for (const auto& [state, n] : hub->hub().store().CountIncidentsByState()) incidents += n;
+  for (const auto& [state, n] : hub->hub().store().CountIncidentsByState().value()) incidents += n;
 
   std::printf("                                     median       p90\n");
   std::printf("  baseline decode+encode          %8.2f ms %8.2f ms\n", base.median, base.p90);

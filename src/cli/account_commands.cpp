@@ -14,7 +14,9 @@ constexpr const char* kHumanRoles = "admin, dispatcher, crew, privacy_officer or
 std::string When(TimeMs t) { return t == 0 ? "-" : FormatRfc3339(t); }
 
 int ListUsers(Store& store) {
-  for (const auto& u : store.ListUsers())
+  auto users = store.ListUsers();
+  if (!users.ok()) return Fail(users.status());
+  for (const auto& u : *users)
     std::cout << u.name << "\t" << RoleName(u.role) << "\tcreated " << When(u.created_at)
               << (u.disabled ? "\tdisabled" : "") << "\n";
   return 0;

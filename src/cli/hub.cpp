@@ -150,9 +150,13 @@ Result<std::unique_ptr<Hub>> Hub::Open(HubOptions options, Env* env) {
   p.metrics.AddCollector([st](std::string& out) {
     out += "# HELP glassbrain_incidents Incidents by state.\n# TYPE glassbrain_incidents gauge\n";
     auto counts = st->CountIncidentsByState();
+    if (!counts.ok()) {  // no figures rather than zeros that look true
+      out += "# glassbrain_incidents: the store cannot be read now\n";
+      return;
+    }
     for (auto s : kAllIncidentStates) {
       std::int64_t n = 0;
-      for (const auto& [state, c] : counts)
+      for (const auto& [state, c] : *counts)
         if (state == s) n = c;
       out += "glassbrain_incidents{state=\"" + std::string(StateName(s)) + "\"} " + std::to_string(n) + "\n";
     }

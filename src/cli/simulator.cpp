@@ -122,8 +122,9 @@ void Simulator::MoveSomeIncident() {
   IncidentFilter f;
   f.states = {IncidentState::kRouted, IncidentState::kDispatched, IncidentState::kInProgress};
   f.limit = 50;
-  auto open = store_.ListIncidents(f);
-  if (open.empty() || crew_.empty()) return;
+  auto listed = store_.ListIncidents(f);
+  if (!listed.ok() || listed->empty() || crew_.empty()) return;  // a failed read: try again next tick
+  const std::vector<Incident>& open = *listed;
   const Incident& inc = open[std::uniform_int_distribution<size_t>(0, open.size() - 1)(rng_)];
   TransitionRequest t{IncidentState::kDispatched, "", "", ""};
   Actor actor{"simulator", Role::kDispatcher, true};

@@ -133,10 +133,15 @@ Status ReplaceDistrict(Store& store, const District& d) {
   GB_RETURN_IF_ERROR(ValidateDistrict(d));
   auto keep = DocIds(d);
   std::vector<std::pair<ConfigKind, std::string>> stale;
+  Status failed;
   ForEachKind([&](const auto& k) {
-    for (const ConfigDoc& doc : store.ListConfig(k.kind))
+    auto docs = store.ListConfig(k.kind);
+    if (!docs.ok()) failed = docs.status();
+    if (!failed.ok()) return;
+    for (const ConfigDoc& doc : *docs)
       if (!keep.count({k.kind, doc.id})) stale.emplace_back(k.kind, doc.id);
   });
+  GB_RETURN_IF_ERROR(failed);
   return store.Write([&](WriteTxn& txn) -> Status {
     for (const auto& [kind, id] : stale) {
       Status s = txn.DeleteConfig(kind, id);
@@ -147,14 +152,19 @@ Status ReplaceDistrict(Store& store, const District& d) {
 }
 
 Result<District> LoadDistrictFromStore(Store& store) {
-  auto settings_doc = store.GetConfig(ConfigKind::kSetting, std::string(kDistrictSettingId));
+  auto read = store.GetConfig(ConfigKind::kSetting, std::string(kDistrictSettingId));
+  if (!read.ok()) return read.status();
+  const std::optional<ConfigDoc>& settings_doc = *read;
   if (!settings_doc)
     return Status::NotFound("no district is stored (the setting 'district' is missing); import a district first");
 
   District d;
   Status failed;
   ForEachKind([&](const auto& k) {
-    for (const ConfigDoc& doc : store.ListConfig(k.kind)) {
+    auto docs = store.ListConfig(k.kind);
+    if (!docs.ok() && failed.ok()) failed = docs.status();
+    if (!failed.ok()) return;
+    for (const ConfigDoc& doc : *docs) {
       if (!failed.ok()) return;
       Status s = ApplyConfigDoc(d, doc);
       if (!s.ok()) failed = Status::Invalid("stored " + std::string(k.word) + " " + Quoted(doc.id) + ": " + s.message());

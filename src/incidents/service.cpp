@@ -354,7 +354,9 @@ Result<Incident> IncidentService::Transition(Id id, const TransitionRequest& req
   if (request.note.size() > kMaxNote) return Status::Invalid("note is longer than 2000 characters");
   if (request.to == IncidentState::kDispatched) {
     if (request.assignee.empty()) return Status::Invalid("dispatching needs an assignee: the crew member's name");
-    auto user = store_.GetUser(request.assignee);
+    auto read = store_.GetUser(request.assignee);
+    if (!read.ok()) return read.status();
+    const std::optional<User>& user = *read;
     if (!user || user->role != Role::kCrew)
       return Status::Invalid("assignee '" + request.assignee + "' is not a crew member");
   }
@@ -611,8 +613,10 @@ Result<Incident> IncidentService::Feedback(const Report& report, const ResidentF
     if (inc->state != IncidentState::kResolved)
       return Status::Conflict("this request was closed as " + std::string(StateName(inc->state)) +
                               ", not fixed; please send a new report");
-    if (inc->updated_at != found->updated_at || !store_.ListAudit(answered).empty())
-      return Status::Conflict("feedback on this request was already given");
+    if (inc->updated_at != found->updated_at) return Status::Conflict("feedback on this request was already given");
+    auto given = store_.ListAudit(answered);
+    if (!given.ok()) return given.status();
+    if (!given->empty()) return Status::Conflict("feedback on this request was already given");
     if (now - inc->updated_at > reopen_window_ms)
       return Status::Conflict("this request was resolved more than " + std::to_string(reopen_window_ms / 86'400'000) +
                               " days ago; please send a new report");
@@ -685,7 +689,9 @@ Result<int> IncidentService::CheckSlas() {
     due.overdue = false;
     due.due_by = now;
     due.limit = 500;
-    auto batch = store_.ListIncidents(due);
+    auto listed_due = store_.ListIncidents(due);
+    if (!listed_due.ok()) return WithContext(listed_due.status(), "cannot look for overdue incidents");
+    const std::vector<Incident>& batch = *listed_due;
     if (batch.empty()) break;
     int in_batch = 0;
     Status s = store_.Write([&](WriteTxn& txn) -> Status {
@@ -710,7 +716,9 @@ Result<int> IncidentService::RestartSlaClocks() {
   open.states = {IncidentState::kNew, IncidentState::kRouted, IncidentState::kDispatched, IncidentState::kInProgress};
   open.limit = 500;
   for (;;) {
-    auto page = store_.ListIncidents(open);
+    auto listed = store_.ListIncidents(open);
+    if (!listed.ok()) return WithContext(listed.status(), "cannot list the open incidents");
+    const std::vector<Incident>& page = *listed;
     Status s = store_.Write([&](WriteTxn& txn) -> Status {
       for (const Incident& listed : page) {
         auto inc = txn.GetIncident(listed.id);

@@ -270,12 +270,13 @@ class Store {
   virtual Status Write(const std::function<Status(WriteTxn&)>& fn) = 0;
 
   // ---- reads (each a consistent snapshot) ----
-  // A read that returns Result<std::optional<…>> answers nullopt when there is no such
-  // record and a non-OK Result (Unavailable) when the store cannot read it: a failed read is
-  // never "not found" (nor "unknown token"), and callers answer it with 503, not 404 or 401.
+  // Every read returns a Result: non-OK (Unavailable) when the store cannot read. A lookup
+  // answers nullopt when there is no such record, a list an empty vector when nothing
+  // matches: a failed read is never "not found", "nothing yet" or "unknown token", and
+  // callers answer it with 503, not 404, an empty page or 401.
   virtual Result<std::optional<Incident>> GetIncident(Id id) = 0;
-  virtual std::vector<Incident> ListIncidents(const IncidentFilter& filter) = 0;
-  virtual std::vector<Event> EventsOfIncident(Id incident_id, int limit) = 0;  // as WriteTxn's
+  virtual Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) = 0;
+  virtual Result<std::vector<Event>> EventsOfIncident(Id incident_id, int limit) = 0;  // as WriteTxn's
   // For each key, in order, the id and incident of the stored event with that idempotency
   // key, or nullopt when none is stored; one snapshot for all keys. Lets ingest find its
   // duplicates before it takes the write lock (a key stored after the snapshot is caught by
@@ -283,10 +284,10 @@ class Store {
   virtual Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
       const std::vector<std::string_view>& keys) = 0;
   // Counts of incidents by state (for /metrics).
-  virtual std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() = 0;
-  virtual std::vector<IncidentChange> ChangesAfter(Id seq, int limit) = 0;
-  virtual Id LastChangeSeq() = 0;
-  virtual std::vector<AuditEntry> ListAudit(const AuditFilter& filter) = 0;
+  virtual Result<std::vector<std::pair<IncidentState, std::int64_t>>> CountIncidentsByState() = 0;
+  virtual Result<std::vector<IncidentChange>> ChangesAfter(Id seq, int limit) = 0;
+  virtual Result<Id> LastChangeSeq() = 0;
+  virtual Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) = 0;
   virtual Result<AuditChain> GetAuditChain() = 0;
   // Calls `fn` with every stored audit entry, oldest first, until it returns an error.
   virtual Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) = 0;
@@ -300,8 +301,8 @@ class Store {
   // The order `user` last stored with PutTaskOrder; empty when none.
   virtual Result<std::vector<Id>> TaskOrder(const std::string& user) = 0;
 
-  virtual std::optional<Report> GetReport(Id id) = 0;
-  virtual std::optional<Report> FindReportByToken(const std::string& token) = 0;
+  virtual Result<std::optional<Report>> GetReport(Id id) = 0;
+  virtual Result<std::optional<Report>> FindReportByToken(const std::string& token) = 0;
   // The report that published the photo `media_ref` ("sha256:<hex>"), if any.
   virtual Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) = 0;
   // Reports joined with their incident (state, department, updated time).
@@ -309,22 +310,22 @@ class Store {
     Report report;
     std::optional<Incident> incident;
   };
-  virtual std::vector<ReportView> ListReports(const ReportFilter& filter) = 0;
+  virtual Result<std::vector<ReportView>> ListReports(const ReportFilter& filter) = 0;
 
   // By its hash or an alias; the record names the stored hash (the file's name).
   // nullopt when no record has this name; Unavailable when the store cannot read it.
   virtual Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) = 0;
 
-  virtual std::vector<ConfigDoc> ListConfig(ConfigKind kind) = 0;
-  virtual std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) = 0;
+  virtual Result<std::vector<ConfigDoc>> ListConfig(ConfigKind kind) = 0;
+  virtual Result<std::optional<ConfigDoc>> GetConfig(ConfigKind kind, const std::string& id) = 0;
 
-  virtual std::optional<User> GetUser(const std::string& name) = 0;
-  virtual std::vector<User> ListUsers() = 0;
+  virtual Result<std::optional<User>> GetUser(const std::string& name) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
   virtual Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) = 0;
   // Every token, expired ones included, by name then creation.
   virtual Result<std::vector<ApiToken>> ListTokens() = 0;
   virtual Result<std::optional<Session>> GetSession(const std::string& id_hash) = 0;
-  virtual std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) = 0;
+  virtual Result<std::optional<IdempotentReply>> GetIdempotentReply(const std::string& scope_key) = 0;
 
   // Deletes data older than the cutoffs in one transaction and returns what went.
   virtual Result<PurgeResult> Purge(const RetentionCutoffs& cutoffs) = 0;

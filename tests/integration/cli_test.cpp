@@ -217,7 +217,7 @@ std::string ConfigSnapshot(Store& store) {
   std::string out;
   for (ConfigKind kind : {ConfigKind::kArea, ConfigKind::kCamera, ConfigKind::kDepartment, ConfigKind::kRoutingRule,
                           ConfigKind::kService, ConfigKind::kSensor, ConfigKind::kSetting})
-    for (const auto& d : store.ListConfig(kind))
+    for (const auto& d : store.ListConfig(kind).value())
       out += std::string(ConfigKindName(kind)) + " " + d.id + " " + d.json + "\n";
   return out;
 }
@@ -226,7 +226,7 @@ int AuditCount(Store& store, const std::string& action) {
   AuditFilter f;
   f.action_prefix = action;
   f.limit = 1000;
-  return static_cast<int>(store.ListAudit(f).size());
+  return static_cast<int>(store.ListAudit(f).value().size());
 }
 
 // ---- purge -------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ TEST_F(UserAddTest, AddsUserWithRoleAndArgon2idHashOfStdinPassword) {
   EXPECT_EQ(r.out.find(password), std::string::npos) << "the password was echoed";
 
   auto store = OpenOrDie(url_);
-  auto user = store->GetUser("dana");
+  auto user = store->GetUser("dana").value();
   ASSERT_TRUE(user);
   EXPECT_EQ(user->role, Role::kDispatcher);
   EXPECT_TRUE(user->password_hash.starts_with("$argon2id$")) << user->password_hash;
@@ -385,7 +385,7 @@ TEST_F(UserAddTest, WindowsLineEndingIsNotPartOfThePassword) {
   const std::string password = "correct horse battery staple";
   RunResult r = Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "crew"}, password + "\r\n");
   ASSERT_EQ(r.exit, 0) << r;
-  auto user = OpenOrDie(url_)->GetUser("dana");
+  auto user = OpenOrDie(url_)->GetUser("dana").value();
   ASSERT_TRUE(user);
   EXPECT_TRUE(auth::VerifyPassword(user->password_hash, password));
 }
@@ -400,7 +400,7 @@ TEST_F(UserAddTest, UnknownRoleIsRefusedAndAddsNothing) {
       << "the message lists the roles: " << r;
   EXPECT_TRUE(r.out.empty()) << r;
   auto store = OpenOrDie(url_);
-  EXPECT_FALSE(store->GetUser("dana"));
+  EXPECT_FALSE(store->GetUser("dana").value());
   EXPECT_EQ(AuditCount(*store, "user."), 0);
 }
 
@@ -409,7 +409,7 @@ TEST_F(UserAddTest, MachineRoleIsRefusedForAUser) {
                     "correct horse battery staple\n");
   EXPECT_NE(r.exit, 0) << r;
   EXPECT_NE(r.err.find("token"), std::string::npos) << "the message should point to tokens: " << r;
-  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana").value());
 }
 
 TEST_F(UserAddTest, EmptyPasswordLineIsRefusedByThePasswordPolicy) {
@@ -417,7 +417,7 @@ TEST_F(UserAddTest, EmptyPasswordLineIsRefusedByThePasswordPolicy) {
   RunResult r = Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "dispatcher"}, "\n");
   EXPECT_EQ(r.exit, 2) << r;
   EXPECT_NE(r.err.find("password is too short"), std::string::npos) << r;
-  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana").value());
 }
 
 TEST_F(UserAddTest, NoInputAtAllIsRefusedWithAHint) {
@@ -425,7 +425,7 @@ TEST_F(UserAddTest, NoInputAtAllIsRefusedWithAHint) {
   RunResult r = Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "dispatcher"}, "");
   EXPECT_EQ(r.exit, 2) << r;
   EXPECT_NE(r.err.find("standard input"), std::string::npos) << r;
-  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana").value());
 }
 
 TEST_F(UserAddTest, PasswdDisableEnableRemoveAndList) {
@@ -435,21 +435,21 @@ TEST_F(UserAddTest, PasswdDisableEnableRemoveAndList) {
             0);
   RunResult passwd = Glassbrain({"user", "passwd", "--store", url_, "--name", "dana"}, "a new long passphrase\n");
   ASSERT_EQ(passwd.exit, 0) << passwd;
-  EXPECT_TRUE(auth::VerifyPassword(OpenOrDie(url_)->GetUser("dana")->password_hash, "a new long passphrase"));
+  EXPECT_TRUE(auth::VerifyPassword(OpenOrDie(url_)->GetUser("dana").value()->password_hash, "a new long passphrase"));
   RunResult weak = Glassbrain({"user", "passwd", "--store", url_, "--name", "dana"}, "dana-dana-dana\n");
   EXPECT_EQ(weak.exit, 2) << weak;
   EXPECT_NE(weak.err.find("account's name"), std::string::npos) << weak;
 
   ASSERT_EQ(Glassbrain({"user", "disable", "--store", url_, "--name", "dana"}).exit, 0);
-  EXPECT_TRUE(OpenOrDie(url_)->GetUser("dana")->disabled);
+  EXPECT_TRUE(OpenOrDie(url_)->GetUser("dana").value()->disabled);
   RunResult list = Glassbrain({"user", "list", "--store", url_});
   EXPECT_NE(list.out.find("dana\tdispatcher"), std::string::npos) << list;
   EXPECT_NE(list.out.find("disabled"), std::string::npos) << list;
   EXPECT_EQ(list.out.find("argon2"), std::string::npos) << "never a password hash: " << list;
   ASSERT_EQ(Glassbrain({"user", "enable", "--store", url_, "--name", "dana"}).exit, 0);
-  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana")->disabled);
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana").value()->disabled);
   ASSERT_EQ(Glassbrain({"user", "remove", "--store", url_, "--name", "dana"}).exit, 0);
-  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana"));
+  EXPECT_FALSE(OpenOrDie(url_)->GetUser("dana").value());
   RunResult missing = Glassbrain({"user", "remove", "--store", url_, "--name", "dana"});
   EXPECT_EQ(missing.exit, 1) << missing;
   EXPECT_NE(missing.err.find("no user named dana"), std::string::npos) << missing;
@@ -462,7 +462,7 @@ TEST_F(UserAddTest, TakenNameIsRefusedAndTheFirstPasswordStillWorks) {
   RunResult r = Glassbrain({"user", "add", "--store", url_, "--name", "dana", "--role", "admin"}, second + "\n");
   EXPECT_NE(r.exit, 0) << r;
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r;
-  auto user = OpenOrDie(url_)->GetUser("dana");
+  auto user = OpenOrDie(url_)->GetUser("dana").value();
   ASSERT_TRUE(user);
   EXPECT_EQ(user->role, Role::kCrew);
   EXPECT_TRUE(auth::VerifyPassword(user->password_hash, first));
@@ -610,8 +610,8 @@ class ImportExportTest : public ::testing::Test {
     RunResult r = Glassbrain({"import", "--store", target_url_, target_dir_});
     ASSERT_EQ(r.exit, 0) << "importing a district directory: " << r;
     auto target = OpenOrDie(target_url_);
-    ASSERT_TRUE(target->ListConfig(ConfigKind::kArea).empty());
-    ASSERT_TRUE(target->ListConfig(ConfigKind::kCamera).empty());
+    ASSERT_TRUE(target->ListConfig(ConfigKind::kArea).value().empty());
+    ASSERT_TRUE(target->ListConfig(ConfigKind::kCamera).value().empty());
   }
 
   TempDir dir_;
@@ -637,13 +637,13 @@ TEST_F(ImportExportTest, ExportThenImportRoundTripsAreasAndCameras) {
   auto source = OpenOrDie(source_url_);
   auto target = OpenOrDie(target_url_);
   for (ConfigKind kind : {ConfigKind::kArea, ConfigKind::kCamera}) {
-    auto want = IdsOf(source->ListConfig(kind)), got = IdsOf(target->ListConfig(kind));
+    auto want = IdsOf(source->ListConfig(kind).value()), got = IdsOf(target->ListConfig(kind).value());
     EXPECT_EQ(got.size(), want.size()) << ConfigKindName(kind);
     EXPECT_EQ(got, want) << ConfigKindName(kind);
   }
   // The same map, not just the same ids: every stored document is identical.
   for (ConfigKind kind : {ConfigKind::kArea, ConfigKind::kCamera}) {
-    auto want = source->ListConfig(kind), got = target->ListConfig(kind);
+    auto want = source->ListConfig(kind).value(), got = target->ListConfig(kind).value();
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].json, want[i].json) << want[i].id;
   }
@@ -651,7 +651,7 @@ TEST_F(ImportExportTest, ExportThenImportRoundTripsAreasAndCameras) {
   auto district = LoadDistrictFromStore(*target);
   ASSERT_TRUE(district.ok()) << district.status().message();
   EXPECT_EQ(district->name, "Import Target");
-  EXPECT_EQ(IdsOf(target->ListConfig(ConfigKind::kDepartment)), std::set<std::string>{"operations"});
+  EXPECT_EQ(IdsOf(target->ListConfig(ConfigKind::kDepartment).value()), std::set<std::string>{"operations"});
 
   // Exporting the imported map gives the same file.
   const std::string again = dir_ / "again.geojson";

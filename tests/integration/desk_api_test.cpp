@@ -25,7 +25,7 @@ class DeskApiTest : public SharedHubTest<DeskApiTest> {
 
 TEST_F(DeskApiTest, AnIncidentShowsItsReportNextStatesSlaAndCrew) {
   auto disp = f().SignIn("dispatcher");
-  const Id before = f().hub().store().LastChangeSeq();
+  const Id before = f().hub().store().LastChangeSeq().value();
   std::string id = NewIncident(1);
   json inc = Parse(disp.Get("/api/v1/incidents/" + id));
   EXPECT_TRUE(inc["latest_report"].is_null());
@@ -208,7 +208,7 @@ TEST(DeskSlas, AnOverdueIncidentIsFlaggedStreamedAndEscalated) {
   const std::string id = to_string(r["results"][0]["incident_id"]);
   const std::string routed_to = json::parse(disp.Get("/api/v1/incidents/" + id).body)["department_id"];
   EXPECT_TRUE(json::parse(disp.Get("/api/v1/incidents?overdue=true").body)["items"].empty());
-  const Id seq = hub.hub().store().LastChangeSeq();
+  const Id seq = hub.hub().store().LastChangeSeq().value();
 
   clock.Advance(6 * 60'000);  // the demo's parking SLA: dispatched within 5 minutes
   json overdue;

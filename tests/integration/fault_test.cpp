@@ -219,6 +219,30 @@ TEST_F(FaultTest, AFailedReadAnswers503NeverNotFoundOrUnauthenticated) {
   EXPECT_EQ(hub_.Anonymous("GET", "/api/v1/public/incidents/" + id).status, 200);
 }
 
+// A sign-in, a resident's request and its token the store cannot read: 503, never "wrong
+// name or password" (which would count against the account) or "not found".
+TEST_F(FaultTest, AFailedReadOfAnAccountOrAReportAnswers503) {
+  auto created = PostPhotoRequest(hub_, GradientJpeg(240, 160), hub_.CentreOf("poster_wall"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json request = json::parse(created.body)[0];
+  const std::string id = request["service_request_id"].is_string() ? request["service_request_id"].get<std::string>()
+                                                                   : request["service_request_id"].dump();
+  const std::string token = request["token"];
+  const std::string sign_in = json{{"name", "dispatcher"}, {"password", "not the password at all"}}.dump();
+  auto post_sign_in = [&] { return hub_.Anonymous("POST", "/api/v1/session", sign_in, {"Content-Type: application/json"}); };
+  ASSERT_EQ(post_sign_in().status, 401);
+  ASSERT_EQ(hub_.Anonymous("GET", "/open311/v2/requests/" + id + ".json").status, 200);
+  ExpectStored(Batch("account-read", 5));  // a later commit: every reader must read its pages again
+  env_.FailReads();
+  ExpectRefused(post_sign_in(), 503);
+  ExpectRefused(hub_.Anonymous("GET", "/open311/v2/requests/" + id + ".json"), 503);
+  ExpectRefused(hub_.Anonymous("GET", "/open311/v2/tokens/" + token + ".json"), 503);
+  ExpectRefused(hub_.Anonymous("GET", "/open311/v2/requests.json"), 503);
+  env_.Clear();
+  EXPECT_EQ(post_sign_in().status, 401);
+  EXPECT_EQ(hub_.Anonymous("GET", "/open311/v2/tokens/" + token + ".json").status, 200);
+}
+
 constexpr TimeMs kDay = 86'400'000;
 
 // A record the store cannot read is not a missing one: a resident's photo answers 503, not
@@ -286,7 +310,7 @@ TEST_F(FaultTest, AWallClockSteppedBackReordersNoStream) {
   auto first = hub_.Ingest(json::array({MakeEvent("order/1", "illegal_parking", p.lat, p.lon)}));
   env_.StepClock(-kDay);
   auto second = hub_.Ingest(json::array({MakeEvent("order/2", "dumped_rubbish", p.lat, p.lon)}));
-  auto changes = hub_.hub().store().ChangesAfter(0, 1000);
+  auto changes = hub_.hub().store().ChangesAfter(0, 1000).value();
   std::vector<Id> order;
   for (const auto& c : changes)
     if (order.empty() || order.back() != c.incident_id) order.push_back(c.incident_id);

@@ -380,7 +380,7 @@ TEST_F(HubTest, Open311ReportsAreRoutedAndNeverShowPersonalData) {
   IncidentFilter newest;
   newest.limit = 1;
   newest.categories = {"dumped_rubbish"};
-  auto incidents = f().hub().store().ListIncidents(newest);
+  auto incidents = f().hub().store().ListIncidents(newest).value();
   ASSERT_FALSE(incidents.empty());
   const Department* dept = f().hub().catalog().Get()->router.FindDepartment(incidents[0].department_id);
   ASSERT_NE(dept, nullptr);

@@ -43,7 +43,7 @@ class PublicApiTest : public SharedHubTest<PublicApiTest> {
  protected:
   // The incident of an Open311 request.
   std::string IncidentOf(const std::string& request_id) {
-    auto report = f().hub().store().GetReport(std::stoll(request_id));
+    auto report = f().hub().store().GetReport(std::stoll(request_id)).value();
     return report ? std::to_string(report->incident_id) : "";
   }
 
@@ -124,7 +124,7 @@ TEST_F(PublicApiTest, NotFixedReopensTheIncidentForTheOneWhoReportedIt) {
                           json{{"token", report.token}, {"fixed", false}}.dump(), {"Content-Type: application/json"})
                 .status,
             404);
-  const Id seq = f().hub().store().LastChangeSeq();
+  const Id seq = f().hub().store().LastChangeSeq().value();
   auto no = send({{"token", report.token}, {"fixed", false}, {"comment", "still there"}});
   ASSERT_EQ(no.status, 200) << no.body;
   EXPECT_EQ(Parse(no)["status"], "open");

@@ -45,7 +45,7 @@ TEST_F(AuditChainTest, AnIntactChainVerifiesAndItsHeadIsTheNewestHash) {
   EXPECT_EQ(chain->entries, 6);
   EXPECT_EQ(chain->anchor_hash, kAuditGenesis);
   EXPECT_EQ(chain->head_at, kT0 + 6 * kDay);
-  auto newest = store_->ListAudit(AuditFilter{});
+  auto newest = store_->ListAudit(AuditFilter{}).value();
   ASSERT_FALSE(newest.empty());
   EXPECT_EQ(chain->head_hash, newest.front().hash);
   EXPECT_EQ(v->head_hash, chain->head_hash);
@@ -126,7 +126,7 @@ TEST_F(AuditChainTest, PurgeCutsAPrefixKeepsTheChainVerifiableAndRecordsTheCut) 
   auto v = VerifyAuditChain(store_.store());
   ASSERT_TRUE(v.ok()) << v.status().message();
   EXPECT_EQ(v->checked, 4);
-  auto newest = store_->ListAudit(AuditFilter{});
+  auto newest = store_->ListAudit(AuditFilter{}).value();
   ASSERT_FALSE(newest.empty());
   EXPECT_EQ(newest.front().action, "audit.purge");
   EXPECT_EQ(newest.front().at, c.now);

@@ -99,11 +99,11 @@ class AuthTest : public ::testing::Test {
   }
 
   // The whole audit log, newest entry first (the store's order).
-  std::vector<AuditEntry> Audit() { return store.ListAudit(AuditFilter{}); }
+  std::vector<AuditEntry> Audit() { return store.ListAudit(AuditFilter{}).value(); }
 
   // Changes a user's role the way the accounts code would: PutUser replaces the row.
   void SetUserRole(const std::string& name, Role role) {
-    std::optional<User> user = store.GetUser(name);
+    std::optional<User> user = store.GetUser(name).value();
     ASSERT_TRUE(user) << name;
     user->role = role;
     ASSERT_TRUE(store.Write([&](WriteTxn& txn) { return txn.PutUser(*user); }).ok());
@@ -204,7 +204,7 @@ TEST(PasswordPolicy, AcceptsAndRejectsWithClearMessages) {
 
 TEST_F(AuthTest, AddUserStoresArgon2idHashAndAudits) {
   ASSERT_TRUE(AddUser(store, "priya.o", Role::kPrivacyOfficer, "a long enough secret", "root", &env).ok());
-  std::optional<User> u = store.GetUser("priya.o");
+  std::optional<User> u = store.GetUser("priya.o").value();
   ASSERT_TRUE(u);
   EXPECT_EQ(u->role, Role::kPrivacyOfficer);
   EXPECT_TRUE(u->password_hash.starts_with("$argon2id$"));
@@ -239,17 +239,17 @@ TEST_F(AuthTest, AddUserValidatesNameRoleAndPolicy) {
 
   Status taken = AddUser(store, "dana", Role::kAdmin, "another good password", "root", &env);
   EXPECT_EQ(taken.code(), Code::kConflict);
-  ASSERT_TRUE(store.GetUser("dana"));
-  EXPECT_EQ(store.GetUser("dana")->role, Role::kDispatcher);
+  ASSERT_TRUE(store.GetUser("dana").value());
+  EXPECT_EQ(store.GetUser("dana").value()->role, Role::kDispatcher);
   EXPECT_EQ(store.writes(), writes + 2) << "only the two valid users were written";
-  EXPECT_EQ(store.ListUsers().size(), 4u);
+  EXPECT_EQ(store.ListUsers().value().size(), 4u);
 }
 
 TEST_F(AuthTest, AddUserWritesNothingWhenTheStoreFails) {
   store.SetFailWrites(true);
   EXPECT_EQ(AddUser(store, "erin", Role::kCrew, kPassword, "root", &env).code(), Code::kUnavailable);
   store.SetFailWrites(false);
-  EXPECT_FALSE(store.GetUser("erin"));
+  EXPECT_FALSE(store.GetUser("erin").value());
 }
 
 TEST_F(AuthTest, TokensAreUniqueAndStoredHashed) {
@@ -665,7 +665,7 @@ TEST_F(AuthTest, ChangingAPasswordDisablingOrRemovingAUserEndsTheirSessionsAtOnc
   auto [carl, carl_csrf] = SignIn("carl");
   ASSERT_TRUE(RemoveUser(store, "carl", "root", &env).ok());
   EXPECT_EQ(db.CountRows("sessions WHERE user_name = 'carl'"), 0);
-  EXPECT_FALSE(store.GetUser("carl"));
+  EXPECT_FALSE(store.GetUser("carl").value());
   EXPECT_EQ(RemoveUser(store, "carl", "root", &env).code(), Code::kNotFound);
   std::set<std::string> actions;
   for (const auto& e : Audit()) actions.insert(e.action);
@@ -678,7 +678,7 @@ TEST_F(AuthTest, SessionsFollowTheUsersCurrentRole) {
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 403);
   // The Store offers no way to remove a user; an operator can still delete the row.
   ASSERT_TRUE(db.Exec("DELETE FROM users WHERE name = 'dana'").ok());
-  ASSERT_FALSE(store.GetUser("dana"));
+  ASSERT_FALSE(store.GetUser("dana").value());
   EXPECT_EQ(Dispatch(MakeRequest("GET", "/api/v1/things", {{"cookie", cookie}})).status, 401);
 }
 

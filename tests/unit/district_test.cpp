@@ -873,7 +873,7 @@ constexpr ConfigKind kAllConfigKinds[] = {
 // Every stored configuration document, of every kind.
 std::size_t CountConfigDocs(Store& store) {
   std::size_t n = 0;
-  for (ConfigKind kind : kAllConfigKinds) n += store.ListConfig(kind).size();
+  for (ConfigKind kind : kAllConfigKinds) n += store.ListConfig(kind).value().size();
   return n;
 }
 
@@ -914,13 +914,13 @@ TEST(Persist, SaveThenLoadRoundTripsTheDemo) {
   ASSERT_FALSE(d.slas.empty() || d.templates.empty() || d.purposes.empty()) << "the demo has all three";
   EXPECT_EQ(CountConfigDocs(store), entities + 1);
 
-  auto settings = store.GetConfig(ConfigKind::kSetting, "district");
+  auto settings = store.GetConfig(ConfigKind::kSetting, "district").value();
   ASSERT_TRUE(settings);
   EXPECT_EQ(ConfigDocToJson(*settings)["fallback_department"], "operations");
-  auto cam = store.GetConfig(ConfigKind::kCamera, "cam-13");
+  auto cam = store.GetConfig(ConfigKind::kCamera, "cam-13").value();
   ASSERT_TRUE(cam);
   EXPECT_EQ(ConfigDocToJson(*cam), CameraToJson(*d.FindCamera("cam-13")));
-  ASSERT_TRUE(store.GetConfig(ConfigKind::kService, "noise"));
+  ASSERT_TRUE(store.GetConfig(ConfigKind::kService, "noise").value());
 
   auto loaded = LoadDistrictFromStore(store);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
@@ -951,7 +951,7 @@ TEST(Persist, LoadErrors) {
 
   // The department "clean" stored under another id.
   auto renamed = tiny_store();
-  auto clean = renamed->store.GetConfig(ConfigKind::kDepartment, "clean");
+  auto clean = renamed->store.GetConfig(ConfigKind::kDepartment, "clean").value();
   ASSERT_TRUE(clean);
   ASSERT_TRUE(renamed->store
                   .Write([&](WriteTxn& txn) {
@@ -992,8 +992,8 @@ TEST(Persist, ReplaceDistrictDropsStaleDocuments) {
   smaller.sensors.clear();
   smaller.cameras.clear();
   ASSERT_TRUE(ReplaceDistrict(store, smaller).ok());
-  EXPECT_FALSE(store.GetConfig(ConfigKind::kSensor, "n1"));
-  EXPECT_FALSE(store.GetConfig(ConfigKind::kCamera, "cam-a"));
+  EXPECT_FALSE(store.GetConfig(ConfigKind::kSensor, "n1").value());
+  EXPECT_FALSE(store.GetConfig(ConfigKind::kCamera, "cam-a").value());
   auto loaded = LoadDistrictFromStore(store);
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   EXPECT_TRUE(loaded->sensors.empty());

@@ -83,7 +83,7 @@ struct Rig {
     AuditFilter f;
     f.object = "incident/" + std::to_string(id);
     std::vector<std::string> out;
-    for (const auto& e : store.ListAudit(f)) out.insert(out.begin(), e.action);  // oldest first
+    for (const auto& e : store.ListAudit(f).value()) out.insert(out.begin(), e.action);  // oldest first
     return out;
   }
 
@@ -177,14 +177,14 @@ TEST(Slas, AMissedDeadlineIsFlaggedOnceAndEscalatesSayingWhy) {
   EXPECT_EQ(rig.AuditActions(in.id),
             (std::vector<std::string>{"incident.create", "incident.overdue", "incident.escalate"}));
   std::vector<std::string> types;
-  for (const auto& c : rig.store.ChangesAfter(0, 100)) types.push_back(c.type);
+  for (const auto& c : rig.store.ChangesAfter(0, 100).value()) types.push_back(c.type);
   EXPECT_EQ(types, (std::vector<std::string>{"created", "overdue", "escalated"}));
 
   IncidentFilter overdue;
   overdue.overdue = true;
-  ASSERT_EQ(rig.store.ListIncidents(overdue).size(), 1u);
+  ASSERT_EQ(rig.store.ListIncidents(overdue).value().size(), 1u);
   overdue.overdue = false;
-  EXPECT_TRUE(rig.store.ListIncidents(overdue).empty());
+  EXPECT_TRUE(rig.store.ListIncidents(overdue).value().empty());
 }
 
 TEST(Slas, ADispatchInTimeMeetsRespondButResolveCanStillBeMissed) {
@@ -415,7 +415,7 @@ TEST(LatestReport, IsTheNewestReportThroughMergesAndSplits) {
 
   // Splitting off the event of report b takes b with it.
   Id event_of_b = 0;
-  for (const auto& e : rig.store.EventsOfIncident(far.incident_id, 100))
+  for (const auto& e : rig.store.EventsOfIncident(far.incident_id, 100).value())
     if (e.source_id == "report-" + std::to_string(b.id)) event_of_b = e.id;
   ASSERT_NE(event_of_b, 0);
   auto split = rig.service.Split(far.incident_id, {event_of_b}, rig.desk);

@@ -78,7 +78,7 @@ void ExpectDuplicatesFound(test::FailableStore::KeyLookups mode) {
   EXPECT_EQ(second[2].event_id, first[0].event_id);
 
   rig.store.SetKeyLookups(test::FailableStore::KeyLookups::kReal);
-  auto events = rig.store.EventsOfIncident(first[0].incident_id, 100);
+  auto events = rig.store.EventsOfIncident(first[0].incident_id, 100).value();
   EXPECT_EQ(events.size(), 3u) << "a, b and c, each once";
   auto incident = rig.store.GetIncident(first[0].incident_id).value();
   ASSERT_TRUE(incident);
@@ -98,14 +98,14 @@ TEST(IngestKeys, WithoutASnapshotKeysAreCheckedInsideTheWrite) {
 TEST(IngestKeys, AStaleRetryCommitsOnceAndLeavesOneChangePerIncident) {
   Rig rig;
   ASSERT_EQ(rig.Ingest({Parking("a")})[0].kind, Kind::kStored);
-  const Id changes = rig.store.LastChangeSeq();
+  const Id changes = rig.store.LastChangeSeq().value();
   const int writes = rig.store.writes();
   rig.store.SetKeyLookups(test::FailableStore::KeyLookups::kStale);
   auto again = rig.Ingest({Parking("a"), Parking("d", 3)});
   EXPECT_EQ(again[0].kind, Kind::kDuplicate);
   EXPECT_EQ(again[1].kind, Kind::kStored);
   EXPECT_EQ(rig.store.writes(), writes + 1) << "the raced attempt rolled back; only the rerun committed";
-  EXPECT_EQ(rig.store.LastChangeSeq(), changes + 1) << "one update of the one incident";
+  EXPECT_EQ(rig.store.LastChangeSeq().value(), changes + 1) << "one update of the one incident";
 }
 
 // A report's photo is stored in the report's own transaction: when the report cannot be
@@ -141,7 +141,7 @@ TEST(SubmitReport, ThePhotoCommitsWithTheReportOrNotAtAll) {
   auto stored = rig.store.GetEvidence(photo).value();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->bytes, 1234);
-  EXPECT_EQ(rig.store.GetReport(second.id)->media, photo);
+  EXPECT_EQ(rig.store.GetReport(second.id).value()->media, photo);
 }
 
 }  // namespace

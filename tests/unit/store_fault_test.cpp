@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/sqlite/sqlite_store.h"
 #include "support/fault_env.h"
@@ -39,7 +42,7 @@ class StoreFaultTest : public ::testing::Test {
   Status Put(const std::string& id) {
     return store_->Write([&](WriteTxn& txn) { return txn.PutConfig(ConfigDoc{ConfigKind::kSetting, id, "{}"}); });
   }
-  bool Stored(const std::string& id) { return store_->GetConfig(ConfigKind::kSetting, id).has_value(); }
+  bool Stored(const std::string& id) { return store_->GetConfig(ConfigKind::kSetting, id).value().has_value(); }
 
   bool PingWithin(std::chrono::milliseconds limit) {
     for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
@@ -98,6 +101,35 @@ TEST_F(StoreFaultTest, AFailedReadIsUnavailableNotNotFound) {
   read = store_->GetIncident(12345);
   ASSERT_TRUE(read.ok()) << read.status().message();
   EXPECT_FALSE(*read);
+}
+
+// Every read, lookups and lists alike: a store that cannot read answers Unavailable, never
+// "no such record" or an empty list; and each answers again once the fault clears.
+TEST_F(StoreFaultTest, EveryReadThatFailsIsUnavailableNeverNothing) {
+  const std::vector<std::pair<const char*, std::function<Status()>>> reads = {
+      {"GetReport", [&] { return ToStatus(store_->GetReport(1)); }},
+      {"FindReportByToken", [&] { return ToStatus(store_->FindReportByToken("tok")); }},
+      {"ListReports", [&] { return ToStatus(store_->ListReports({})); }},
+      {"GetConfig", [&] { return ToStatus(store_->GetConfig(ConfigKind::kSetting, "before")); }},
+      {"ListConfig", [&] { return ToStatus(store_->ListConfig(ConfigKind::kSetting)); }},
+      {"GetUser", [&] { return ToStatus(store_->GetUser("dana")); }},
+      {"ListUsers", [&] { return ToStatus(store_->ListUsers()); }},
+      {"GetIdempotentReply", [&] { return ToStatus(store_->GetIdempotentReply("dana:key")); }},
+      {"ListIncidents", [&] { return ToStatus(store_->ListIncidents({})); }},
+      {"EventsOfIncident", [&] { return ToStatus(store_->EventsOfIncident(1, 10)); }},
+      {"CountIncidentsByState", [&] { return ToStatus(store_->CountIncidentsByState()); }},
+      {"ChangesAfter", [&] { return ToStatus(store_->ChangesAfter(0, 10)); }},
+      {"LastChangeSeq", [&] { return ToStatus(store_->LastChangeSeq()); }},
+      {"ListAudit", [&] { return ToStatus(store_->ListAudit({})); }},
+  };
+  for (const auto& [name, read_fn] : reads) {
+    ASSERT_TRUE(Put(std::string("before-") + name).ok());  // readers must read their pages again
+    env_.FailReads();
+    Status failed = read_fn();
+    env_.Clear();
+    EXPECT_EQ(failed.code(), Code::kUnavailable) << name << ": " << failed.message();
+    EXPECT_TRUE(read_fn().ok()) << name << " after the fault cleared";
+  }
 }
 
 }  // namespace

@@ -170,11 +170,11 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigratedAndKeepsItsData) {
   Reopen();
   EXPECT_EQ(Scalar("PRAGMA user_version"), sqlite::LatestSchemaVersion());
   EXPECT_EQ(Scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'incident_changes_by_incident'"), 0);
-  EXPECT_EQ(store().ChangesAfter(0, 10).size(), 1u);
+  EXPECT_EQ(store().ChangesAfter(0, 10).value().size(), 1u);
   // v3 links the events that were there to their incidents, and new ones come first.
   auto ids = [&](Id inc) {
     std::vector<Id> v;
-    for (auto& e : store().EventsOfIncident(inc, 100)) v.push_back(e.id);
+    for (auto& e : store().EventsOfIncident(inc, 100).value()) v.push_back(e.id);
     return v;
   };
   EXPECT_EQ(ids(7), (std::vector<Id>{3, 1}));
@@ -301,7 +301,7 @@ TEST_F(StoreTest, EventRoundTripAndIdempotencyKeyIsUnique) {
                 return t.InsertEvent(other, inc);
               }).ok());
 
-  auto events = store().EventsOfIncident(inc, 10);
+  auto events = store().EventsOfIncident(inc, 10).value();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].idempotency_key, "k2");  // newest first
   const Event& got = events[1];
@@ -317,8 +317,8 @@ TEST_F(StoreTest, EventRoundTripAndIdempotencyKeyIsUnique) {
   EXPECT_EQ(got.confidence, 0.87);
   EXPECT_EQ(got.attributes_json, R"({"dwell_s": 312})");
   EXPECT_EQ(got.evidence, e.evidence);
-  EXPECT_EQ(store().EventsOfIncident(inc, 1).size(), 1u);
-  EXPECT_TRUE(store().EventsOfIncident(inc, 0).empty());
+  EXPECT_EQ(store().EventsOfIncident(inc, 1).value().size(), 1u);
+  EXPECT_TRUE(store().EventsOfIncident(inc, 0).value().empty());
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 2);
 }
 
@@ -357,7 +357,7 @@ TEST_F(StoreTest, WriteRollsBackOnErrorAndOnException) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM incidents"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM audit"), 0);
-  EXPECT_TRUE(store().ListAudit({}).empty());
+  EXPECT_TRUE(store().ListAudit({}).value().empty());
   // The writer is usable afterwards.
   EXPECT_GT(AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0)), 0);
 }
@@ -694,7 +694,7 @@ TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
                 }
                 return Status::Ok();
               }).ok());
-  auto all = store().ListIncidents({});
+  auto all = store().ListIncidents({}).value();
   ASSERT_EQ(all.size(), 90u);
   EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](auto& a, auto& b) { return a.id > b.id; }));
   auto match = [&](const IncidentFilter& f, const std::function<bool(const Incident&)>& pred) {
@@ -702,7 +702,7 @@ TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
     for (const auto& i : all)
       if (pred(i)) want.push_back(i.id);
     std::sort(want.begin(), want.end());
-    return Ids(store().ListIncidents(f)) == want;
+    return Ids(store().ListIncidents(f).value()) == want;
   };
   IncidentFilter f;
   f.states = {IncidentState::kNew, IncidentState::kResolved};
@@ -729,7 +729,7 @@ TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
   }));
   f = {};
   f.categories = {kEvil};
-  EXPECT_TRUE(store().ListIncidents(f).empty());
+  EXPECT_TRUE(store().ListIncidents(f).value().empty());
 
   // Cursor paging over a filtered list.
   f = {};
@@ -737,7 +737,7 @@ TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
   f.limit = 7;
   std::vector<Id> paged;
   for (int guard = 0; guard < 100; ++guard) {
-    auto page = store().ListIncidents(f);
+    auto page = store().ListIncidents(f).value();
     if (page.empty()) break;
     EXPECT_LE(page.size(), 7u);
     for (const auto& i : page) paged.push_back(i.id);
@@ -751,9 +751,9 @@ TEST_F(StoreTest, ListIncidentsFiltersAndPagesWithoutGapsOrDuplicates) {
   // Limits are clamped.
   f = {};
   f.limit = 0;
-  EXPECT_EQ(store().ListIncidents(f).size(), 1u);
+  EXPECT_EQ(store().ListIncidents(f).value().size(), 1u);
   f.limit = 1'000'000;
-  EXPECT_EQ(store().ListIncidents(f).size(), 90u);
+  EXPECT_EQ(store().ListIncidents(f).value().size(), 90u);
 }
 
 TEST_F(StoreTest, CountIncidentsByStateFollowsInsertsUpdatesAndPurges) {
@@ -763,10 +763,10 @@ TEST_F(StoreTest, CountIncidentsByStateFollowsInsertsUpdatesAndPurges) {
   auto inc = store().GetIncident(a).value();
   inc->state = IncidentState::kResolved;
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.UpdateIncident(*inc); }).ok());
-  auto counts = store().CountIncidentsByState();
+  auto counts = store().CountIncidentsByState().value();
   ASSERT_EQ(counts.size(), kAllIncidentStates.size());
   auto count = [&](IncidentState s) {
-    for (auto& [st, n] : store().CountIncidentsByState())
+    for (auto& [st, n] : store().CountIncidentsByState().value())
       if (st == s) return n;
     return std::int64_t{-1};
   };
@@ -805,14 +805,14 @@ TEST_F(StoreTest, MoveEventsMovesEventsAndTheirReports) {
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(from, to, {e1, e3}); }).ok());
   auto ids = [&](Id inc) {
     std::vector<Id> v;
-    for (auto& e : store().EventsOfIncident(inc, 100)) v.push_back(e.id);
+    for (auto& e : store().EventsOfIncident(inc, 100).value()) v.push_back(e.id);
     std::sort(v.begin(), v.end());
     return v;
   };
   EXPECT_EQ(ids(to), (std::vector<Id>{e1, e3}));
   EXPECT_EQ(ids(from), (std::vector<Id>{e2}));
-  EXPECT_EQ(store().GetReport(r1.id)->incident_id, to);
-  EXPECT_EQ(store().GetReport(r2.id)->incident_id, from);
+  EXPECT_EQ(store().GetReport(r1.id).value()->incident_id, to);
+  EXPECT_EQ(store().GetReport(r2.id).value()->incident_id, from);
 
   // An event that is not part of `from` is an error and the Write rolls back.
   Status s = W([&](WriteTxn& t) { return t.MoveEvents(from, to, {e2, e1}); });
@@ -823,7 +823,7 @@ TEST_F(StoreTest, MoveEventsMovesEventsAndTheirReports) {
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(from, to, {}); }).ok());
   EXPECT_TRUE(ids(from).empty());
   EXPECT_EQ(ids(to), (std::vector<Id>{e1, e2, e3}));
-  EXPECT_EQ(store().GetReport(r2.id)->incident_id, to);
+  EXPECT_EQ(store().GetReport(r2.id).value()->incident_id, to);
   // Moving to a missing incident violates the foreign key.
   EXPECT_FALSE(W([&](WriteTxn& t) { return t.MoveEvents(to, 12345, {}); }).ok());
   EXPECT_EQ(ids(to).size(), 3u);
@@ -832,8 +832,8 @@ TEST_F(StoreTest, MoveEventsMovesEventsAndTheirReports) {
 // ---- change log and audit ------------------------------------------------------------------------
 
 TEST_F(StoreTest, ChangesHaveIncreasingSeqAndResume) {
-  EXPECT_EQ(store().LastChangeSeq(), 0);
-  EXPECT_TRUE(store().ChangesAfter(0, 10).empty());
+  EXPECT_EQ(store().LastChangeSeq().value(), 0);
+  EXPECT_TRUE(store().ChangesAfter(0, 10).value().empty());
   Id inc = AddIncident(MakeIncident("noise", {31.2, 121.4}, kT0));
   std::vector<Id> seqs;
   for (int batch = 0; batch < 3; ++batch) {
@@ -856,9 +856,9 @@ TEST_F(StoreTest, ChangesHaveIncreasingSeqAndResume) {
   ASSERT_EQ(seqs.size(), 12u);
   EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
   EXPECT_EQ(std::set<Id>(seqs.begin(), seqs.end()).size(), 12u);
-  EXPECT_EQ(store().LastChangeSeq(), seqs.back());
+  EXPECT_EQ(store().LastChangeSeq().value(), seqs.back());
 
-  auto first = store().ChangesAfter(0, 5);
+  auto first = store().ChangesAfter(0, 5).value();
   ASSERT_EQ(first.size(), 5u);
   EXPECT_EQ(first[0].seq, seqs[0]);
   EXPECT_EQ(first[0].type, "created");
@@ -866,11 +866,11 @@ TEST_F(StoreTest, ChangesHaveIncreasingSeqAndResume) {
   EXPECT_EQ(first[0].area_id, "ward-1");
   EXPECT_EQ(first[0].incident_id, inc);
   EXPECT_EQ(first[0].json, "{\"n\":0}");
-  auto rest = store().ChangesAfter(first.back().seq, 100);
+  auto rest = store().ChangesAfter(first.back().seq, 100).value();
   ASSERT_EQ(rest.size(), 7u);
   EXPECT_EQ(rest[0].seq, seqs[5]);
   EXPECT_EQ(rest.back().json, "{\"n\":11}");
-  EXPECT_TRUE(store().ChangesAfter(seqs.back(), 100).empty());
+  EXPECT_TRUE(store().ChangesAfter(seqs.back(), 100).value().empty());
 }
 
 TEST_F(StoreTest, AuditFilters) {
@@ -885,37 +885,37 @@ TEST_F(StoreTest, AuditFilters) {
                 AuditEntry odd{0, kT0 + 100, kEvil, "incident%_x", "evidence/sha256:1", "", "{}"};
                 return t.AppendAudit(odd);
               }).ok());
-  auto all = store().ListAudit({});
+  auto all = store().ListAudit({}).value();
   ASSERT_EQ(all.size(), 21u);
   EXPECT_EQ(all[0].actor, kEvil);  // newest first
   AuditFilter f;
   f.actor = "alice";
-  EXPECT_EQ(store().ListAudit(f).size(), 10u);
+  EXPECT_EQ(store().ListAudit(f).value().size(), 10u);
   f = {};
   f.action_prefix = "incident.";
-  EXPECT_EQ(store().ListAudit(f).size(), 10u);
+  EXPECT_EQ(store().ListAudit(f).value().size(), 10u);
   f.action_prefix = "incident";
-  EXPECT_EQ(store().ListAudit(f).size(), 11u);
+  EXPECT_EQ(store().ListAudit(f).value().size(), 11u);
   f.action_prefix = "incident%";  // no wildcards: only the literal prefix
-  EXPECT_EQ(store().ListAudit(f).size(), 1u);
+  EXPECT_EQ(store().ListAudit(f).value().size(), 1u);
   f = {};
   f.object = "incident/1";
-  for (auto& a : store().ListAudit(f)) EXPECT_EQ(a.object, "incident/1");
-  EXPECT_EQ(store().ListAudit(f).size(), 7u);
+  for (auto& a : store().ListAudit(f).value()) EXPECT_EQ(a.object, "incident/1");
+  EXPECT_EQ(store().ListAudit(f).value().size(), 7u);
   f = {};
   f.from = kT0 + 5;
   f.to = kT0 + 10;
-  EXPECT_EQ(store().ListAudit(f).size(), 5u);
+  EXPECT_EQ(store().ListAudit(f).value().size(), 5u);
   f = {};
   f.limit = 8;
-  auto page1 = store().ListAudit(f);
+  auto page1 = store().ListAudit(f).value();
   f.before_id = page1.back().id;
-  auto page2 = store().ListAudit(f);
+  auto page2 = store().ListAudit(f).value();
   ASSERT_EQ(page2.size(), 8u);
   EXPECT_EQ(page2[0].id, page1.back().id - 1);
   f = {};
   f.action_prefix = "evidence.read";
-  auto evidence = store().ListAudit(f);
+  auto evidence = store().ListAudit(f).value();
   ASSERT_EQ(evidence.size(), 5u);
   EXPECT_EQ(evidence[0].purpose, "investigation");
   EXPECT_EQ(evidence[0].detail, "{}");
@@ -952,7 +952,7 @@ TEST_F(StoreTest, ReportsRoundTripAndOpen311Filters) {
                 }
                 return Status::Ok();
               }).ok());
-  auto got = store().GetReport(reports[0].id);
+  auto got = store().GetReport(reports[0].id).value();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->description, kEvil);
   EXPECT_EQ(got->token, "tok-0");
@@ -965,14 +965,14 @@ TEST_F(StoreTest, ReportsRoundTripAndOpen311Filters) {
   EXPECT_EQ(got->address, "1 Main St");
   EXPECT_EQ(got->requested_at, kT0);
   EXPECT_EQ(got->incident_id, open_inc);
-  EXPECT_EQ(store().GetReport(reports[3].id)->media, "sha256:feed");
-  EXPECT_EQ(store().FindReportByToken("tok-4")->id, reports[4].id);
-  EXPECT_FALSE(store().FindReportByToken(""));
-  EXPECT_FALSE(store().FindReportByToken("nope"));
+  EXPECT_EQ(store().GetReport(reports[3].id).value()->media, "sha256:feed");
+  EXPECT_EQ(store().FindReportByToken("tok-4").value()->id, reports[4].id);
+  EXPECT_FALSE(store().FindReportByToken("").value());
+  EXPECT_FALSE(store().FindReportByToken("nope").value());
   EXPECT_EQ(store().FindReportByMedia("sha256:feed").value()->id, reports[3].id);
   EXPECT_FALSE(store().FindReportByMedia("").value()) << "reports without a photo publish nothing";
   EXPECT_FALSE(store().FindReportByMedia("sha256:beef").value());
-  EXPECT_FALSE(store().GetReport(9999));
+  EXPECT_FALSE(store().GetReport(9999).value());
 
   Report dup;
   dup.token = "tok-1";
@@ -982,10 +982,10 @@ TEST_F(StoreTest, ReportsRoundTripAndOpen311Filters) {
 
   auto list = [&](const ReportFilter& f) {
     std::vector<Id> ids;
-    for (auto& v : store().ListReports(f)) ids.push_back(v.report.id);
+    for (auto& v : store().ListReports(f).value()) ids.push_back(v.report.id);
     return ids;
   };
-  auto all = store().ListReports({});
+  auto all = store().ListReports({}).value();
   ASSERT_EQ(all.size(), 11u);
   EXPECT_EQ(all[0].report.id, reports[9].id);  // newest first
   EXPECT_FALSE(all[0].incident);               // report 9 has no incident
@@ -1046,21 +1046,21 @@ TEST_F(StoreTest, ConfigPutListGetDelete) {
                 GB_RETURN_IF_ERROR(t.PutConfig({ConfigKind::kCamera, "ward-1", "{}"}));
                 return t.PutConfig({ConfigKind::kArea, kEvil, R"({"name":"x'); DROP TABLE config;--"})"});
               }).ok());
-  auto areas = store().ListConfig(ConfigKind::kArea);
+  auto areas = store().ListConfig(ConfigKind::kArea).value();
   ASSERT_EQ(areas.size(), 3u);
   EXPECT_EQ(areas[0].id, "ward-1");  // ordered by id
   EXPECT_EQ(areas[0].json, R"({"name":"Ward 1"})");
   EXPECT_EQ(areas[0].kind, ConfigKind::kArea);
   EXPECT_EQ(areas[2].id, kEvil);
-  EXPECT_EQ(store().GetConfig(ConfigKind::kArea, kEvil)->json, R"({"name":"x'); DROP TABLE config;--"})");
-  EXPECT_EQ(store().ListConfig(ConfigKind::kCamera).size(), 1u);
-  EXPECT_TRUE(store().ListConfig(ConfigKind::kSensor).empty());
+  EXPECT_EQ(store().GetConfig(ConfigKind::kArea, kEvil).value()->json, R"({"name":"x'); DROP TABLE config;--"})");
+  EXPECT_EQ(store().ListConfig(ConfigKind::kCamera).value().size(), 1u);
+  EXPECT_TRUE(store().ListConfig(ConfigKind::kSensor).value().empty());
 
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutConfig({ConfigKind::kArea, "ward-1", "{\"v\":2}"}); }).ok());
-  EXPECT_EQ(store().GetConfig(ConfigKind::kArea, "ward-1")->json, "{\"v\":2}");
+  EXPECT_EQ(store().GetConfig(ConfigKind::kArea, "ward-1").value()->json, "{\"v\":2}");
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.DeleteConfig(ConfigKind::kArea, "ward-1"); }).ok());
-  EXPECT_FALSE(store().GetConfig(ConfigKind::kArea, "ward-1"));
-  EXPECT_TRUE(store().GetConfig(ConfigKind::kCamera, "ward-1"));
+  EXPECT_FALSE(store().GetConfig(ConfigKind::kArea, "ward-1").value());
+  EXPECT_TRUE(store().GetConfig(ConfigKind::kCamera, "ward-1").value());
   Status s = W([&](WriteTxn& t) { return t.DeleteConfig(ConfigKind::kArea, "ward-1"); });
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_NE(s.message().find("ward-1"), std::string::npos);
@@ -1075,21 +1075,21 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
                 GB_RETURN_IF_ERROR(t.PutSession({"s1", "alice", Role::kDispatcher, "csrf", kT0 + 3600'000}));
                 return t.PutIdempotentReply("alice:key-1", {201, R"({"id":7})"}, kT0);
               }).ok());
-  auto users = store().ListUsers();
+  auto users = store().ListUsers().value();
   ASSERT_EQ(users.size(), 3u);
   EXPECT_EQ(users[0].name, "alice");  // ordered by name
   EXPECT_EQ(users[1].name, "bob");
-  EXPECT_EQ(store().GetUser(kEvil)->role, Role::kAuditor);
-  auto bob = store().GetUser("bob");
+  EXPECT_EQ(store().GetUser(kEvil).value()->role, Role::kAuditor);
+  auto bob = store().GetUser("bob").value();
   ASSERT_TRUE(bob);
   EXPECT_EQ(bob->role, Role::kCrew);
   EXPECT_EQ(bob->password_hash, "$argon2id$v=19$bob");
   EXPECT_EQ(bob->created_at, kT0);
-  EXPECT_FALSE(store().GetUser("carol"));
+  EXPECT_FALSE(store().GetUser("carol").value());
   // Insert or replace.
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.PutUser({"bob", Role::kAdmin, "new", kT0 + 1}); }).ok());
-  EXPECT_EQ(store().GetUser("bob")->role, Role::kAdmin);
-  EXPECT_EQ(store().ListUsers().size(), 3u);
+  EXPECT_EQ(store().GetUser("bob").value()->role, Role::kAdmin);
+  EXPECT_EQ(store().ListUsers().value().size(), 3u);
 
   auto tok = store().FindToken("aa11").value();
   ASSERT_TRUE(tok);
@@ -1131,11 +1131,11 @@ TEST_F(StoreTest, UsersTokensSessionsAndIdempotentReplies) {
   EXPECT_FALSE(store().GetSession("s1").value());
   EXPECT_TRUE(W([&](WriteTxn& t) { return t.DeleteSession("s1"); }).ok());
 
-  auto reply = store().GetIdempotentReply("alice:key-1");
+  auto reply = store().GetIdempotentReply("alice:key-1").value();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 201);
   EXPECT_EQ(reply->body, R"({"id":7})");
-  EXPECT_FALSE(store().GetIdempotentReply("alice:key-2"));
+  EXPECT_FALSE(store().GetIdempotentReply("alice:key-2").value());
 }
 
 TEST_F(StoreTest, UnknownRolesAreNeverGranted) {
@@ -1153,8 +1153,8 @@ TEST_F(StoreTest, UnknownRolesAreNeverGranted) {
             SQLITE_OK);
   sqlite3_close(db);
   Reopen();
-  EXPECT_FALSE(store().GetUser("eve"));
-  EXPECT_TRUE(store().ListUsers().empty());
+  EXPECT_FALSE(store().GetUser("eve").value());
+  EXPECT_TRUE(store().ListUsers().value().empty());
   EXPECT_FALSE(store().FindToken("cc33").value());
   EXPECT_FALSE(store().GetSession("s2").value());
 }
@@ -1247,26 +1247,26 @@ TEST_F(StoreTest, PurgeRemovesExactlyTheOldDataAndReturnsEvidenceHashes) {
   EXPECT_TRUE(store().GetIncident(old_open.id).value());
   std::vector<Id> left;
   for (Id inc : {recent_closed.id, old_open.id})
-    for (auto& e : store().EventsOfIncident(inc, 100)) left.push_back(e.id);
+    for (auto& e : store().EventsOfIncident(inc, 100).value()) left.push_back(e.id);
   left.push_back(keep_events.back());  // the unlinked graffiti event, checked by count below
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, keep_events);
   EXPECT_EQ(Scalar("SELECT count(*) FROM events"), 3);
-  EXPECT_FALSE(store().GetReport(old_report.id));
-  EXPECT_FALSE(store().GetReport(unlinked_old.id));
-  EXPECT_TRUE(store().GetReport(unlinked_new.id));
-  auto changes = store().ChangesAfter(0, 100);
+  EXPECT_FALSE(store().GetReport(old_report.id).value());
+  EXPECT_FALSE(store().GetReport(unlinked_old.id).value());
+  EXPECT_TRUE(store().GetReport(unlinked_new.id).value());
+  auto changes = store().ChangesAfter(0, 100).value();
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].incident_id, recent_closed.id);
-  auto audit = store().ListAudit({});
+  auto audit = store().ListAudit({}).value();
   ASSERT_EQ(audit.size(), 3u) << "the two kept and the purge's own record of its cut";
   EXPECT_EQ(audit.front().action, "audit.purge");
   EXPECT_FALSE(store().GetEvidence("sha256:old1").value());
   EXPECT_TRUE(store().GetEvidence("sha256:new").value());
   EXPECT_FALSE(store().GetSession("expired").value());
   EXPECT_TRUE(store().GetSession("live").value());
-  EXPECT_FALSE(store().GetIdempotentReply("old"));
-  EXPECT_TRUE(store().GetIdempotentReply("new"));
+  EXPECT_FALSE(store().GetIdempotentReply("old").value());
+  EXPECT_TRUE(store().GetIdempotentReply("new").value());
 
   // A second run finds nothing more; zero cutoffs purge nothing.
   auto again = store().Purge(c);
@@ -1292,7 +1292,7 @@ TEST_F(StoreTest, EventLinksArePurgedWithTheirEventsAndTheChainGoesOn) {
   Id e3 = AddEvent(MakeEvent("e3", "noise", {31.2, 121.4}, now - day), inc);
   auto ids = [&] {
     std::vector<Id> v;
-    for (auto& e : store().EventsOfIncident(inc, 100)) v.push_back(e.id);
+    for (auto& e : store().EventsOfIncident(inc, 100).value()) v.push_back(e.id);
     return v;
   };
   EXPECT_EQ(ids(), (std::vector<Id>{e3, e2, e1}));
@@ -1331,7 +1331,7 @@ TEST_F(StoreTest, AnEventThatLeavesAndComesBackIsListedOnce) {
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(a, b, {e[0]}); }).ok());
   auto ids = [&](Id inc) {
     std::vector<Id> v;
-    for (auto& ev : store().EventsOfIncident(inc, 100)) v.push_back(ev.id);
+    for (auto& ev : store().EventsOfIncident(inc, 100).value()) v.push_back(ev.id);
     return v;
   };
   EXPECT_EQ(ids(a), (std::vector<Id>{e[2], e[1]}));
@@ -1339,7 +1339,7 @@ TEST_F(StoreTest, AnEventThatLeavesAndComesBackIsListedOnce) {
   ASSERT_TRUE(W([&](WriteTxn& t) { return t.MoveEvents(b, a, {}); }).ok());
   EXPECT_EQ(ids(a), (std::vector<Id>{e[0], e[2], e[1]})) << "most recently joined first, each once";
   EXPECT_TRUE(ids(b).empty());
-  EXPECT_EQ(store().EventsOfIncident(a, 2).size(), 2u);
+  EXPECT_EQ(store().EventsOfIncident(a, 2).value().size(), 2u);
 }
 
 // ---- SQL metacharacters -------------------------------------------------------------------------
@@ -1366,7 +1366,7 @@ TEST_F(StoreTest, SqlMetacharactersAreStoredVerbatim) {
     ASSERT_EQ(got->views.size(), 1u);
     EXPECT_EQ(got->views[0].evidence, s);
     EXPECT_EQ(got->views[0].source_id, s);
-    auto events = store().EventsOfIncident(id, 10);
+    auto events = store().EventsOfIncident(id, 10).value();
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0].idempotency_key, s);
     EXPECT_EQ(events[0].source_id, s);
@@ -1374,7 +1374,7 @@ TEST_F(StoreTest, SqlMetacharactersAreStoredVerbatim) {
     EXPECT_EQ(events[0].evidence, std::vector<std::string>{s});
     IncidentFilter f;
     f.categories = {s};
-    EXPECT_EQ(store().ListIncidents(f).size(), 1u);
+    EXPECT_EQ(store().ListIncidents(f).value().size(), 1u);
     ASSERT_TRUE(W([&](WriteTxn& t) {
                   EXPECT_TRUE(t.FindEventByKey(s));
                   EXPECT_EQ(t.FindOpenIncidents(s, Box(31, 121, 32, 122), 0).size(), 1u);
@@ -1397,10 +1397,10 @@ TEST_F(StoreTest, ReadersRunConcurrentlyWithTheWriterAndSeeOnlyCommittedData) {
       std::size_t last = 0;
       while (!done.load()) {
         // Every batch commits 10 events at once; a reader never sees part of one.
-        auto events = store().EventsOfIncident(inc, 10000);
+        auto events = store().EventsOfIncident(inc, 10000).value();
         if (events.size() % 10 != 0 || events.size() < last) ++bad;
         last = events.size();
-        auto changes = store().ChangesAfter(0, 10000);
+        auto changes = store().ChangesAfter(0, 10000).value();
         if (changes.size() % 10 != 0) ++bad;
         if (!store().GetIncident(inc).value()) ++bad;
         ++reads;
@@ -1423,7 +1423,7 @@ TEST_F(StoreTest, ReadersRunConcurrentlyWithTheWriterAndSeeOnlyCommittedData) {
   done = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_EQ(store().EventsOfIncident(inc, 10000).size(), 500u);
+  EXPECT_EQ(store().EventsOfIncident(inc, 10000).value().size(), 500u);
 }
 
 TEST_F(StoreTest, ConcurrentWritersAreSerialised) {
@@ -1539,14 +1539,14 @@ TEST_F(StoreTest, OverdueAndDueFiltersFollowTheSlaClock) {
     IncidentFilter f;
     f.overdue = false;
     f.due_by = by;
-    return Ids(store().ListIncidents(f));
+    return Ids(store().ListIncidents(f).value());
   };
   EXPECT_TRUE(due(kT0 + 99).empty());
   EXPECT_EQ(due(kT0 + 100), (std::vector<Id>{a})) << "dispatched in time: only the routed one missed respond";
   EXPECT_EQ(due(kT0 + 1000), (std::vector<Id>{a, b})) << "resolve missed by both; closed ones never are";
   IncidentFilter overdue;
   overdue.overdue = true;
-  EXPECT_EQ(Ids(store().ListIncidents(overdue)), (std::vector<Id>{c}));
+  EXPECT_EQ(Ids(store().ListIncidents(overdue).value()), (std::vector<Id>{c}));
 }
 
 TEST_F(StoreTest, AuditTalliesCountByBucketActionAndDetailKey) {

@@ -133,8 +133,8 @@ class FailableStore final : public Store {
   }
 
   Result<std::optional<Incident>> GetIncident(Id id) override { return inner_.GetIncident(id); }
-  std::vector<Incident> ListIncidents(const IncidentFilter& filter) override { return inner_.ListIncidents(filter); }
-  std::vector<Event> EventsOfIncident(Id incident_id, int limit) override {
+  Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) override { return inner_.ListIncidents(filter); }
+  Result<std::vector<Event>> EventsOfIncident(Id incident_id, int limit) override {
     return inner_.EventsOfIncident(incident_id, limit);
   }
   Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
@@ -146,12 +146,12 @@ class FailableStore final : public Store {
     }
     return Status::Internal("unknown key lookup mode");
   }
-  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override {
+  Result<std::vector<std::pair<IncidentState, std::int64_t>>> CountIncidentsByState() override {
     return inner_.CountIncidentsByState();
   }
-  std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override { return inner_.ChangesAfter(seq, limit); }
-  Id LastChangeSeq() override { return inner_.LastChangeSeq(); }
-  std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override { return inner_.ListAudit(filter); }
+  Result<std::vector<IncidentChange>> ChangesAfter(Id seq, int limit) override { return inner_.ChangesAfter(seq, limit); }
+  Result<Id> LastChangeSeq() override { return inner_.LastChangeSeq(); }
+  Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) override { return inner_.ListAudit(filter); }
   Result<AuditChain> GetAuditChain() override { return inner_.GetAuditChain(); }
   Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) override { return inner_.ScanAudit(fn); }
   Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override {
@@ -166,30 +166,30 @@ class FailableStore final : public Store {
   }
   Result<std::vector<Id>> TaskOrder(const std::string& user) override { return inner_.TaskOrder(user); }
 
-  std::optional<Report> GetReport(Id id) override { return inner_.GetReport(id); }
-  std::optional<Report> FindReportByToken(const std::string& token) override { return inner_.FindReportByToken(token); }
+  Result<std::optional<Report>> GetReport(Id id) override { return inner_.GetReport(id); }
+  Result<std::optional<Report>> FindReportByToken(const std::string& token) override { return inner_.FindReportByToken(token); }
   Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) override {
     return inner_.FindReportByMedia(media_ref);
   }
-  std::vector<ReportView> ListReports(const ReportFilter& filter) override { return inner_.ListReports(filter); }
+  Result<std::vector<ReportView>> ListReports(const ReportFilter& filter) override { return inner_.ListReports(filter); }
 
   Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) override { return inner_.GetEvidence(hash); }
 
-  std::vector<ConfigDoc> ListConfig(ConfigKind kind) override {
-    std::vector<ConfigDoc> docs = inner_.ListConfig(kind);
-    if (reverse_config_lists_) std::reverse(docs.begin(), docs.end());
+  Result<std::vector<ConfigDoc>> ListConfig(ConfigKind kind) override {
+    auto docs = inner_.ListConfig(kind);
+    if (docs.ok() && reverse_config_lists_) std::reverse(docs->begin(), docs->end());
     return docs;
   }
-  std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) override {
+  Result<std::optional<ConfigDoc>> GetConfig(ConfigKind kind, const std::string& id) override {
     return inner_.GetConfig(kind, id);
   }
 
-  std::optional<User> GetUser(const std::string& name) override { return inner_.GetUser(name); }
-  std::vector<User> ListUsers() override { return inner_.ListUsers(); }
+  Result<std::optional<User>> GetUser(const std::string& name) override { return inner_.GetUser(name); }
+  Result<std::vector<User>> ListUsers() override { return inner_.ListUsers(); }
   Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) override { return inner_.FindToken(token_hash); }
   Result<std::vector<ApiToken>> ListTokens() override { return inner_.ListTokens(); }
   Result<std::optional<Session>> GetSession(const std::string& id_hash) override { return inner_.GetSession(id_hash); }
-  std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override {
+  Result<std::optional<IdempotentReply>> GetIdempotentReply(const std::string& scope_key) override {
     return inner_.GetIdempotentReply(scope_key);
   }
 

@@ -40,7 +40,9 @@ Status AddUser(Store& store, std::string name, Role role, std::string_view passw
                            " is for machines, which use tokens; users need a staff role "
                            "(admin, dispatcher, crew, privacy_officer or auditor)");
   GB_RETURN_IF_ERROR(CheckPasswordPolicy(password, name));
-  if (store.GetUser(name)) return Status::Conflict("a user named " + name + " already exists");
+  auto existing = store.GetUser(name);
+  if (!existing.ok()) return existing.status();
+  if (*existing) return Status::Conflict("a user named " + name + " already exists");
 
   User user;
   user.name = name;
@@ -66,7 +68,9 @@ namespace {
 // entry, in one transaction.
 Status ChangeUser(Store& store, const std::string& name, std::string actor, Env* env, const char* action,
                   const std::function<Status(WriteTxn&, User&)>& change) {
-  std::optional<User> user = store.GetUser(name);
+  auto read = store.GetUser(name);
+  if (!read.ok()) return read.status();
+  std::optional<User>& user = *read;
   if (!user) return Status::NotFound("there is no user named " + name);
   AuditEntry audit = AccountAudit(std::move(actor), action, "user/" + name, user->role, env->NowMs());
   return store.Write([&](WriteTxn& txn) -> Status {

@@ -203,7 +203,9 @@ Result<std::optional<SessionAuthenticator::Live>> SessionAuthenticator::FindLive
       });
       continue;
     }
-    std::optional<User> user = store_.GetUser(session->user);
+    auto read_user = store_.GetUser(session->user);
+    if (!read_user.ok()) return read_user.status();
+    const std::optional<User>& user = *read_user;
     if (!user || !IsHumanRole(user->role) || user->disabled) continue;
     if (now - session->last_seen_at >= kTouchEveryMs)  // best effort, as above
       (void)store_.Write([&](WriteTxn& txn) { return txn.TouchSession(id_hash, now); });
@@ -265,7 +267,11 @@ Result<LoginResult> SessionAuthenticator::Login(std::string_view name, std::stri
   }
 
   std::optional<User> user;
-  if (CheckAccountName(name).ok()) user = store_.GetUser(std::string(name));
+  if (CheckAccountName(name).ok()) {
+    auto read = store_.GetUser(std::string(name));
+    if (!read.ok()) return read.status();  // "try again", never "wrong name or password"
+    user = std::move(*read);
+  }
   bool ok;
   if (user && IsHumanRole(user->role) && !user->disabled) {
     ok = VerifyPassword(user->password_hash, password);

@@ -127,10 +127,11 @@ class Open311Api {
     auto query = open311::ParseRequestQuery(*params);
     if (!query.ok()) return open311::Error(f, query.status());
     auto views = ctx_.store.ListReports(open311::ToReportFilter(*query, ctx_.env->NowMs()));
+    if (!views.ok()) return open311::Error(f, views.status());
     auto catalog = ctx_.catalog.Get();
     std::vector<open311::PublicRequest> out;
-    out.reserve(views.size());
-    for (auto& v : views) out.push_back(Public(v.report, std::move(v.incident), *catalog));
+    out.reserve(views->size());
+    for (auto& v : *views) out.push_back(Public(v.report, std::move(v.incident), *catalog));
     return open311::Render(200, open311::RequestsDoc(out), "service_requests", f);
   }
 
@@ -139,7 +140,11 @@ class Open311Api {
     const std::string& raw = req.Param("id");
     auto id = open311::ParseId(raw);
     std::optional<Report> report;
-    if (id) report = ctx_.store.GetReport(*id);
+    if (id) {
+      auto read = ctx_.store.GetReport(*id);
+      if (!read.ok()) return open311::Error(f, read.status());
+      report = std::move(*read);
+    }
     if (!report) return open311::Error(f, 404, "service_request_id '" + Clip(raw) + "' not found");
     std::optional<Incident> incident;
     if (report->incident_id != 0) {
@@ -156,7 +161,11 @@ class Open311Api {
     if (auto s = CheckQuery(req); !s.ok()) return open311::Error(f, s);
     const std::string& token = req.Param("token");
     std::optional<Report> report;
-    if (open311::IsToken(token)) report = ctx_.store.FindReportByToken(token);
+    if (open311::IsToken(token)) {
+      auto read = ctx_.store.FindReportByToken(token);
+      if (!read.ok()) return open311::Error(f, read.status());
+      report = std::move(*read);
+    }
     if (!report) return open311::Error(f, 404, "token '" + Clip(token) + "' not found");
     return open311::Render(200, open311::TokenDoc(report->id, report->token), "service_requests", f);
   }

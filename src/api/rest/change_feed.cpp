@@ -14,7 +14,9 @@ bool ChangeFeed::Filter::Keeps(const std::string& department, const std::string&
 }
 
 ChangeFeed::ChangeFeed(Store& store, Options options) : store_(store), options_(options) {
-  floor_ = newest_ = store_.LastChangeSeq();
+  // Unreadable now: the window starts at the log's beginning and fills page by page.
+  auto last = store_.LastChangeSeq();
+  floor_ = newest_ = last.ok() ? *last : 0;
   if (options_.refresh_interval.count() > 0) {
     thread_ = std::thread([this] {
       std::unique_lock lock(refresh_mu_);
@@ -56,8 +58,9 @@ void ChangeFeed::Refresh() {
   }
   bool any = false;
   for (;;) {
-    auto changes = store_.ChangesAfter(after, kPage);
-    if (changes.empty()) break;
+    auto read = store_.ChangesAfter(after, kPage);
+    if (!read.ok() || read->empty()) break;  // a failed read: the next refresh tries again
+    const std::vector<IncidentChange>& changes = *read;
     std::vector<MessagePtr> fresh;
     fresh.reserve(changes.size());
     for (const auto& c : changes) fresh.push_back(Encode(c));
@@ -114,7 +117,9 @@ ChangeFeed::Batch ChangeFeed::ReadLog(Id cursor, std::size_t budget, const Filte
   b.cursor = cursor;
   std::size_t bytes = 0;
   for (;;) {
-    auto changes = store_.ChangesAfter(b.cursor, 64);
+    auto read = store_.ChangesAfter(b.cursor, 64);
+    if (!read.ok()) return b;  // what was read; the next call goes on from b.cursor
+    const std::vector<IncidentChange>& changes = *read;
     for (const auto& c : changes) {
       if (filter.Keeps(c.department_id, c.area_id)) {
         MessagePtr m = Encode(c);

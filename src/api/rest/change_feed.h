@@ -71,7 +71,8 @@ class ChangeFeed {
   // The messages after `cursor` that `filter` keeps, oldest first, adding up to at most
   // `budget` bytes (at least one message when any is due). From the window when it reaches
   // back to `cursor`; otherwise from the store, a page at a time. An empty batch whose
-  // cursor equals `cursor` means nothing is due now.
+  // cursor equals `cursor` means nothing is due now. When the store cannot be read it gives
+  // what it read before (perhaps nothing): a later call goes on from the batch's cursor.
   Batch Read(Id cursor, std::size_t budget, const Filter& filter) const;
 
   // Calls `wake` after each refresh that found changes, until the returned handle is

@@ -73,8 +73,11 @@ http::Handler Idempotent(HubContext& ctx, http::Handler handler, KeyPolicy polic
       }
     } release{*in_flight, scope};
     // Looked up only now: an earlier request with this key stored its answer before it left.
-    if (auto seen = ctx.store.GetIdempotentReply(scope)) {
-      http::Response r = http::Json(seen->status, seen->body);
+    auto seen = ctx.store.GetIdempotentReply(scope);
+    // Acting without knowing whether the key was used could act twice.
+    if (!seen.ok()) return http::ErrorFor(seen.status());
+    if (*seen) {
+      http::Response r = http::Json((*seen)->status, (*seen)->body);
       r.SetHeader("Idempotent-Replayed", "true");
       return r;
     }

@@ -64,12 +64,16 @@ void RegisterConfigRoutes(http::Router& router, HubContext& ctx) {
     std::string base = std::string("/api/v1/") + name;
     std::string what = name;
     router.Add("GET", base, readers, [&ctx, kind = kind](http::Request&) {
+      auto docs = ctx.store.ListConfig(kind);
+      if (!docs.ok()) return http::ErrorFor(docs.status());
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& doc : ctx.store.ListConfig(kind)) arr.push_back(ConfigDocToJson(doc));
+      for (const auto& doc : *docs) arr.push_back(ConfigDocToJson(doc));
       return http::Json(200, Page(std::move(arr), std::nullopt));
     }, "List " + what);
     router.Add("GET", base + "/{id}", readers, [&ctx, kind = kind](http::Request& req) {
-      auto doc = ctx.store.GetConfig(kind, req.Param("id"));
+      auto read = ctx.store.GetConfig(kind, req.Param("id"));
+      if (!read.ok()) return http::ErrorFor(read.status());
+      const std::optional<ConfigDoc>& doc = *read;
       if (!doc) return http::JsonError(404, "no " + std::string(ConfigKindName(kind)) + " '" + req.Param("id") + "'");
       return http::Json(200, doc->json);  // stored as the compact dump already
     }, "One of the " + what);

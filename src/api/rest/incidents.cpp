@@ -12,7 +12,9 @@ using nlohmann::json;
 constexpr std::string_view kIncidentAction = "incident.";
 
 http::Response ListPage(HubContext& ctx, const IncidentFilter& f, Role viewer) {
-  auto items = ctx.store.ListIncidents(f);
+  auto listed = ctx.store.ListIncidents(f);
+  if (!listed.ok()) return http::ErrorFor(listed.status());
+  const std::vector<Incident>& items = *listed;
   json arr = json::array();
   for (const auto& i : items) arr.push_back(IncidentToJson(i, viewer));
   std::optional<std::int64_t> next;
@@ -78,8 +80,10 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
   router.Add("GET", "/api/v1/incidents/{id}/events", desk, [&ctx](http::Request& req) {
     auto inc = VisibleIncident(ctx, req);
     if (!inc.ok()) return http::ErrorFor(inc.status());
+    auto events = ctx.store.EventsOfIncident(inc->id, 1000);
+    if (!events.ok()) return http::ErrorFor(events.status());
     json arr = json::array();
-    for (const auto& e : ctx.store.EventsOfIncident(inc->id, 1000)) arr.push_back(EventToJson(e));
+    for (const auto& e : *events) arr.push_back(EventToJson(e));
     return http::Json(200, Page(std::move(arr), std::nullopt));
   }, "The observations an incident is made of (at most 1,000, newest first)");
 
@@ -92,9 +96,10 @@ void RegisterIncidentRoutes(http::Router& router, HubContext& ctx) {
     std::vector<AuditEntry> entries;  // newest first, page after page
     for (int page = 0; page < 10; ++page) {
       auto got = ctx.store.ListAudit(f);
-      entries.insert(entries.end(), got.begin(), got.end());
-      if (static_cast<int>(got.size()) < f.limit) break;
-      f.before_id = got.back().id;
+      if (!got.ok()) return http::ErrorFor(got.status());
+      entries.insert(entries.end(), got->begin(), got->end());
+      if (static_cast<int>(got->size()) < f.limit) break;
+      f.before_id = got->back().id;
     }
     json arr = json::array();
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) arr.push_back(HistoryItem(*it));

@@ -57,15 +57,16 @@ void RegisterPrivacyRoutes(http::Router& router, HubContext& ctx) {
     f.before_id = *cursor;
     f.limit = static_cast<int>(*limit);
     auto entries = ctx.store.ListAudit(f);
+    if (!entries.ok()) return http::ErrorFor(entries.status());
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& e : entries) {
+    for (const auto& e : *entries) {
       nlohmann::json detail = nlohmann::json::parse(e.detail, nullptr, false);
       arr.push_back({{"id", e.id}, {"at", FormatRfc3339(e.at)}, {"actor", e.actor}, {"action", e.action},
                      {"object", e.object}, {"purpose", e.purpose},
                      {"detail", detail.is_discarded() ? nlohmann::json(e.detail) : detail}});
     }
     std::optional<std::int64_t> next;
-    if (static_cast<int>(entries.size()) == f.limit && !entries.empty()) next = entries.back().id;
+    if (static_cast<int>(entries->size()) == f.limit && !entries->empty()) next = entries->back().id;
     return http::Json(200, Page(std::move(arr), next));
   }, "The audit log, newest first; filters: actor, action (prefix), object, from, to, cursor, limit");
 }

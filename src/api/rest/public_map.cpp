@@ -28,7 +28,9 @@ http::Response RenderPublicMap(HubContext& ctx) {
   open.states = {IncidentState::kNew, IncidentState::kRouted, IncidentState::kDispatched,
                  IncidentState::kInProgress};
   open.limit = 1000;
-  for (const auto& inc : ctx.store.ListIncidents(open)) {
+  auto incidents = ctx.store.ListIncidents(open);
+  if (!incidents.ok()) return http::ErrorFor(incidents.status());
+  for (const auto& inc : *incidents) {
     nlohmann::json props = PublicIncidentJson(inc);
     props["layer"] = "incident";
     props.erase("location");
@@ -55,7 +57,9 @@ void RegisterPublicRoutes(http::Router& router, HubContext& ctx) {
   // incident (the change log's seq), not per request.
   auto documents = std::make_shared<http::DocumentCache>();
   router.Add("GET", "/api/v1/public/map", {}, [&ctx, documents](http::Request& req) {
-    const http::DocumentCache::Revision revision{ctx.catalog.revision(), static_cast<std::uint64_t>(ctx.store.LastChangeSeq())};
+    auto seq = ctx.store.LastChangeSeq();
+    if (!seq.ok()) return http::ErrorFor(seq.status());
+    const http::DocumentCache::Revision revision{ctx.catalog.revision(), static_cast<std::uint64_t>(*seq)};
     return documents->Serve(req, "map", revision, http::kLiveDocumentMaxAge, [&] { return RenderPublicMap(ctx); });
   }, "Public map: areas, cameras with coverage, open incidents (no evidence, no personal data)");
 }

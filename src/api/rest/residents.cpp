@@ -39,8 +39,10 @@ http::Response Nearby(HubContext& ctx, const http::Request& req) {
   f.bbox = GeoBox(GeoPoint(nearby->at.lon - dlon, nearby->at.lat - dlat),
                   GeoPoint(nearby->at.lon + dlon, nearby->at.lat + dlat));
   f.limit = 1000;
+  auto open = ctx.store.ListIncidents(f);
+  if (!open.ok()) return http::ErrorFor(open.status());
   std::vector<std::pair<double, Incident>> found;
-  for (auto& inc : ctx.store.ListIncidents(f)) {
+  for (auto& inc : *open) {
     double d = DistanceMeters(nearby->at, inc.location);
     if (d <= nearby->radius_m) found.emplace_back(d, std::move(inc));
   }
@@ -102,7 +104,9 @@ void RegisterResidentRoutes(http::Router& router, HubContext& ctx) {
     if (!body.ok()) return http::ErrorFor(body.status());
     auto parsed = ParseFeedback(*body);
     if (!parsed.ok()) return http::ErrorFor(parsed.status());
-    auto report = ctx.store.GetReport(*id);
+    auto read = ctx.store.GetReport(*id);
+    if (!read.ok()) return http::ErrorFor(read.status());
+    std::optional<Report>& report = *read;
     if (!report) return http::JsonError(404, "no service request " + std::to_string(*id));
     if (report->token.empty() || !auth::ConstantTimeEquals(parsed->token, report->token))
       return http::JsonError(403, "this token does not belong to service request " + std::to_string(*id));

@@ -49,7 +49,9 @@ void RegisterStreamRoutes(http::Router& router, HubContext& ctx) {
     if (resume.empty()) resume = http::FormValue(*q, "last_event_id").value_or("");
     Id after = 0;
     if (resume.empty()) {
-      after = ctx.store.LastChangeSeq();  // a fresh client starts with what happens next
+      auto last = ctx.store.LastChangeSeq();  // a fresh client starts with what happens next
+      if (!last.ok()) return http::ErrorFor(last.status());
+      after = *last;
     } else {
       auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), after);
       if (ec != std::errc() || end != resume.data() + resume.size() || after < 0)

@@ -52,7 +52,9 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
     if (f->states.empty()) f->states = {IncidentState::kDispatched, IncidentState::kInProgress};
     auto order = ctx.store.TaskOrder(req.principal->name);
     if (!order.ok()) return http::ErrorFor(order.status());
-    auto tasks = ctx.store.ListIncidents(*f);
+    auto listed = ctx.store.ListIncidents(*f);
+    if (!listed.ok()) return http::ErrorFor(listed.status());
+    std::vector<Incident>& tasks = *listed;
     const bool full = static_cast<int>(tasks.size()) == f->limit && !tasks.empty();
     std::optional<std::int64_t> next;
     if (full) next = tasks.back().id;
@@ -112,8 +114,10 @@ void RegisterTaskRoutes(http::Router& router, HubContext& ctx) {
     auto open = ctx.store.CountOpenTasks();
     if (!open.ok()) return http::ErrorFor(open.status());
     std::unordered_map<std::string, std::int64_t> counts(open->begin(), open->end());
+    auto users = ctx.store.ListUsers();
+    if (!users.ok()) return http::ErrorFor(users.status());
     json items = json::array();
-    for (const User& u : ctx.store.ListUsers())
+    for (const User& u : *users)
       if (u.role == Role::kCrew) items.push_back({{"name", u.name}, {"open_tasks", counts[u.name]}});
     return http::Json(200, json{{"items", std::move(items)}}.dump());
   }, "Crew members to dispatch to, with their open tasks: {\"items\": [{\"name\", \"open_tasks\"}]}");

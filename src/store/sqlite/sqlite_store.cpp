@@ -1279,7 +1279,7 @@ Result<std::optional<Incident>> SqliteStore::GetIncident(Id id) {
   return out;
 }
 
-std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
+Result<std::vector<Incident>> SqliteStore::ListIncidents(const IncidentFilter& f) {
   std::vector<Incident> out;
   std::string sql = "SELECT " GB_INCIDENT_COLS " FROM incidents i WHERE 1";
   int p = 1;
@@ -1319,7 +1319,7 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
   sql += " ORDER BY i.id DESC LIMIT ?" + std::to_string(p);
 
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).UseDynamic(sql);
   p = 1;
   for (IncidentState s : f.states) q.Bind(p++, StateName(s));
@@ -1338,20 +1338,20 @@ std::vector<Incident> SqliteStore::ListIncidents(const IncidentFilter& f) {
   if (f.before_id != 0) q.Bind(p++, f.before_id);
   q.Bind(p, Clamp(f.limit, 1, 1000));
   while (q.Step()) ReadIncident(q, 0, out.emplace_back());
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot list the incidents");
   return out;
 }
 
-std::vector<Event> SqliteStore::EventsOfIncident(Id incident_id, int limit) {
+Result<std::vector<Event>> SqliteStore::EventsOfIncident(Id incident_id, int limit) {
   auto lease = readers_->Acquire();
-  if (!lease) return {};
+  if (!lease) return Status::Unavailable("no database connection for reading");
   std::vector<Event> out;
   Status s = InReadTransaction(**lease, [&] {  // one snapshot for the whole chain
     Status error;
     out = QueryEventsOfIncident(**lease, incident_id, limit, error);
-    return error;
+    return WithContext(error, "cannot read the incident's events");
   });
-  if (!s.ok()) out.clear();
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -1369,34 +1369,37 @@ Result<std::vector<std::optional<std::pair<Id, Id>>>> SqliteStore::FindEventsByK
   return out;
 }
 
-std::vector<std::pair<IncidentState, std::int64_t>> SqliteStore::CountIncidentsByState() {
+Result<std::vector<std::pair<IncidentState, std::int64_t>>> SqliteStore::CountIncidentsByState() {
   std::vector<std::pair<IncidentState, std::int64_t>> out;
   for (IncidentState s : kAllIncidentStates) out.emplace_back(s, 0);
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kCountByState);
   while (q.Step()) {
     if (auto state = ParseState(q.View(0))) out[static_cast<std::size_t>(*state)].second = q.Int(1);
   }
+  if (!q.status().ok()) return WithContext(q.status(), "cannot count the incidents");
   return out;
 }
 
-std::vector<IncidentChange> SqliteStore::ChangesAfter(Id seq, int limit) {
+Result<std::vector<IncidentChange>> SqliteStore::ChangesAfter(Id seq, int limit) {
   std::vector<IncidentChange> out;
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kChangesAfter);
   q.Bind(1, seq).Bind(2, Clamp(limit, 1, 10000));
   while (q.Step()) out.push_back(ReadChange(q));
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the change log");
   return out;
 }
 
-Id SqliteStore::LastChangeSeq() {
+Result<Id> SqliteStore::LastChangeSeq() {
   auto lease = readers_->Acquire();
-  if (!lease) return 0;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kLastChangeSeq);
-  return q.Step() ? q.Int(0) : 0;
+  if (q.Step()) return q.Int(0);
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the change log");
+  return Id{0};
 }
 
 Result<AuditChain> SqliteStore::GetAuditChain() {
@@ -1428,7 +1431,7 @@ Status SqliteStore::ScanAudit(const std::function<Status(const AuditEntry&)>& fn
   });
 }
 
-std::vector<AuditEntry> SqliteStore::ListAudit(const AuditFilter& f) {
+Result<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditFilter& f) {
   std::vector<AuditEntry> out;
   std::string sql = "SELECT " GB_AUDIT_COLS " FROM audit a WHERE 1";
   int p = 1;
@@ -1451,7 +1454,7 @@ std::vector<AuditEntry> SqliteStore::ListAudit(const AuditFilter& f) {
   sql += " ORDER BY a.id DESC LIMIT ?" + std::to_string(p);
 
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).UseDynamic(sql);
   p = 1;
   if (!f.actor.empty()) q.Bind(p++, f.actor);
@@ -1462,7 +1465,7 @@ std::vector<AuditEntry> SqliteStore::ListAudit(const AuditFilter& f) {
   if (f.before_id != 0) q.Bind(p++, f.before_id);
   q.Bind(p, Clamp(f.limit, 1, 1000));
   while (q.Step()) out.push_back(ReadAudit(q));
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the audit log");
   return out;
 }
 
@@ -1548,24 +1551,26 @@ Result<std::vector<Id>> SqliteStore::TaskOrder(const std::string& user) {
   return out;
 }
 
-std::optional<Report> SqliteStore::GetReport(Id id) {
+Result<std::optional<Report>> SqliteStore::GetReport(Id id) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetReport);
   q.Bind(1, id);
   std::optional<Report> out;
   if (q.Step()) ReadReport(q, out.emplace());
+  else if (!q.status().ok()) return WithContext(q.status(), "cannot read the report");
   return out;
 }
 
-std::optional<Report> SqliteStore::FindReportByToken(const std::string& token) {
-  if (token.empty()) return std::nullopt;
+Result<std::optional<Report>> SqliteStore::FindReportByToken(const std::string& token) {
+  if (token.empty()) return std::optional<Report>();
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kReportByToken);
   q.Bind(1, token);
   std::optional<Report> out;
   if (q.Step()) ReadReport(q, out.emplace());
+  else if (!q.status().ok()) return WithContext(q.status(), "cannot read the report");
   return out;
 }
 
@@ -1581,7 +1586,7 @@ Result<std::optional<Report>> SqliteStore::FindReportByMedia(const std::string& 
   return out;
 }
 
-std::vector<Store::ReportView> SqliteStore::ListReports(const ReportFilter& f) {
+Result<std::vector<Store::ReportView>> SqliteStore::ListReports(const ReportFilter& f) {
   std::vector<ReportView> out;
   std::string sql = "SELECT " GB_REPORT_COLS ", " GB_INCIDENT_COLS
                     " FROM reports r LEFT JOIN incidents i ON i.id = r.incident_id WHERE 1";
@@ -1604,7 +1609,7 @@ std::vector<Store::ReportView> SqliteStore::ListReports(const ReportFilter& f) {
   sql += " ORDER BY r.requested_at DESC, r.id DESC LIMIT ?" + std::to_string(p) + " OFFSET ?" + std::to_string(p + 1);
 
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).UseDynamic(sql);
   p = 1;
   for (Id id : f.ids) q.Bind(p++, id);
@@ -1617,7 +1622,7 @@ std::vector<Store::ReportView> SqliteStore::ListReports(const ReportFilter& f) {
     ReadReport(q, v.report);
     if (!q.IsNull(kReportColCount)) ReadIncident(q, kReportColCount, v.incident.emplace());
   }
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot list the reports");
   return out;
 }
 
@@ -1631,24 +1636,25 @@ Result<std::optional<EvidenceRecord>> SqliteStore::GetEvidence(const std::string
   return std::optional<EvidenceRecord>();
 }
 
-std::vector<ConfigDoc> SqliteStore::ListConfig(ConfigKind kind) {
+Result<std::vector<ConfigDoc>> SqliteStore::ListConfig(ConfigKind kind) {
   std::vector<ConfigDoc> out;
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kListConfig);
   q.Bind(1, ConfigKindName(kind));
   while (q.Step()) out.push_back(ConfigDoc{kind, q.Text(0), q.Text(1)});
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the configuration");
   return out;
 }
 
-std::optional<ConfigDoc> SqliteStore::GetConfig(ConfigKind kind, const std::string& id) {
+Result<std::optional<ConfigDoc>> SqliteStore::GetConfig(ConfigKind kind, const std::string& id) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetConfig);
   q.Bind(1, ConfigKindName(kind)).Bind(2, id);
-  if (!q.Step()) return std::nullopt;
-  return ConfigDoc{kind, q.Text(0), q.Text(1)};
+  if (q.Step()) return std::optional<ConfigDoc>(ConfigDoc{kind, q.Text(0), q.Text(1)});
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the configuration");
+  return std::optional<ConfigDoc>();
 }
 
 namespace {
@@ -1665,24 +1671,25 @@ std::optional<ApiToken> ReadToken(const Query& q) {
 }
 }  // namespace
 
-std::optional<User> SqliteStore::GetUser(const std::string& name) {
+Result<std::optional<User>> SqliteStore::GetUser(const std::string& name) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetUser);
   q.Bind(1, name);
-  if (!q.Step()) return std::nullopt;
-  return ReadUser(q);
+  if (q.Step()) return ReadUser(q);
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the user");
+  return std::optional<User>();
 }
 
-std::vector<User> SqliteStore::ListUsers() {
+Result<std::vector<User>> SqliteStore::ListUsers() {
   std::vector<User> out;
   auto lease = readers_->Acquire();
-  if (!lease) return out;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kListUsers);
   while (q.Step()) {
     if (auto user = ReadUser(q)) out.push_back(std::move(*user));
   }
-  if (!q.status().ok()) out.clear();
+  if (!q.status().ok()) return WithContext(q.status(), "cannot list the users");
   return out;
 }
 
@@ -1723,13 +1730,14 @@ Result<std::optional<Session>> SqliteStore::GetSession(const std::string& id_has
   return std::optional<Session>(Session{q.Text(0), q.Text(1), *role, q.Text(3), q.Int(4), q.Int(5)});
 }
 
-std::optional<IdempotentReply> SqliteStore::GetIdempotentReply(const std::string& scope_key) {
+Result<std::optional<IdempotentReply>> SqliteStore::GetIdempotentReply(const std::string& scope_key) {
   auto lease = readers_->Acquire();
-  if (!lease) return std::nullopt;
+  if (!lease) return Status::Unavailable("no database connection for reading");
   Query q = (**lease).Use(kGetIdempotent);
   q.Bind(1, scope_key);
-  if (!q.Step()) return std::nullopt;
-  return IdempotentReply{static_cast<int>(q.Int(0)), q.Text(1)};
+  if (q.Step()) return std::optional<IdempotentReply>(IdempotentReply{static_cast<int>(q.Int(0)), q.Text(1)});
+  if (!q.status().ok()) return WithContext(q.status(), "cannot read the stored reply");
+  return std::optional<IdempotentReply>();
 }
 
 bool SqliteStore::Ping() {

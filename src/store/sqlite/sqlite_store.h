@@ -120,14 +120,14 @@ class SqliteStore final : public Store {
   Status Write(const std::function<Status(WriteTxn&)>& fn) override;
 
   Result<std::optional<Incident>> GetIncident(Id id) override;
-  std::vector<Incident> ListIncidents(const IncidentFilter& filter) override;
-  std::vector<Event> EventsOfIncident(Id incident_id, int limit) override;
+  Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) override;
+  Result<std::vector<Event>> EventsOfIncident(Id incident_id, int limit) override;
   Result<std::vector<std::optional<std::pair<Id, Id>>>> FindEventsByKeys(
       const std::vector<std::string_view>& keys) override;
-  std::vector<std::pair<IncidentState, std::int64_t>> CountIncidentsByState() override;
-  std::vector<IncidentChange> ChangesAfter(Id seq, int limit) override;
-  Id LastChangeSeq() override;
-  std::vector<AuditEntry> ListAudit(const AuditFilter& filter) override;
+  Result<std::vector<std::pair<IncidentState, std::int64_t>>> CountIncidentsByState() override;
+  Result<std::vector<IncidentChange>> ChangesAfter(Id seq, int limit) override;
+  Result<Id> LastChangeSeq() override;
+  Result<std::vector<AuditEntry>> ListAudit(const AuditFilter& filter) override;
   Result<AuditChain> GetAuditChain() override;
   Status ScanAudit(const std::function<Status(const AuditEntry&)>& fn) override;
   Result<std::vector<AuditTally>> TallyAudit(const AuditTallyQuery& query) override;
@@ -136,22 +136,22 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, std::int64_t>>> CountOpenTasks() override;
   Result<std::vector<Id>> TaskOrder(const std::string& user) override;
 
-  std::optional<Report> GetReport(Id id) override;
-  std::optional<Report> FindReportByToken(const std::string& token) override;
+  Result<std::optional<Report>> GetReport(Id id) override;
+  Result<std::optional<Report>> FindReportByToken(const std::string& token) override;
   Result<std::optional<Report>> FindReportByMedia(const std::string& media_ref) override;
-  std::vector<ReportView> ListReports(const ReportFilter& filter) override;
+  Result<std::vector<ReportView>> ListReports(const ReportFilter& filter) override;
 
   Result<std::optional<EvidenceRecord>> GetEvidence(const std::string& hash) override;
 
-  std::vector<ConfigDoc> ListConfig(ConfigKind kind) override;
-  std::optional<ConfigDoc> GetConfig(ConfigKind kind, const std::string& id) override;
+  Result<std::vector<ConfigDoc>> ListConfig(ConfigKind kind) override;
+  Result<std::optional<ConfigDoc>> GetConfig(ConfigKind kind, const std::string& id) override;
 
-  std::optional<User> GetUser(const std::string& name) override;
-  std::vector<User> ListUsers() override;
+  Result<std::optional<User>> GetUser(const std::string& name) override;
+  Result<std::vector<User>> ListUsers() override;
   Result<std::optional<ApiToken>> FindToken(const std::string& token_hash) override;
   Result<std::vector<ApiToken>> ListTokens() override;
   Result<std::optional<Session>> GetSession(const std::string& id_hash) override;
-  std::optional<IdempotentReply> GetIdempotentReply(const std::string& scope_key) override;
+  Result<std::optional<IdempotentReply>> GetIdempotentReply(const std::string& scope_key) override;
 
   Result<PurgeResult> Purge(const RetentionCutoffs& cutoffs) override;
 
