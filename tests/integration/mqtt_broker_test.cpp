@@ -125,7 +125,12 @@ class MqttBrokerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     mosquitto_lib_init();
     const auto start = std::chrono::steady_clock::now();
-    broker_ = new MosquittoBroker();
+    try {
+      broker_ = new MosquittoBroker();
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      return;
+    }
     std::cout << "mosquitto test broker ready in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
               << " ms on port " << broker_->port() << "\n";
@@ -137,10 +142,17 @@ class MqttBrokerTest : public ::testing::Test {
   }
 
  protected:
+  // Each test fails with why the suite's server is not there (a test never skips). A test
+  // that stopped it and failed before starting it again does not take the next one down.
+  void SetUp() override {
+    if (!broker_) FAIL() << error_;
+    broker_->Start();
+  }
   MosquittoBroker& broker() { return *broker_; }
 
  private:
   static inline MosquittoBroker* broker_ = nullptr;
+  static inline std::string error_;
 };
 
 TEST_F(MqttBrokerTest, DeliversQos1FromPublisherToSubscriber) {

@@ -18,7 +18,12 @@ class PostgresServerTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     const auto start = std::chrono::steady_clock::now();
-    server_ = new PostgresServer();
+    try {
+      server_ = new PostgresServer();
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      return;
+    }
     std::cout << "PostgreSQL test server ready in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
               << " ms on port " << server_->port() << "\n";
@@ -29,6 +34,12 @@ class PostgresServerTest : public ::testing::Test {
   }
 
  protected:
+  // Each test fails with why the suite's server is not there (a test never skips). A test
+  // that stopped it and failed before starting it again does not take the next one down.
+  void SetUp() override {
+    if (!server_) FAIL() << error_;
+    server_->Start();
+  }
   PostgresServer& server() { return *server_; }
   // One value of a query on a fresh connection to `url`.
   static std::string Query(const std::string& url, const std::string& sql) {
@@ -40,6 +51,7 @@ class PostgresServerTest : public ::testing::Test {
 
  private:
   static inline PostgresServer* server_ = nullptr;
+  static inline std::string error_;
 };
 
 TEST_F(PostgresServerTest, TheRoleReachesItsDatabaseOverTcpWithPostgis) {

@@ -1,7 +1,7 @@
 // A real PostgreSQL 15 server with PostGIS for the tests of the PostgreSQL store: a fresh
 // cluster (initdb) in a temporary directory, served by pg_ctl on a free 127.0.0.1 port with
-// fsync and synchronous_commit on, and removed again at the end. No mocks: what passes here
-// passes against the server the hub is deployed with (docs/deploy.md).
+// fsync and synchronous_commit on, and removed again at the end. No mocks: the store's tests
+// run against the server software it is meant to be deployed with.
 //
 // The cluster has a superuser `postgres`, reached only through the Unix socket in the
 // temporary directory (trust), and an ordinary role `glassbrain` with a random password,
