@@ -16,6 +16,9 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-objdetect-dev libopencv-dnn-dev libopencv-videoio-dev
   # the edge agent's benchmark and tests make their clips with ffmpeg
   ffmpeg
+  # the PostgreSQL store and the MQTT link (libpqxx 6.4, libmosquitto); the tests start a real
+  # PostgreSQL 15 with PostGIS and a real mosquitto broker of their own
+  libpqxx-dev libmosquitto-dev postgresql-15 postgresql-15-postgis-3 mosquitto mosquitto-clients
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev opencv-data opencv-doc curl wrk nginx-light sqlite3 procps
   # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer
