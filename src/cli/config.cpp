@@ -77,7 +77,7 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
                            std::to_string(e.source().begin.line));
   }
   GB_RETURN_IF_ERROR(
-      CheckKeys(root, "", {"server", "store", "correlation", "open311", "api", "retention", "paths", "sessions"}));
+      CheckKeys(root, "", {"server", "store", "correlation", "open311", "api", "retention", "paths", "sessions", "mqtt"}));
   for (const auto& [name, node] : root)
     if (!node.is_table()) return Status::Invalid("config " + path + ": " + std::string(name.str()) + " must be a table");
   auto table = [&](const char* name) -> const toml::table& {
@@ -144,6 +144,14 @@ Status LoadConfigFile(const std::string& path, HubOptions& o) {
   GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_items", o.api.limits.max_batch_items, 1, 100000));
   GB_RETURN_IF_ERROR(Read(api, "api", "max_batch_body_bytes", o.api.limits.max_batch_body_bytes, 1024, 1 << 30));
   GB_RETURN_IF_ERROR(Read(api, "api", "max_json_body_bytes", o.api.limits.max_json_body_bytes, 1024, 1 << 30));
+
+  const auto& mqtt = table("mqtt");
+  GB_RETURN_IF_ERROR(CheckKeys(mqtt, "mqtt", {"url", "client_id", "username", "password_file", "keepalive_s"}));
+  GB_RETURN_IF_ERROR(Read(mqtt, "mqtt", "url", o.mqtt.url, 0, 0));
+  GB_RETURN_IF_ERROR(Read(mqtt, "mqtt", "client_id", o.mqtt.client_id, 0, 0));
+  GB_RETURN_IF_ERROR(Read(mqtt, "mqtt", "username", o.mqtt.username, 0, 0));
+  GB_RETURN_IF_ERROR(Read(mqtt, "mqtt", "password_file", o.mqtt.password_file, 0, 0));
+  GB_RETURN_IF_ERROR(Read(mqtt, "mqtt", "keepalive_s", o.mqtt.keepalive_s, 5, 3600));
 
   const auto& sessions = table("sessions");
   GB_RETURN_IF_ERROR(CheckKeys(sessions, "sessions", {"idle_minutes"}));

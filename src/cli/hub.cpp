@@ -1,11 +1,15 @@
 #include "cli/hub.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "api/auth/routes.h"
 #include "api/auth/sessions.h"
@@ -24,6 +28,7 @@
 #include "api/rest/transparency.h"
 #include "cli/static_files.h"
 #include "district/persist.h"
+#include "ingest/mqtt/mqtt_ingest.h"
 #include "privacy/image/anonymizer.h"
 #include "privacy/retention/retention.h"
 #include "store/sqlite/backup.h"
@@ -45,6 +50,8 @@ struct Hub::Parts {
   http::Router router;
   std::unique_ptr<http::Server> server;
   std::string openapi;
+  // Last, so that it stops (and commits no more) before anything it uses goes.
+  std::unique_ptr<MqttSubscriber> mqtt;
 
   // Background jobs (purge, SLA checks), stopped by the destructor.
   std::vector<std::thread> jobs;
@@ -217,6 +224,42 @@ void RaiseOpenFileLimit(std::size_t max_connections) {
                  limit.rlim_cur, max_connections);
 }
 
+// The subscriber of [mqtt], committing what it reads through the incident service.
+Result<std::unique_ptr<MqttSubscriber>> MakeMqttSubscriber(const MqttSettings& s, std::uint16_t port,
+                                                           const Limits& limits, IncidentService& incidents,
+                                                           Metrics& metrics) {
+  MqttOptions o;
+  o.url = s.url;
+  o.client_id = s.client_id;
+  if (o.client_id.empty()) {
+    // Two hubs on one machine differ by port; a restarted hub finds its own session again.
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+    o.client_id = "glassbrain-" + std::string(host) + "-" + std::to_string(port);
+  }
+  o.username = s.username;
+  if (!s.password_file.empty()) {
+    std::ifstream in(s.password_file);
+    if (!in) return Status::Invalid("cannot read mqtt.password_file " + s.password_file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    o.password = text.str();
+    while (!o.password.empty() && (o.password.back() == '\n' || o.password.back() == '\r')) o.password.pop_back();
+  }
+  o.keepalive_s = s.keepalive_s;
+  o.topics = MqttIngestTopics();
+  o.max_payload_bytes = limits.max_batch_body_bytes;
+  const std::size_t max_items = static_cast<std::size_t>(limits.max_batch_items);
+  return MqttSubscriber::Create(std::move(o), [&incidents, &metrics, max_items](std::vector<MqttMessage>& messages) {
+    auto counts = IngestMqttMessages(incidents, messages, max_items);
+    if (!counts.ok()) return counts.status();
+    if (counts->stored) metrics.CountIngest("mqtt", "stored", counts->stored);
+    if (counts->duplicate) metrics.CountIngest("mqtt", "duplicate", counts->duplicate);
+    if (counts->rejected) metrics.CountIngest("mqtt", "rejected", counts->rejected);
+    return Status::Ok();
+  });
+}
+
 }  // namespace
 
 Status Hub::Listen() {
@@ -230,6 +273,17 @@ Status Hub::Listen() {
                    "listens beyond loopback: photo links and the Open311 discovery document name {}; set it to the "
                    "address residents use\"",
                    p.ctx->settings.public_base_url, p.ctx->settings.public_base_url);
+  }
+  if (!p.options.mqtt.url.empty()) {
+    auto mqtt = MakeMqttSubscriber(p.options.mqtt, p.server->port(), p.options.api.limits, *p.incidents, p.metrics);
+    if (!mqtt.ok()) return mqtt.status();
+    p.mqtt = std::move(*mqtt);
+    MqttSubscriber* subscriber = p.mqtt.get();
+    p.metrics.AddCollector([subscriber](std::string& out) {
+      out += "# HELP glassbrain_mqtt_connected 1 while the hub holds its session with the MQTT broker.\n"
+             "# TYPE glassbrain_mqtt_connected gauge\n"
+             "glassbrain_mqtt_connected " + std::string(subscriber->connected() ? "1" : "0") + "\n";
+    });
   }
   return Status::Ok();
 }
@@ -255,7 +309,9 @@ void Hub::Run() {
     });
   }
   spdlog::info("event=listening address={}:{}", p.options.server.host, p.server->port());
+  if (p.mqtt) p.mqtt->Start();
   p.server->Run();
+  if (p.mqtt) p.mqtt->Stop();
   spdlog::info("event=stopped");
 }
 

@@ -15,6 +15,15 @@
 
 namespace gb {
 
+// [mqtt] (docs/config.md): events arrive from a broker as well as over HTTP.
+struct MqttSettings {
+  std::string url;            // mqtt://HOST[:PORT]; empty: no MQTT
+  std::string client_id;      // empty: glassbrain-<hostname>-<listen port>
+  std::string username;       // empty: anonymous
+  std::string password_file;  // the password, alone in a file (its trailing newline dropped)
+  int keepalive_s = 30;
+};
+
 struct HubOptions {
   std::string store_url;                 // "sqlite:PATH"
   std::string evidence_dir;              // default: next to the SQLite file, "<file>.evidence"
@@ -22,6 +31,7 @@ struct HubOptions {
   http::ServerOptions server;
   ApiSettings api;
   CorrelationOptions correlation;
+  MqttSettings mqtt;
   int purge_interval_minutes = 60;       // 0: only `glassbrain purge` removes old data
   std::chrono::milliseconds sla_check_interval{30'000};  // how often overdue incidents are looked for
   bool secure_cookies = false;           // mark session cookies Secure (serving over HTTPS)

@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   serve->add_option("--store", options.store_url, "Store URL, e.g. sqlite:/var/lib/glassbrain/hub.db");
   serve->add_option("--config", config_file, "TOML configuration file (see docs/config.md)")->check(CLI::ExistingFile);
+  serve->add_option("--mqtt", options.mqtt.url, "Also take events from this MQTT broker, e.g. mqtt://127.0.0.1:1883");
 
   std::string data_dir, district_dir = kDefaultDistrictDir;
   bool no_simulate = false;
@@ -276,9 +277,11 @@ int main(int argc, char** argv) {
   if (serve->parsed()) {
     if (!config_file.empty()) {
       const std::string store_flag = options.store_url;  // --store overrides store.url
+      const std::string mqtt_flag = options.mqtt.url;    // --mqtt overrides mqtt.url
       Status s = LoadConfigFile(config_file, options);
       if (!s.ok()) return Fail(s);
       if (serve->count("--store")) options.store_url = store_flag;
+      if (serve->count("--mqtt")) options.mqtt.url = mqtt_flag;
     }
     if (serve->count("--listen") || config_file.empty()) {
       Status s = ParseListen(listen, options);
