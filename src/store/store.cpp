@@ -45,7 +45,8 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Env* env) {
   if (colon == std::string::npos)
     return Status::Invalid("the store URL '" + url + "' has no scheme; use sqlite:PATH");
   std::string scheme = url.substr(0, colon);
-  return Status::Invalid("unknown store URL scheme '" + scheme + "' in '" + url + "'; use sqlite:PATH");
+  // Not the URL itself: it may carry a password.
+  return Status::Invalid("unknown store URL scheme '" + scheme + "'; use sqlite:PATH");
 }
 
 }  // namespace gb
